@@ -1,0 +1,155 @@
+/**
+ * The room WebSocket protocol, declared once as valibot schemas. The Worker, the
+ * room Durable Object and the web client all import these; types are inferred,
+ * never written twice. Nothing here may import a runtime-specific module.
+ *
+ * Persisted or wire-visible shapes: bump PROTOCOL (limits.ts) on any incompatible change.
+ */
+import * as v from "valibot";
+import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME } from "./limits";
+
+const Cid = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CID));
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const PeerSchema = v.object({
+  id: v.string(),
+  name: v.pipe(v.string(), v.maxLength(MAX_NAME)),
+});
+/** A person as others see them: ids and display name only. */
+export type Peer = v.InferOutput<typeof PeerSchema>;
+
+export const MessageSchema = v.object({
+  /** Position in the room's total order, assigned by the room. */
+  seq: Seq,
+  /** The sender's client id for this message (dedupe key). */
+  cid: v.string(),
+  /** Sender, stamped by the server from the authenticated identity. */
+  uid: v.string(),
+  name: v.string(),
+  text: v.string(),
+  /** Server time of acceptance, ms since epoch. */
+  ts: v.number(),
+});
+export type Message = v.InferOutput<typeof MessageSchema>;
+
+// ── client → server ────────────────────────────────────────────────────────────
+
+export const SendFrame = v.object({
+  type: v.literal("send"),
+  cid: Cid,
+  text: v.pipe(
+    v.string(),
+    v.check((s) => s.trim().length > 0, "message is empty"),
+    v.maxLength(MAX_BODY, `message is longer than ${MAX_BODY} characters`),
+  ),
+});
+export const TypingFrame = v.object({ type: v.literal("typing"), on: v.boolean() });
+
+export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame]);
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) => o.entries.type.literal);
+
+// ── server → client ────────────────────────────────────────────────────────────
+
+export const ErrorCode = {
+  BAD_JSON: "bad_json",
+  UNKNOWN_TYPE: "unknown_type",
+  INVALID_FRAME: "invalid_frame",
+  FRAME_TOO_LARGE: "frame_too_large",
+  BODY_TOO_LONG: "body_too_long",
+  BINARY_UNSUPPORTED: "binary_unsupported",
+  RATE_LIMITED: "rate_limited",
+  INTERNAL: "internal",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ServerFrameSchema = v.variant("type", [
+  v.object({
+    type: v.literal("welcome"),
+    v: v.number(),
+    me: PeerSchema,
+    online: v.array(PeerSchema),
+    /** Messages after the client's `since` (or the latest page when it had none), oldest first. */
+    messages: v.array(MessageSchema),
+    /** The room's latest seq. */
+    lastSeq: Seq,
+    /**
+     * True when messages between `since` and the first replayed one were not sent:
+     * the client pages them from `GET /api/rooms/:id/messages?before=`.
+     */
+    gap: v.boolean(),
+  }),
+  v.object({ type: v.literal("ack"), cid: v.string(), seq: Seq, ts: v.number() }),
+  /** New messages, oldest first. Several may be coalesced into one frame. */
+  v.object({ type: v.literal("msgs"), messages: v.array(MessageSchema) }),
+  v.object({ type: v.literal("presence"), online: v.array(PeerSchema) }),
+  v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
+  v.object({
+    type: v.literal("error"),
+    code: v.picklist(Object.values(ErrorCode)),
+    message: v.string(),
+    /** Set when the error concerns one message the client sent. */
+    cid: v.optional(v.string()),
+  }),
+]);
+export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
+export type ServerFrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
+
+// ── parsing ───────────────────────────────────────────────────────────────────
+
+export type ParseResult<T> =
+  | { ok: true; frame: T }
+  | { ok: false; code: ErrorCode; message: string; cid?: string };
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** Parses a raw client frame from `unknown` wire data. Never throws. */
+export function parseClientFrame(raw: string | ArrayBuffer): ParseResult<ClientFrame> {
+  if (typeof raw !== "string") {
+    return { ok: false, code: ErrorCode.BINARY_UNSUPPORTED, message: "binary frames are not supported" };
+  }
+  if (raw.length > MAX_FRAME) {
+    return { ok: false, code: ErrorCode.FRAME_TOO_LARGE, message: `frame is larger than ${MAX_FRAME} bytes` };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: ErrorCode.BAD_JSON, message: "frame is not valid JSON" };
+  }
+  if (!isRecord(data)) return { ok: false, code: ErrorCode.INVALID_FRAME, message: "frame must be a JSON object" };
+  const cid = typeof data.cid === "string" && data.cid.length <= MAX_CID ? data.cid : undefined;
+  if (typeof data.type !== "string" || !CLIENT_FRAME_TYPES.includes(data.type)) {
+    return { ok: false, code: ErrorCode.UNKNOWN_TYPE, message: `unknown frame type: ${String(data.type).slice(0, 32)}`, cid };
+  }
+  const r = v.safeParse(ClientFrameSchema, data);
+  if (r.success) return { ok: true, frame: r.output };
+  const issue = r.issues[0];
+  const tooLong = data.type === "send" && typeof data.text === "string" && data.text.length > MAX_BODY;
+  return {
+    ok: false,
+    code: tooLong ? ErrorCode.BODY_TOO_LONG : ErrorCode.INVALID_FRAME,
+    message: `${v.getDotPath(issue) ?? "frame"}: ${issue.message}`,
+    cid,
+  };
+}
+
+/** Parses a server frame (client side). Returns null for anything unexpected. */
+export function parseServerFrame(raw: unknown): ServerFrame | null {
+  if (typeof raw !== "string") return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const r = v.safeParse(ServerFrameSchema, data);
+  return r.success ? r.output : null;
+}
+
+/** Exhaustiveness guard for switches over tagged unions. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,4 @@
+export * from "./limits";
+export * from "./ids";
+export * from "./frames";
+export * from "./http";

@@ -1,0 +1,45 @@
+/** Limits shared by server and client. Changing one is a protocol change: bump PROTOCOL. */
+export const PROTOCOL = 1;
+
+/** Largest text frame the room accepts, in UTF-16 code units (≈ 16 KiB of ASCII). */
+export const MAX_FRAME = 16 * 1024;
+/** Longest message body, in characters (code units). */
+export const MAX_BODY = 4000;
+/** Longest display name. */
+export const MAX_NAME = 40;
+/** Longest room name. */
+export const MAX_ROOM_NAME = 80;
+/** Client message ids are opaque strings of at most this length. */
+export const MAX_CID = 64;
+/** Page size for history over HTTP. */
+export const MAX_PAGE = 100;
+export const DEFAULT_PAGE = 50;
+/** Messages a room sends on (re)connect before it tells the client to page the rest over HTTP. */
+export const REPLAY_LIMIT = 200;
+/** How long a "typing" signal lasts unless refreshed. Clients refresh every TYPING_TTL_MS / 2. */
+export const TYPING_TTL_MS = 6000;
+/** Heartbeat: the client sends HEARTBEAT_PING every HEARTBEAT_MS; the room answers without waking. */
+export const HEARTBEAT_MS = 20_000;
+export const HEARTBEAT_PING = "ping";
+export const HEARTBEAT_PONG = "pong";
+
+/**
+ * Application close codes (4000–4999). Clients switch on these: the ones in
+ * NO_RECONNECT mean "do not retry with the same credentials".
+ */
+export const Close = {
+  /** The socket missed its heartbeats; the client is treated as gone. */
+  GHOST: 4000,
+  /** Session missing, expired or revoked. */
+  UNAUTHORIZED: 4001,
+  /** Client speaks an unsupported protocol version. */
+  PROTOCOL_VERSION: 4002,
+  /** No longer a member of the room. */
+  FORBIDDEN: 4003,
+  /** The room was deleted. */
+  ROOM_GONE: 4004,
+  /** Standard 1008: persistent abuse (flooding, oversized frames). */
+  POLICY: 1008,
+} as const;
+export type CloseCode = (typeof Close)[keyof typeof Close];
+export const NO_RECONNECT: readonly number[] = [Close.UNAUTHORIZED, Close.PROTOCOL_VERSION, Close.FORBIDDEN, Close.ROOM_GONE, Close.POLICY];
