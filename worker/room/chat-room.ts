@@ -1,0 +1,371 @@
+/**
+ * One Durable Object per room: the room's hibernatable WebSockets, presence,
+ * typing, and its message log, the strongly consistent write-ahead log in front
+ * of D1 (DESIGN.md, "The message path").
+ *
+ * Nothing about a connection lives only in memory: who a socket is travels in its
+ * attachment, presence is derived from `getWebSockets()` on demand, and the log,
+ * the room id and the flush state are in storage. What is in memory (rate-limit
+ * buckets, abuse strikes, last-activity times) may be forgotten at any wake.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  Close,
+  DEFAULT_PAGE,
+  ErrorCode,
+  HEARTBEAT_PING,
+  HEARTBEAT_PONG,
+  MAX_PAGE,
+  PROTOCOL,
+  REPLAY_LIMIT,
+  TYPING_TTL_MS,
+  assertNever,
+  parseClientFrame,
+  type ClientFrame,
+  type Message,
+  type Peer,
+  type ServerFrame,
+} from "../protocol";
+import { db } from "../db/client";
+import { insertMessages } from "../db/queries";
+import { identityFrom } from "./identity";
+import { TokenBuckets } from "./rate-limit";
+
+/** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
+interface Attachment {
+  uid: string;
+  name: string;
+  /** When the socket was accepted (ms). */
+  at: number;
+}
+
+/** Flushed rows kept in the room's log after they reach D1, for replay on reconnect and cid dedupe. */
+const KEEP_FLUSHED = 1000;
+/** Rows per flush round trip; one alarm run does at most FLUSH_ROUNDS of them. */
+const FLUSH_BATCH = 500;
+const FLUSH_ROUNDS = 10;
+/** Any frame at all, per user: generous, only against floods. */
+const FRAME_RATE_PER_SEC = 50;
+const FRAME_BURST = 100;
+/** A socket collecting this many errors within STRIKE_WINDOW_MS is closed with 1008. */
+const MAX_STRIKES = 50;
+const STRIKE_WINDOW_MS = 10_000;
+/** Flush retry backoff: 1 s, 2 s, 4 s … capped at 5 min. */
+const RETRY_BASE_MS = 1000;
+const RETRY_CAP_MS = 5 * 60_000;
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS log (
+     seq INTEGER PRIMARY KEY,
+     cid TEXT NOT NULL,
+     uid TEXT NOT NULL,
+     name TEXT NOT NULL,
+     text TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     flushed INTEGER NOT NULL DEFAULT 0
+   )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS log_uid_cid ON log (uid, cid)`,
+  `CREATE INDEX IF NOT EXISTS log_unflushed ON log (seq) WHERE flushed = 0`,
+];
+
+type Row = Message & Record<string, SqlStorageValue>;
+const COLUMNS = "seq, cid, uid, name, text, ts";
+
+const frame = (f: ServerFrame) => JSON.stringify(f);
+
+export class ChatRoom extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  readonly #messageBuckets: TokenBuckets;
+  readonly #frameBuckets = new TokenBuckets(FRAME_RATE_PER_SEC, FRAME_BURST);
+  readonly #strikes = new WeakMap<WebSocket, { n: number; since: number }>();
+  /** Last frame seen from each socket; heartbeats are tracked by the runtime instead. */
+  readonly #activity = new WeakMap<WebSocket, number>();
+  readonly #ghostAfterMs: number;
+  readonly #flushDelayMs: number;
+  /** Mirror of the scheduled alarm (null: none), read once per wake. */
+  #alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    for (const s of SCHEMA) this.#sql.exec(s);
+    this.#messageBuckets = new TokenBuckets(Number(env.MSG_RATE_PER_SEC) || 10, Number(env.MSG_BURST) || 20);
+    this.#ghostAfterMs = Number(env.GHOST_AFTER_MS) || 60_000;
+    this.#flushDelayMs = Number(env.FLUSH_DELAY_MS) || 1000;
+    // Heartbeats are answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  // ── entry points ───────────────────────────────────────────────────────────
+
+  /** Only WebSocket upgrades forwarded by the Worker, with the identity it verified. */
+  override async fetch(req: Request): Promise<Response> {
+    const who = identityFrom(req);
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket" || !who) {
+      return new Response("expected an authenticated WebSocket upgrade", { status: 400 });
+    }
+    if (this.ctx.storage.kv.get<string>("room") === undefined) this.ctx.storage.kv.put("room", who.room);
+    const url = new URL(req.url);
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [`u:${who.id}`]);
+
+    const version = url.searchParams.get("v");
+    if (version !== null && version !== String(PROTOCOL)) {
+      server.close(Close.PROTOCOL_VERSION, `protocol ${PROTOCOL} required`);
+      return new Response(null, { status: 101, webSocket: client });
+    }
+
+    const me: Peer = { id: who.id, name: who.name };
+    const wasOnline = this.#online().some((p) => p.id === me.id);
+    server.serializeAttachment({ uid: me.id, name: me.name, at: Date.now() } satisfies Attachment);
+    const online = this.#online();
+    const since = url.searchParams.get("since");
+    const replay = this.#replay(since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
+    server.send(frame({ type: "welcome", v: PROTOCOL, me, online, ...replay }));
+    if (!wasOnline) this.#broadcast(frame({ type: "presence", online }), server);
+    // While anyone is connected the alarm also sweeps out ghosts.
+    this.#alarmBy(Date.now() + this.#ghostAfterMs);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
+    // Frames still in flight after we closed a socket (e.g. for abuse) are dropped.
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const me = attachment(ws);
+    if (!me) return ws.close(1011, "unknown socket");
+    const now = Date.now();
+    this.#activity.set(ws, now);
+    if (!this.#frameBuckets.take(me.uid, now)) {
+      return this.#reject(ws, ErrorCode.RATE_LIMITED, "too many frames; slow down");
+    }
+    const parsed = parseClientFrame(raw);
+    if (!parsed.ok) return this.#reject(ws, parsed.code, parsed.message, parsed.cid);
+    this.#handle(ws, me, parsed.frame);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Finish the closing handshake; 1005/1006/1015 are never sent on the wire.
+    if (code !== 1005 && code !== 1006 && code !== 1015) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closed
+      }
+    }
+    this.#left(ws);
+  }
+
+  override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
+    console.warn("ChatRoom:webSocketError", error);
+    this.#left(ws);
+  }
+
+  /**
+   * Flushes unflushed messages to D1, trims the log, and sweeps out ghost sockets.
+   * A failed flush is retried with backoff; the INSERT is idempotent, so a flush
+   * that reached D1 but was not recorded here only repeats harmlessly.
+   */
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    const now = Date.now();
+    let next = Infinity;
+    try {
+      const more = await this.#flush();
+      this.ctx.storage.kv.delete("flush_failures");
+      if (more) next = now;
+    } catch (err) {
+      const failures = (this.ctx.storage.kv.get<number>("flush_failures") ?? 0) + 1;
+      this.ctx.storage.kv.put("flush_failures", failures);
+      const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (failures - 1));
+      next = now + delay / 2 + Math.random() * (delay / 2);
+      console.error(`ChatRoom:alarm flush failed (attempt ${failures}), retrying in ${Math.round(next - now)} ms`, err);
+    }
+    this.#sweepGhosts(now);
+    if (this.ctx.getWebSockets().length > 0) next = Math.min(next, now + this.#ghostAfterMs);
+    if (next !== Infinity) this.#alarmBy(next);
+  }
+
+  // ── RPC for the Worker ─────────────────────────────────────────────────────
+
+  /** Messages with seq < before (the newest when null), newest first, from the room's log. */
+  page(before: number | null, limit: number): Message[] {
+    const n = Math.max(1, Math.min(MAX_PAGE, Math.floor(limit)));
+    const rows =
+      before === null
+        ? this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log ORDER BY seq DESC LIMIT ?`, n)
+        : this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, n);
+    return rows.toArray().map(toMessage);
+  }
+
+  // ── frames ─────────────────────────────────────────────────────────────────
+
+  #handle(ws: WebSocket, me: Attachment, f: ClientFrame): void {
+    switch (f.type) {
+      case "send":
+        return this.#send(ws, me, f);
+      case "typing":
+        return this.#broadcast(
+          frame({ type: "typing", user: { id: me.uid, name: me.name }, on: f.on, ttl: TYPING_TTL_MS }),
+          ws,
+        );
+      default:
+        return assertNever(f);
+    }
+  }
+
+  /**
+   * The message path: dedupe by (sender, cid), assign the next seq and store in
+   * one statement, then ack and broadcast. The output gate holds the ack until the
+   * write is durable, so an acked message is never lost.
+   */
+  #send(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "send" }>): void {
+    const dup = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE uid = ? AND cid = ?`, me.uid, f.cid).toArray()[0];
+    if (dup) {
+      // A resend after a lost ack: confirm it again, store and broadcast nothing.
+      return send(ws, frame({ type: "ack", cid: dup.cid, seq: dup.seq, ts: dup.ts }));
+    }
+    if (!this.#messageBuckets.take(me.uid)) {
+      return this.#reject(ws, ErrorCode.RATE_LIMITED, "you are sending messages too fast", f.cid);
+    }
+    const ts = Date.now();
+    const { seq } = this.#sql
+      .exec<{ seq: number }>(
+        `INSERT INTO log (seq, cid, uid, name, text, ts)
+         VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM log), ?, ?, ?, ?, ?) RETURNING seq`,
+        f.cid,
+        me.uid,
+        me.name,
+        f.text,
+        ts,
+      )
+      .one();
+    send(ws, frame({ type: "ack", cid: f.cid, seq, ts }));
+    this.#broadcast(frame({ type: "msgs", messages: [{ seq, cid: f.cid, uid: me.uid, name: me.name, text: f.text, ts }] }), ws);
+    this.#alarmBy(ts + this.#flushDelayMs);
+  }
+
+  /** An `error` frame; a socket that keeps earning them is closed as abusive. */
+  #reject(ws: WebSocket, code: ErrorCode, message: string, cid?: string): void {
+    send(ws, frame({ type: "error", code, message, ...(cid === undefined ? {} : { cid }) }));
+    const now = Date.now();
+    let s = this.#strikes.get(ws);
+    if (!s || now - s.since > STRIKE_WINDOW_MS) s = { n: 0, since: now };
+    s.n += 1;
+    this.#strikes.set(ws, s);
+    if (s.n >= MAX_STRIKES) ws.close(Close.POLICY, "too many invalid or rate-limited frames");
+  }
+
+  // ── presence ───────────────────────────────────────────────────────────────
+
+  #lastSeen(ws: WebSocket, a: Attachment): number {
+    const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+    return Math.max(a.at, pong, this.#activity.get(ws) ?? 0);
+  }
+
+  /** People with at least one live socket: open, and heard from within GHOST_AFTER_MS. */
+  #online(except?: WebSocket): Peer[] {
+    const now = Date.now();
+    const seen = new Map<string, Peer>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const a = attachment(ws);
+      if (!a || now - this.#lastSeen(ws, a) > this.#ghostAfterMs) continue;
+      seen.set(a.uid, { id: a.uid, name: a.name });
+    }
+    return [...seen.values()];
+  }
+
+  /** After a socket closed: tell the others if its person is now gone. */
+  #left(ws: WebSocket): void {
+    const a = attachment(ws);
+    const online = this.#online(ws);
+    if (a && !online.some((p) => p.id === a.uid)) this.#broadcast(frame({ type: "presence", online }), ws);
+  }
+
+  /** Closes sockets whose client vanished without a close (no heartbeat for GHOST_AFTER_MS). */
+  #sweepGhosts(now: number): void {
+    let gone = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = attachment(ws);
+      if (a && now - this.#lastSeen(ws, a) > this.#ghostAfterMs) {
+        ws.close(Close.GHOST, "no heartbeat");
+        gone += 1;
+      }
+    }
+    if (gone > 0) this.#broadcast(frame({ type: "presence", online: this.#online() }));
+  }
+
+  // ── log ────────────────────────────────────────────────────────────────────
+
+  /**
+   * What a (re)connecting client is missing. Bounded: at most REPLAY_LIMIT rows;
+   * beyond that, or before what the log still holds, `gap` sends it to HTTP paging.
+   */
+  #replay(since: number | null): { messages: Message[]; lastSeq: number; gap: boolean } {
+    const { last, first } = this.#sql
+      .exec<{ last: number | null; first: number | null }>("SELECT max(seq) AS last, min(seq) AS first FROM log")
+      .one();
+    const lastSeq = last ?? 0;
+    if (since === null) return { messages: this.page(null, DEFAULT_PAGE).reverse(), lastSeq, gap: false };
+    if (since >= lastSeq) return { messages: [], lastSeq, gap: false };
+    if (lastSeq - since <= REPLAY_LIMIT && first !== null && since + 1 >= first) {
+      const rows = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE seq > ? ORDER BY seq`, since).toArray();
+      return { messages: rows.map(toMessage), lastSeq, gap: false };
+    }
+    return { messages: this.page(null, DEFAULT_PAGE).reverse(), lastSeq, gap: true };
+  }
+
+  /** Writes unflushed rows to D1 in batches. Returns true if some are left for another run. */
+  async #flush(): Promise<boolean> {
+    const room = this.ctx.storage.kv.get<string>("room");
+    if (room === undefined) return false;
+    for (let round = 0; round < FLUSH_ROUNDS; round++) {
+      const rows = this.#sql
+        .exec<Row>(`SELECT ${COLUMNS} FROM log WHERE flushed = 0 ORDER BY seq LIMIT ?`, FLUSH_BATCH)
+        .toArray()
+        .map(toMessage);
+      if (rows.length === 0) break;
+      await insertMessages(db(this.env.DB), room, rows);
+      // Rows inserted while D1 was answering have higher seqs and stay unflushed.
+      this.#sql.exec("UPDATE log SET flushed = 1 WHERE flushed = 0 AND seq <= ?", rows.at(-1)!.seq);
+      if (rows.length < FLUSH_BATCH) break;
+    }
+    this.#sql.exec("DELETE FROM log WHERE flushed = 1 AND seq <= (SELECT max(seq) FROM log) - ?", KEEP_FLUSHED);
+    return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM log WHERE flushed = 0").one().n > 0;
+  }
+
+  // ── helpers ────────────────────────────────────────────────────────────────
+
+  /** Makes sure an alarm fires no later than `at`. */
+  #alarmBy(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  /** Sends one serialized frame to every socket but `except`. */
+  #broadcast(data: string, except?: WebSocket): void {
+    for (const ws of this.ctx.getWebSockets()) if (ws !== except) send(ws, data);
+  }
+}
+
+/** Sends unless the socket is already closing: its close event will clean up. */
+function send(ws: WebSocket, data: string): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  try {
+    ws.send(data);
+  } catch {
+    // closed between the check and the send
+  }
+}
+
+function attachment(ws: WebSocket): Attachment | null {
+  return (ws.deserializeAttachment() as Attachment | null) ?? null;
+}
+
+function toMessage(r: Row): Message {
+  return { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
+}

@@ -1,0 +1,184 @@
+import { describe, it, expect, afterEach } from "vitest";
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
+import { api, connect, guest, joinRoom, newRoom, upgrade, type Client } from "./helpers";
+import { MAX_BODY, MAX_FRAME, randomId } from "../protocol";
+
+const open: Client[] = [];
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+
+async function roomWithAlice() {
+  const alice = await guest("Alice");
+  const { room } = await newRoom(alice.cookie);
+  const a = await connect(room.id, alice.cookie);
+  open.push(a);
+  return { alice, room, a, stub: env.ROOMS.getByName(room.id) };
+}
+
+const errorBody = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+describe("HTTP: bad requests get a clear JSON error", () => {
+  it("404 for an unknown room, whether well-formed or malformed", async () => {
+    const alice = await guest("Alice");
+    for (const id of [randomId(), "not-a-room", "x".repeat(300)]) {
+      for (const res of [
+        await api(`/api/rooms/${id}`, { cookie: alice.cookie }),
+        await api(`/api/rooms/${id}/join`, { method: "POST", cookie: alice.cookie }),
+        await api(`/api/rooms/${id}/messages`, { cookie: alice.cookie }),
+        await upgrade(id, alice.cookie),
+      ]) {
+        expect(res.status).toBe(404);
+        expect(await errorBody(res)).toEqual({ code: "not_found", message: "room not found" });
+      }
+    }
+  });
+
+  it("401 without a session, or with a forged one, at the upgrade and every room route", async () => {
+    const alice = await guest("Alice");
+    const { room } = await newRoom(alice.cookie);
+    for (const cookie of [undefined, "sid=forged-token", `sid=${"a".repeat(500)}`]) {
+      const res = await upgrade(room.id, cookie);
+      expect(res.status).toBe(401);
+      expect((await errorBody(res)).code).toBe("unauthorized");
+      expect((await api(`/api/rooms/${room.id}/messages`, { cookie })).status).toBe(401);
+      expect((await api("/api/rooms", { method: "POST", cookie, body: "{}" })).status).toBe(401);
+      expect((await api("/api/session", { cookie })).status).toBe(401);
+    }
+  });
+
+  it("403 for a signed-in non-member's socket, history and room info", async () => {
+    const { room } = await roomWithAlice();
+    const mallory = await guest("Mallory");
+    for (const res of [
+      await upgrade(room.id, mallory.cookie),
+      await api(`/api/rooms/${room.id}/messages`, { cookie: mallory.cookie }),
+      await api(`/api/rooms/${room.id}`, { cookie: mallory.cookie }),
+    ]) {
+      expect(res.status).toBe(403);
+      expect((await errorBody(res)).code).toBe("forbidden");
+    }
+  });
+
+  it("426 for a plain GET of the socket endpoint", async () => {
+    const { room, alice } = await roomWithAlice();
+    const res = await api(`/api/rooms/${room.id}/ws`, { cookie: alice.cookie });
+    expect(res.status).toBe(426);
+  });
+
+  it("400 for invalid bodies and queries, and nothing is created", async () => {
+    const before = await env.DB.prepare("SELECT count(*) AS n FROM users").first<number>("n");
+    for (const body of ["{", "[]", "{}", JSON.stringify({ name: "" }), JSON.stringify({ name: "   " }), JSON.stringify({ name: "x".repeat(41) }), JSON.stringify({ name: 7 })]) {
+      const res = await api("/api/session", { method: "POST", body });
+      expect(res.status).toBe(400);
+      expect((await errorBody(res)).code).toBe("bad_request");
+    }
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users").first<number>("n")).toBe(before);
+    const plain = await api("/api/session", { method: "POST", body: "name=x", headers: { "content-type": "text/plain" } });
+    expect(plain.status).toBe(400);
+
+    const { room, alice } = await roomWithAlice();
+    for (const q of ["limit=0", "limit=101", "limit=abc", "before=-1", "before=1e3"]) {
+      const res = await api(`/api/rooms/${room.id}/messages?${q}`, { cookie: alice.cookie });
+      expect(res.status, q).toBe(400);
+      expect((await errorBody(res)).message).toMatch(/limit|before/);
+    }
+    const res = await api("/api/rooms", { method: "POST", cookie: alice.cookie, body: JSON.stringify({ name: "r".repeat(81) }) });
+    expect(res.status).toBe(400);
+  });
+
+  it("404 JSON for an unknown API path", async () => {
+    const res = await api("/api/nope");
+    expect(res.status).toBe(404);
+    expect((await errorBody(res)).code).toBe("not_found");
+  });
+});
+
+describe("WebSocket: bad frames get an error frame and the room keeps working", () => {
+  async function expectRecovers(a: Client, stub: DurableObjectStub) {
+    a.send({ type: "send", cid: "ok", text: "still working" });
+    expect((await a.next("ack", (f) => f.cid === "ok")).seq).toBeGreaterThan(0);
+    const rows = await runInDurableObject(stub, (_i, s: DurableObjectState) => s.storage.sql.exec<{ text: string }>("SELECT text FROM log").toArray());
+    expect(rows.map((r) => r.text)).toEqual(["still working"]);
+  }
+
+  it.each([
+    ["malformed JSON", "{not json", "bad_json"],
+    ["a non-object", "[1,2]", "invalid_frame"],
+    ["an unknown type", JSON.stringify({ type: "explode" }), "unknown_type"],
+    ["a send without cid", JSON.stringify({ type: "send", text: "hi" }), "invalid_frame"],
+    ["an empty message", JSON.stringify({ type: "send", cid: "e", text: "  " }), "invalid_frame"],
+    ["typing without a boolean", JSON.stringify({ type: "typing", on: "yes" }), "invalid_frame"],
+    ["a frame over 16 KiB", JSON.stringify({ type: "send", cid: "big", text: "x".repeat(MAX_FRAME) }), "frame_too_large"],
+  ])("%s → error %s", async (_what, raw, code) => {
+    const { a, stub } = await roomWithAlice();
+    a.send(raw);
+    const err = await a.next("error");
+    expect(err.code).toBe(code);
+    expect(err.message.length).toBeGreaterThan(0);
+    await expectRecovers(a, stub);
+  });
+
+  it("a body over 4,000 characters → body_too_long naming the message's cid", async () => {
+    const { a, stub } = await roomWithAlice();
+    a.send({ type: "send", cid: "long", text: "y".repeat(MAX_BODY + 1) });
+    expect(await a.next("error")).toMatchObject({ code: "body_too_long", cid: "long" });
+    a.send({ type: "send", cid: "max", text: "z".repeat(MAX_BODY) });
+    await a.next("ack", (f) => f.cid === "max");
+    await runInDurableObject(stub, (_i, s: DurableObjectState) => s.storage.sql.exec("DELETE FROM log"));
+    await expectRecovers(a, stub);
+  });
+
+  it("a binary frame → binary_unsupported", async () => {
+    const { a, stub } = await roomWithAlice();
+    a.ws.send(new Uint8Array([1, 2, 3]));
+    expect((await a.next("error")).code).toBe("binary_unsupported");
+    await expectRecovers(a, stub);
+  });
+
+  it("a sender over its rate limit (burst 20) gets rate_limited and nothing is stored", async () => {
+    const { a, stub } = await roomWithAlice();
+    for (let i = 0; i < 25; i++) a.send({ type: "send", cid: `r${i}`, text: `m${i}` });
+    await a.next("ack", (f) => f.cid === "r19");
+    const limited = await a.next("error", (f) => f.cid === "r24");
+    expect(limited.code).toBe("rate_limited");
+    const rejected = a.frames.filter((f) => f.type === "error").map((f) => f.type === "error" && f.cid);
+    expect(rejected.length).toBeGreaterThanOrEqual(4);
+    const rows = await runInDurableObject(stub, (_i, s: DurableObjectState) => s.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log").one().n);
+    expect(rows).toBe(25 - rejected.length);
+    const acked = a.frames.filter((f) => f.type === "ack").length;
+    expect(acked).toBe(rows);
+  });
+
+  it("persistent abuse closes the socket with 1008; the room goes on for others", async () => {
+    const { a, room } = await roomWithAlice();
+    const bob = await guest("Bob");
+    await joinRoom(room.id, bob.cookie);
+    const b = await connect(room.id, bob.cookie);
+    open.push(b);
+    for (let i = 0; i < 60; i++) b.send("garbage");
+    expect((await b.waitClosed()).code).toBe(1008);
+    a.send({ type: "send", cid: "fine", text: "room still fine" });
+    expect((await a.next("ack")).seq).toBe(1);
+  });
+
+  it("stores and relays HTML as inert text, byte for byte", async () => {
+    const { a, room, alice } = await roomWithAlice();
+    const text = `<img src=x onerror="alert(1)"><script>alert(2)</script>`;
+    a.send({ type: "send", cid: "html", text });
+    await a.next("ack");
+    const res = await api(`/api/rooms/${room.id}/messages`, { cookie: alice.cookie });
+    expect(((await res.json()) as { messages: { text: string }[] }).messages[0]?.text).toBe(text);
+  });
+
+  it("closes a client speaking another protocol version with 4002", async () => {
+    const alice = await guest("Alice");
+    const { room } = await newRoom(alice.cookie);
+    const res = await upgrade(room.id, alice.cookie, "?v=999");
+    expect(res.status).toBe(101);
+    res.webSocket!.accept();
+    const code = await new Promise<number>((resolve) => res.webSocket!.addEventListener("close", (e) => resolve(e.code)));
+    expect(code).toBe(4002);
+  });
+});

@@ -1,0 +1,223 @@
+import { describe, it, expect, afterEach } from "vitest";
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
+import type { Message } from "../protocol";
+
+const open: Client[] = [];
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+const track = (c: Client) => (open.push(c), c);
+
+/** Alice creates a room, Bob joins it; both connected. */
+async function twoInARoom() {
+  const alice = await guest("Alice");
+  const bob = await guest("Bob");
+  const { room } = await newRoom(alice.cookie, "general");
+  await joinRoom(room.id, bob.cookie);
+  const a = track(await connect(room.id, alice.cookie));
+  const b = track(await connect(room.id, bob.cookie));
+  return { room, alice, bob, a, b, stub: env.ROOMS.getByName(room.id) };
+}
+
+const logRows = (stub: DurableObjectStub, where = "1") =>
+  runInDurableObject(stub, (_i, state: DurableObjectState) =>
+    state.storage.sql.exec<{ seq: number; cid: string; text: string; flushed: number }>(`SELECT seq, cid, text, flushed FROM log WHERE ${where} ORDER BY seq`).toArray(),
+  );
+
+const d1Rows = async (roomId: string) =>
+  (await env.DB.prepare("SELECT seq, cid, body FROM messages WHERE room_id = ? ORDER BY seq").bind(roomId).all<{ seq: number; cid: string; body: string }>()).results;
+
+describe("the message path", () => {
+  it("delivers a message to the other socket with the room's next seq, and acks the sender", async () => {
+    const { a, b, alice } = await twoInARoom();
+    a.send({ type: "send", cid: "c1", text: "hello bob" });
+    const ack = await a.next("ack", (f) => f.cid === "c1");
+    const got = await b.next("msgs");
+    expect(ack.seq).toBe(1);
+    expect(got.messages).toEqual([
+      { seq: 1, cid: "c1", uid: alice.id, name: "Alice", text: "hello bob", ts: ack.ts },
+    ]);
+    a.send({ type: "send", cid: "c2", text: "again" });
+    expect((await a.next("ack", (f) => f.cid === "c2")).seq).toBe(2);
+    expect((await b.next("msgs", (f) => f.messages[0]?.cid === "c2")).messages[0]?.seq).toBe(2);
+  });
+
+  it("has the message in the room's storage when the ack arrives, and in D1 after the flush", async () => {
+    const { a, room, stub } = await twoInARoom();
+    a.send({ type: "send", cid: "c1", text: "durable" });
+    await a.next("ack");
+    expect(await logRows(stub)).toEqual([{ seq: 1, cid: "c1", text: "durable", flushed: 0 }]);
+    expect(await d1Rows(room.id)).toEqual([]);
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await d1Rows(room.id)).toEqual([{ seq: 1, cid: "c1", body: "durable" }]);
+    expect(await logRows(stub)).toEqual([{ seq: 1, cid: "c1", text: "durable", flushed: 1 }]);
+  });
+
+  it("retries a failed flush and never duplicates a row", async () => {
+    const { a, room, stub } = await twoInARoom();
+    for (const cid of ["c1", "c2", "c3"]) a.send({ type: "send", cid, text: cid });
+    await a.next("ack", (f) => f.cid === "c3");
+
+    // D1 fails: the table is missing.
+    await env.DB.exec("ALTER TABLE messages RENAME TO messages_away");
+    try {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      expect(await logRows(stub, "flushed = 0")).toHaveLength(3);
+      const retry = await runInDurableObject(stub, async (_i, state: DurableObjectState) => ({
+        failures: state.storage.kv.get<number>("flush_failures"),
+        alarm: await state.storage.getAlarm(),
+      }));
+      expect(retry.failures).toBe(1);
+      expect(retry.alarm).not.toBeNull();
+    } finally {
+      await env.DB.exec("ALTER TABLE messages_away RENAME TO messages");
+    }
+
+    // The retry lands all three.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await d1Rows(room.id)).map((r) => r.seq)).toEqual([1, 2, 3]);
+
+    // A flush that reached D1 but was not recorded in the room repeats harmlessly.
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec("UPDATE log SET flushed = 0"));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await d1Rows(room.id)).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(await logRows(stub, "flushed = 0")).toEqual([]);
+  });
+
+  it("stores a duplicate cid once, re-acks it with the same seq and broadcasts it once", async () => {
+    const { a, b, stub } = await twoInARoom();
+    a.send({ type: "send", cid: "same", text: "once" });
+    const first = await a.next("ack");
+    a.clear();
+    a.send({ type: "send", cid: "same", text: "once" });
+    const second = await a.next("ack");
+    expect(second).toEqual(first);
+    // A later message proves the duplicate produced no broadcast in between.
+    a.send({ type: "send", cid: "next", text: "after" });
+    await b.next("msgs", (f) => f.messages[0]?.cid === "next");
+    expect(b.frames.filter((f) => f.type === "msgs").map((f) => f.messages[0]?.cid)).toEqual(["same", "next"]);
+    expect((await logRows(stub)).map((r) => r.cid)).toEqual(["same", "next"]);
+  });
+
+  it("replays exactly the missed messages to a client reconnecting with `since`", async () => {
+    const { room, a, b, bob } = await twoInARoom();
+    a.send({ type: "send", cid: "m1", text: "one" });
+    await b.next("msgs");
+    b.close();
+    for (const cid of ["m2", "m3", "m4"]) a.send({ type: "send", cid, text: cid });
+    await a.next("ack", (f) => f.cid === "m4");
+
+    const again = track(await connect(room.id, bob.cookie, { query: "?v=1&since=1" }));
+    const welcome = await again.next("welcome");
+    expect(welcome.messages.map((m) => m.cid)).toEqual(["m2", "m3", "m4"]);
+    expect(welcome.lastSeq).toBe(4);
+    expect(welcome.gap).toBe(false);
+
+    const upToDate = track(await connect(room.id, bob.cookie, { query: "?since=4" }));
+    expect((await upToDate.next("welcome")).messages).toEqual([]);
+  });
+
+  it("tells a client that is too far behind to page over HTTP instead of replaying everything", async () => {
+    const { room, a, bob, stub } = await twoInARoom();
+    a.send({ type: "send", cid: "seed", text: "seed" });
+    await a.next("ack");
+    // 300 messages straight into the log (faster than the per-sender rate limit allows).
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      for (let i = 2; i <= 301; i++) {
+        state.storage.sql.exec("INSERT INTO log (seq, cid, uid, name, text, ts) VALUES (?, ?, 'u', 'U', 't', 0)", i, `bulk${i}`);
+      }
+    });
+    const c = track(await connect(room.id, bob.cookie, { query: "?since=1" }));
+    const w = await c.next("welcome");
+    expect(w.gap).toBe(true);
+    expect(w.lastSeq).toBe(301);
+    expect(w.messages.length).toBeLessThanOrEqual(100);
+    expect(w.messages.at(-1)?.seq).toBe(301);
+  });
+
+  it("after eviction still knows who is connected and continues the same seq", async () => {
+    const { room, a, b, stub, alice, bob } = await twoInARoom();
+    a.send({ type: "send", cid: "before", text: "before" });
+    expect((await a.next("ack")).seq).toBe(1);
+
+    await evictDurableObject(stub);
+
+    a.send({ type: "send", cid: "after", text: "after" });
+    expect((await a.next("ack", (f) => f.cid === "after")).seq).toBe(2);
+    expect((await b.next("msgs", (f) => f.messages[0]?.cid === "after")).messages[0]?.seq).toBe(2);
+
+    const carol = await guest("Carol");
+    await joinRoom(room.id, carol.cookie);
+    const c = track(await connect(room.id, carol.cookie));
+    const online = (await c.next("welcome")).online.map((p) => p.id).sort();
+    expect(online).toEqual([alice.id, bob.id, carol.id].sort());
+    // Ids survived in the attachments: Bob's next message is stamped with his identity.
+    b.send({ type: "send", cid: "bob1", text: "still me" });
+    const heard = await c.next("msgs", (f) => f.messages[0]?.cid === "bob1");
+    expect(heard.messages[0]).toMatchObject({ uid: bob.id, name: "Bob", seq: 3 });
+  });
+
+  it("does not show a socket whose client vanished without a close as online", async () => {
+    const alice = await guest("Alice");
+    const ghost = await guest("Ghost");
+    const { room } = await newRoom(alice.cookie);
+    await joinRoom(room.id, ghost.cookie);
+    const a = track(await connect(room.id, alice.cookie));
+    const g = track(await connect(room.id, ghost.cookie, { heartbeat: false }));
+    expect((await g.next("welcome")).online.map((p) => p.name).sort()).toEqual(["Alice", "Ghost"]);
+
+    await sleep(2000); // > GHOST_AFTER_MS (1500 in tests); Alice heartbeats, the ghost does not
+
+    const carol = await guest("Carol");
+    await joinRoom(room.id, carol.cookie);
+    const c = track(await connect(room.id, carol.cookie));
+    expect((await c.next("welcome")).online.map((p) => p.name).sort()).toEqual(["Alice", "Carol"]);
+
+    // The alarm's sweep closes the ghost and tells everyone.
+    a.clear();
+    await runDurableObjectAlarm(env.ROOMS.getByName(room.id));
+    expect((await g.waitClosed()).code).toBe(4000);
+    const p = await a.next("presence");
+    expect(p.online.map((x) => x.name).sort()).toEqual(["Alice", "Carol"]);
+  });
+
+  it("broadcasts presence when a person joins and leaves, and typing to the others", async () => {
+    const { a, b, alice } = await twoInARoom();
+    const joined = await a.next("presence");
+    expect(joined.online.map((p) => p.name).sort()).toEqual(["Alice", "Bob"]);
+    a.send({ type: "typing", on: true });
+    const t = await b.next("typing");
+    expect(t).toMatchObject({ user: { id: alice.id, name: "Alice" }, on: true });
+    expect(t.ttl).toBeGreaterThan(0);
+    expect(a.frames.some((f) => f.type === "typing")).toBe(false);
+    a.clear();
+    b.close();
+    const left = await a.next("presence");
+    expect(left.online.map((p) => p.name)).toEqual(["Alice"]);
+  });
+
+  it("pages history by seq: the newest from the room, older from D1", async () => {
+    const { room, a, stub, alice } = await twoInARoom();
+    for (let i = 1; i <= 5; i++) a.send({ type: "send", cid: `h${i}`, text: `msg ${i}` });
+    await a.next("ack", (f) => f.cid === "h5");
+
+    // Nothing flushed yet: the newest page comes from the room's log.
+    const latest = await (await api(`/api/rooms/${room.id}/messages?limit=2`, { cookie: alice.cookie })).json<{ messages: Message[]; hasMore: boolean }>();
+    expect(latest.messages.map((m) => m.seq)).toEqual([4, 5]);
+    expect(latest.hasMore).toBe(true);
+
+    await runDurableObjectAlarm(stub);
+    // Prove the older pages come from D1: the room's log no longer has them.
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec("DELETE FROM log WHERE seq < 4"));
+    const page2 = await (await api(`/api/rooms/${room.id}/messages?before=4&limit=2`, { cookie: alice.cookie })).json<{ messages: Message[]; hasMore: boolean }>();
+    expect(page2.messages.map((m) => m.text)).toEqual(["msg 2", "msg 3"]);
+    expect(page2.hasMore).toBe(true);
+    const page3 = await (await api(`/api/rooms/${room.id}/messages?before=2&limit=2`, { cookie: alice.cookie })).json<{ messages: Message[]; hasMore: boolean }>();
+    expect(page3.messages.map((m) => m.seq)).toEqual([1]);
+    expect(page3.hasMore).toBe(false);
+    expect(page3.messages[0]).toMatchObject({ uid: alice.id, name: "Alice", cid: "h1" });
+  });
+});

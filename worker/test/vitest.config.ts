@@ -1,0 +1,29 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+
+const here = import.meta.dirname;
+const repo = path.join(here, "../..");
+
+export default defineConfig(async () => ({
+  root: here,
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: path.join(repo, "wrangler.toml") },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations(path.join(repo, "migrations")),
+          // Short enough that a test can watch a silent socket turn into a ghost.
+          GHOST_AFTER_MS: "1500",
+          // Flushes are driven by the tests (runDurableObjectAlarm), not the clock.
+          FLUSH_DELAY_MS: "600000",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["**/*.test.ts"],
+    setupFiles: [path.join(here, "apply-migrations.ts")],
+    testTimeout: 20_000,
+  },
+}));
