@@ -1,0 +1,183 @@
+/**
+ * Pure message-list logic: merging by seq, the view rows (day separators, sender
+ * groups), typing lines. No signals, no DOM: unit-tested in messages.test.ts.
+ */
+import type { Message, Peer } from "../../worker/protocol";
+
+/** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
+export interface Pending {
+  cid: string;
+  text: string;
+  /** Local time it was written, ms. */
+  createdAt: number;
+  status: "sending" | "failed";
+  /** Why it failed, for the person (set when status is "failed"). */
+  error?: string;
+}
+
+/**
+ * Merges `incoming` into `held` (both oldest first), returning a new array in one total
+ * order by seq with no duplicate seq. Returns `held` itself when nothing is new, so a
+ * signal set to the result does not notify for a no-op.
+ */
+export function mergeBySeq(held: readonly Message[], incoming: readonly Message[]): readonly Message[] {
+  if (incoming.length === 0) return held;
+  const last = held[held.length - 1];
+  // Fast path: the common case is strictly newer messages arriving in order.
+  if (!last || isAscendingAfter(incoming, last.seq)) {
+    return held.length === 0 && isAscendingAfter(incoming, -1) ? incoming : [...held, ...incoming];
+  }
+  const bySeq = new Map<number, Message>();
+  for (const m of held) bySeq.set(m.seq, m);
+  let changed = false;
+  for (const m of incoming) {
+    if (!bySeq.has(m.seq)) {
+      bySeq.set(m.seq, m);
+      changed = true;
+    }
+  }
+  if (!changed) return held;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function isAscendingAfter(ms: readonly Message[], after: number): boolean {
+  let prev = after;
+  for (const m of ms) {
+    if (m.seq <= prev) return false;
+    prev = m.seq;
+  }
+  return true;
+}
+
+/**
+ * The highest seq `s >= from` such that every seq in (from, s] is held: what the client
+ * tells the room as `since` on reconnect. `held` is sorted by seq.
+ */
+export function contiguousFrom(from: number, held: readonly Message[]): number {
+  let s = from;
+  for (const m of held) {
+    if (m.seq <= s) continue;
+    if (m.seq === s + 1) s = m.seq;
+    else break;
+  }
+  return s;
+}
+
+export type Row =
+  | { kind: "day"; key: string; label: string; ts: number }
+  | {
+      kind: "msg";
+      key: string;
+      uid: string;
+      name: string;
+      text: string;
+      ts: number;
+      seq: number | null;
+      cid: string;
+      mine: boolean;
+      /** First of a run of messages by the same sender: shows avatar and name. */
+      head: boolean;
+      status: "sent" | "sending" | "failed";
+      error?: string;
+    };
+
+/** Consecutive messages by one sender closer than this are drawn as one group. */
+export const GROUP_GAP_MS = 5 * 60_000;
+
+/** Rows to draw: confirmed messages in seq order, then our pending ones, with day separators. */
+export function buildRows(
+  messages: readonly Message[],
+  pending: readonly Pending[],
+  me: Peer | null,
+  now: number = Date.now(),
+): Row[] {
+  const rows: Row[] = [];
+  let prev: { uid: string; ts: number; day: string } | null = null;
+  const push = (m: Omit<Extract<Row, { kind: "msg" }>, "kind" | "key" | "head">) => {
+    const day = dayKey(m.ts);
+    if (!prev || prev.day !== day) rows.push({ kind: "day", key: "d:" + day, label: dayLabel(m.ts, now), ts: m.ts });
+    const head = !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS;
+    // The key is (sender, cid) in both states, so a pending line becoming confirmed keeps its DOM node.
+    rows.push({ kind: "msg", key: `m:${m.uid}:${m.cid}`, head, ...m });
+    prev = { uid: m.uid, ts: m.ts, day };
+  };
+  for (const m of messages) {
+    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent" });
+  }
+  if (me) {
+    for (const p of pending) {
+      push({
+        uid: me.id,
+        name: me.name,
+        text: p.text,
+        ts: p.createdAt,
+        seq: null,
+        cid: p.cid,
+        mine: true,
+        status: p.status,
+        error: p.error,
+      });
+    }
+  }
+  return rows;
+}
+
+function pad(n: number) {
+  return n < 10 ? "0" + n : String(n);
+}
+
+/** Local calendar day, "YYYY-MM-DD". */
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function dayLabel(ts: number, now: number = Date.now()): string {
+  const key = dayKey(ts);
+  if (key === dayKey(now)) return "Today";
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (key === dayKey(y.getTime())) return "Yesterday";
+  const d = new Date(ts);
+  const sameYear = d.getFullYear() === new Date(now).getFullYear();
+  return d.toLocaleDateString(undefined, {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    ...(sameYear ? {} : { year: "numeric" }),
+  });
+}
+
+/** "HH:MM", 24-hour, local time. */
+export function timeLabel(ts: number): string {
+  const d = new Date(ts);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function fullDate(ts: number): string {
+  return new Date(ts).toLocaleString(undefined, { dateStyle: "full", timeStyle: "medium" });
+}
+
+/** "Alice is typing…", "Alice and Bob are typing…", "Alice, Bob and Carol are typing…". */
+export function typingLine(names: readonly string[]): string {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length <= 3) return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are typing…`;
+  return "Several people are typing…";
+}
+
+/** Up to two initials from a display name. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const chars = words.length >= 2 ? [words[0], words[words.length - 1]] : words;
+  const s = chars.map((w) => Array.from(w ?? "")[0] ?? "").join("");
+  return (s || "?").toUpperCase();
+}
+
+/** A stable, readable avatar background for a user id (white text on it stays legible). */
+export function avatarColor(uid: string): string {
+  let h = 0;
+  for (let i = 0; i < uid.length; i++) h = (Math.imul(h, 31) + uid.charCodeAt(i)) | 0;
+  const hue = ((h % 360) + 360) % 360;
+  return `hsl(${hue} 55% 42%)`;
+}

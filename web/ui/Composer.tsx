@@ -1,0 +1,107 @@
+import { useSignal } from "@preact/signals";
+import { useLayoutEffect, useRef } from "preact/hooks";
+import { MAX_BODY } from "../../worker/protocol";
+import type { RoomStore } from "../state/room";
+import { loadDraft, saveDraft } from "../state/storage";
+
+/** The counter appears this close to the limit. */
+const COUNTER_FROM = MAX_BODY - 500;
+
+/** Leading blank lines and trailing whitespace go; indentation on the first line stays. */
+export function cleanText(text: string): string {
+  return text.replace(/^(?:[ \t]*\r?\n)+/, "").trimEnd();
+}
+
+/**
+ * Enter sends, Shift+Enter breaks the line. While offline it looks subdued but keeps
+ * working: messages queue in the outbox and go out on reconnect. The draft is saved per
+ * room on every keystroke, so a reload or a crash loses nothing.
+ */
+export function Composer({ store }: { store: RoomStore }) {
+  const roomId = store.room.id;
+  const text = useSignal(loadDraft(roomId));
+  const area = useRef<HTMLTextAreaElement>(null);
+  const conn = store.connection.value;
+  const offline = conn !== "online";
+  const length = text.value.length;
+  const over = length > MAX_BODY;
+  const empty = cleanText(text.value) === "";
+
+  // Grow with the content up to a cap (CSS max-height), shrink back after sending.
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${el.scrollHeight + (el.offsetHeight - el.clientHeight)}px`;
+  }, [text.value]);
+
+  function update(value: string) {
+    text.value = value;
+    saveDraft(roomId, value);
+    store.setTyping(value.trim() !== "");
+  }
+
+  function submit() {
+    const body = cleanText(text.value);
+    if (!body || body.length > MAX_BODY) return;
+    if (store.send(body)) {
+      text.value = "";
+      saveDraft(roomId, "");
+    }
+    area.current?.focus();
+  }
+
+  return (
+    <form
+      class={offline ? "composer offline" : "composer"}
+      onSubmit={(e) => {
+        e.preventDefault();
+        submit();
+      }}
+    >
+      {offline && conn !== "connecting" && (
+        <p class="composer-hint">
+          {conn === "closed" ? "Disconnected." : "You're offline."} Messages will be sent when the connection is back.
+        </p>
+      )}
+      <div class="composer-row">
+        <textarea
+          ref={area}
+          rows={1}
+          aria-label="Message"
+          placeholder={`Message ${store.room.name}`}
+          value={text.value}
+          onInput={(e) => update(e.currentTarget.value)}
+          onBlur={() => store.setTyping(false)}
+          onKeyDown={(e) => {
+            // isComposing: Enter confirms an IME candidate, it must not send.
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+              e.preventDefault();
+              submit();
+            }
+          }}
+          enterkeyhint="send"
+          aria-describedby={length > COUNTER_FROM ? "composer-counter" : undefined}
+          aria-invalid={over}
+        />
+        <button type="submit" class="button primary send" disabled={empty || over}>
+          <SendIcon />
+          <span class="send-label">Send</span>
+        </button>
+      </div>
+      {length > COUNTER_FROM && (
+        <p id="composer-counter" class={over ? "counter over" : "counter"} aria-live="polite">
+          {over ? `${length - MAX_BODY} characters over the ${MAX_BODY} limit` : `${MAX_BODY - length} characters left`}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function SendIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="currentColor">
+      <path d="M3.4 20.4 21 12 3.4 3.6l-.1 6.5L15 12 3.3 13.9z" />
+    </svg>
+  );
+}

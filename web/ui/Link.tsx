@@ -1,0 +1,20 @@
+import type { ComponentChildren } from "preact";
+import { useApp } from "./context";
+
+/** An in-app link: a real <a href> (middle-click, copy address) that navigates without a reload. */
+export function Link(props: { href: string; class?: string; children: ComponentChildren }) {
+  const app = useApp();
+  return (
+    <a
+      href={props.href}
+      class={props.class}
+      onClick={(e) => {
+        if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        app.navigate(props.href);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}

@@ -1,0 +1,19 @@
+import { useEffect } from "preact/hooks";
+import { Link } from "./Link";
+
+export function NotFound(props: { title: string; text: string }) {
+  useEffect(() => {
+    document.title = `${props.title} · Chat`;
+  }, [props.title]);
+  return (
+    <main class="center-page">
+      <div class="card">
+        <h1>{props.title}</h1>
+        <p class="muted">{props.text}</p>
+        <Link href="/" class="button primary">
+          Go home
+        </Link>
+      </div>
+    </main>
+  );
+}
