@@ -87,6 +87,28 @@ describe("the message path", () => {
     expect(await logRows(stub, "flushed = 0")).toEqual([]);
   });
 
+  it("trims flushed rows beyond the recent window from the room, keeping all of them in D1", async () => {
+    const { a, room, stub } = await twoInARoom();
+    a.send({ type: "send", cid: "first", text: "first" });
+    await a.next("ack");
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      for (let i = 2; i <= 1100; i++) {
+        state.storage.sql.exec("INSERT INTO log (seq, cid, uid, name, text, ts) VALUES (?, ?, 'u', 'U', 't', 0)", i, `bulk${i}`);
+      }
+    });
+    await runDurableObjectAlarm(stub);
+    // 1,100 rows take three flush batches; none is trimmed before it reached D1.
+    const kept = await runInDurableObject(stub, (_i, state: DurableObjectState) =>
+      state.storage.sql.exec<{ n: number; lo: number; unflushed: number }>("SELECT count(*) AS n, min(seq) AS lo, sum(flushed = 0) AS unflushed FROM log").one(),
+    );
+    expect(kept).toEqual({ n: 1000, lo: 101, unflushed: 0 });
+    const inD1 = await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE room_id = ?").bind(room.id).first<number>("n");
+    expect(inD1).toBe(1100);
+    // The next message still continues the sequence.
+    a.send({ type: "send", cid: "next", text: "next" });
+    expect((await a.next("ack", (f) => f.cid === "next")).seq).toBe(1101);
+  });
+
   it("stores a duplicate cid once, re-acks it with the same seq and broadcasts it once", async () => {
     const { a, b, stub } = await twoInARoom();
     a.send({ type: "send", cid: "same", text: "once" });
