@@ -50,6 +50,12 @@ const FRAME_BURST = 100;
 /** A socket collecting this many errors within STRIKE_WINDOW_MS is closed with 1008. */
 const MAX_STRIKES = 50;
 const STRIKE_WINDOW_MS = 10_000;
+/**
+ * Fan-out coalescing window. A message arriving when nothing was fanned out for this
+ * long goes out at once; denser ones wait at most this long and leave together, one
+ * frame per socket, so under load throughput grows instead of latency.
+ */
+const COALESCE_MS = 10;
 /** Flush retry backoff: 1 s, 2 s, 4 s … capped at 5 min. */
 const RETRY_BASE_MS = 1000;
 const RETRY_CAP_MS = 5 * 60_000;
@@ -82,6 +88,9 @@ export class ChatRoom extends DurableObject<Env> {
   readonly #activity = new WeakMap<WebSocket, number>();
   readonly #ghostAfterMs: number;
   readonly #flushDelayMs: number;
+  /** Messages acked but not yet fanned out (coalescing window open). */
+  #outbox: Message[] = [];
+  #lastFanout = 0;
   /** Mirror of the scheduled alarm (null: none), read once per wake. */
   #alarmAt: number | null = null;
 
@@ -243,8 +252,32 @@ export class ChatRoom extends DurableObject<Env> {
       )
       .one();
     send(ws, frame({ type: "ack", cid: f.cid, seq, ts }));
-    this.#broadcast(frame({ type: "msgs", messages: [{ seq, cid: f.cid, uid: me.uid, name: me.name, text: f.text, ts }] }), ws);
+    this.#publish({ seq, cid: f.cid, uid: me.uid, name: me.name, text: f.text, ts });
     this.#alarmBy(ts + this.#flushDelayMs);
+  }
+
+  /**
+   * Fans a stored message out to every socket, the sender's included (its other
+   * tabs need it; the sending tab matches it to its ack by cid). When messages come
+   * faster than COALESCE_MS apart they are batched into one frame. The short timer
+   * only exists while messages are flowing, when the object is awake anyway; the
+   * messages are already durable and acked, so a lost timer would only delay them
+   * to the next reconnect's replay.
+   */
+  #publish(m: Message): void {
+    const now = Date.now();
+    if (this.#outbox.length === 0 && now - this.#lastFanout >= COALESCE_MS) {
+      this.#lastFanout = now;
+      return this.#broadcast(frame({ type: "msgs", messages: [m] }));
+    }
+    this.#outbox.push(m);
+    if (this.#outbox.length > 1) return; // the window is already open
+    setTimeout(() => {
+      const messages = this.#outbox;
+      this.#outbox = [];
+      this.#lastFanout = Date.now();
+      this.#broadcast(frame({ type: "msgs", messages }));
+    }, Math.max(0, this.#lastFanout + COALESCE_MS - now));
   }
 
   /** An `error` frame; a socket that keeps earning them is closed as abusive. */

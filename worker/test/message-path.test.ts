@@ -44,6 +44,22 @@ describe("the message path", () => {
     expect((await b.next("msgs", (f) => f.messages[0]?.cid === "c2")).messages[0]?.seq).toBe(2);
   });
 
+  it("fans a burst from several senders out to everyone exactly once, in seq order", async () => {
+    const { room, a, b } = await twoInARoom();
+    const carol = await guest("Carol");
+    await joinRoom(room.id, carol.cookie);
+    const c = track(await connect(room.id, carol.cookie));
+    for (let i = 0; i < 15; i++) {
+      a.send({ type: "send", cid: `a${i}`, text: `a${i}` });
+      b.send({ type: "send", cid: `b${i}`, text: `b${i}` });
+    }
+    for (const client of [a, b, c]) {
+      const seqs = async () => client.frames.flatMap((f) => (f.type === "msgs" ? f.messages.map((m) => m.seq) : []));
+      await client.next("msgs", (f) => f.messages.some((m) => m.seq === 30));
+      expect(await seqs()).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+  });
+
   it("has the message in the room's storage when the ack arrives, and in D1 after the flush", async () => {
     const { a, room, stub } = await twoInARoom();
     a.send({ type: "send", cid: "c1", text: "durable" });
