@@ -109,6 +109,12 @@ function cpuSeconds(pid) {
   }
 }
 
+/**
+ * One JSON API call; throws on a non-2xx answer.
+ * @param {string} base
+ * @param {string} path
+ * @param {{ cookie?: string, body?: unknown, method?: string }} [init]
+ */
 async function api(base, path, { cookie, body, method = "POST" } = {}) {
   const res = await fetch(base + path, {
     method,
