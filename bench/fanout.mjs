@@ -176,6 +176,7 @@ async function main() {
   let dupes = 0;
   let outOfOrder = 0;
   let acked = 0;
+  let echoes = 0;
   let rejected = 0;
   let lastDeliveryAt = 0;
   let closedEarly = 0;
@@ -214,6 +215,12 @@ async function main() {
               if (m.seq < c.lastSeq) outOfOrder++;
               c.seqs.add(m.seq);
               c.lastSeq = Math.max(c.lastSeq, m.seq);
+              // The room may echo a message to its sender's own socket too (for the
+              // sender's other tabs); that is not fan-out to others: count it apart.
+              if (m.cid.startsWith(`b${c.i}-`)) {
+                echoes++;
+                continue;
+              }
               const sent = /\bt=(\d+(?:\.\d+)?)\b/.exec(m.text);
               if (sent && sending) {
                 deliveryLat.push(t - Number(sent[1]));
@@ -316,6 +323,7 @@ async function main() {
     errors: Object.fromEntries(errors),
     delivered,
     expected: expected(),
+    echoesToSender: echoes,
     duplicates: dupes,
     outOfOrder,
     closedEarly,
@@ -340,8 +348,9 @@ async function main() {
   const lines = [
     "",
     `fan-out: ${N} clients in one room, ${S} senders × ${RATE} msg/s for ${SECONDS} s`,
-    `  sent ${sent}, acked ${acked}${errors.size ? `, errors ${JSON.stringify(result.errors)}` : ""}`,
-    `  delivered/expected  ${delivered}/${result.expected} (${pctOk}%)` +
+    `  sent ${sent}, acked ${acked}${errors.size ? `, errors ${JSON.stringify(result.errors)}` : ""}` +
+      (echoes ? `, echoed to the sending socket ${echoes}` : ""),
+    `  delivered/expected  ${delivered}/${result.expected} (${pctOk}%) to the ${N - 1} other members` +
       (dupes || outOfOrder ? `  duplicates ${dupes}, out of order ${outOfOrder}` : "") +
       (closedEarly ? `  sockets closed early ${closedEarly}` : ""),
     `  delivery latency    p50 ${ms(result.latencyMs.p50)}  p90 ${ms(result.latencyMs.p90)}  p99 ${ms(result.latencyMs.p99)}  max ${ms(result.latencyMs.max)} ms`,
