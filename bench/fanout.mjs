@@ -166,6 +166,7 @@ async function main() {
   const { json: created } = await api(base, "/api/rooms", { cookie: cookies[0], body: { name: "bench" } });
   const roomId = created.room.id;
   await pool(cookies.slice(1), 8, (cookie) => api(base, `/api/rooms/${roomId}/join`, { cookie, body: {} }));
+  const tHttp = now();
 
   // 2. Counters, shared by all clients.
   const sentAt = new Map(); // cid → performance.now() at send
@@ -257,8 +258,12 @@ async function main() {
       });
     }),
   );
-  const setupMs = now() - tSetup;
-  console.log(`setup: ${N} guests joined room ${roomId} and connected in ${(setupMs / 1000).toFixed(1)} s`);
+  const tConnected = now();
+  const sec = (a, b) => ((b - a) / 1000).toFixed(1);
+  console.log(
+    `setup: ${N} guests joined room ${roomId} (sessions + joins over HTTP ${sec(tSetup, tHttp)} s)` +
+      ` and connected their sockets (${sec(tHttp, tConnected)} s)`,
+  );
   const heartbeat = setInterval(() => {
     for (const c of clients) if (c.ws.readyState === WebSocket.OPEN) c.ws.send("ping");
   }, HEARTBEAT_MS);
