@@ -5,8 +5,8 @@
  *   1. apply D1 migrations to the local database (.wrangler/state, wrangler's default);
  *   2. `wrangler dev --ip 127.0.0.1 --port $PORT` (default 8787), stdio inherited, so its
  *      hotkeys and logs work as usual; the [build] step in wrangler.toml bundles web/;
- *   3. print the URL once the server is ready; forward SIGINT/SIGTERM to wrangler and exit
- *      with its status.
+ *   3. print the URL once GET /api/health answers; forward SIGINT/SIGTERM to wrangler and
+ *      exit with its status.
  *
  * Extra arguments go to `wrangler dev`: `npm start -- --var MSG_RATE_PER_SEC:50`.
  *
@@ -14,7 +14,7 @@
  * the machine's Node 20; wrangler itself always runs on the pinned node_modules/.bin/node.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,45 +59,81 @@ if (migrate.status !== 0) {
 
 // 2. The dev server. Not detached: it must stay in the terminal's foreground process
 // group, or reading its hotkeys from the TTY would stop it (SIGTTIN).
-const url = `http://${host}:${port}`;
-const child = spawn(
-  node,
-  [wrangler, "dev", "--ip", host, "--port", String(port), ...process.argv.slice(2)],
-  // ipc: wrangler posts {"event":"DEV_SERVER_READY",ip,port} when it listens.
-  { cwd: root, env, stdio: ["inherit", "inherit", "inherit", "ipc"] },
-);
+const child = spawn(node, [wrangler, "dev", "--ip", host, "--port", String(port), ...process.argv.slice(2)], {
+  cwd: root,
+  env,
+  // ipc: wrangler posts {"event":"DEV_SERVER_READY",ip,port} once *it* listens (a health
+  // poll alone could be answered by some other server already holding the port).
+  stdio: ["inherit", "inherit", "inherit", "ipc"],
+});
 
 let announced = false;
-function announce(actualUrl) {
-  if (announced) return;
-  announced = true;
-  const line = `Chat is running at ${actualUrl}`;
-  const bar = "─".repeat(line.length + 4);
-  // A beat later, so the box lands below wrangler's own "Ready on" line.
-  setTimeout(() => console.log(`\n┌${bar}┐\n│  ${line}  │\n└${bar}┘\n`), 150);
-}
 child.on("message", (msg) => {
+  let m;
   try {
-    const m = typeof msg === "string" ? JSON.parse(msg) : msg;
-    if (m && m.event === "DEV_SERVER_READY" && m.port) announce(`http://${host}:${m.port}`);
+    m = typeof msg === "string" ? JSON.parse(msg) : msg;
   } catch {
-    // not a message for us
+    return;
   }
+  if (announced || m?.event !== "DEV_SERVER_READY" || !m.port) return;
+  announced = true;
+  void announceWhenServing(`http://${host}:${m.port}`);
 });
-// Fallback in case a wrangler version stops sending the IPC message: poll the port.
-(async () => {
-  for (let i = 0; i < 600 && !announced && child.exitCode === null; i++) {
-    await new Promise((r) => setTimeout(r, 500));
+
+/**
+ * wrangler's "ready" means its proxy listens; wait (bounded) until the Worker itself
+ * answers, then print the URL where it cannot be missed.
+ */
+async function announceWhenServing(at) {
+  for (let i = 0; i < 240 && child.exitCode === null && child.signalCode === null; i++) {
     try {
-      await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
-      announce(url);
+      const res = await fetch(`${at}/api/health`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.ok) break;
     } catch {
-      // not listening yet
+      // still starting
     }
+    await new Promise((r) => setTimeout(r, 250));
   }
-})();
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const line = `Chat is running at ${at}`;
+  const bar = "─".repeat(line.length + 4);
+  console.log(`\n┌${bar}┐\n│  ${line}  │\n└${bar}┘\n`);
+}
 
 // 3. Signals: forward once; a second one, or 10 s of waiting, forces the issue.
+/** pids under `pid` (wrangler's launcher → wrangler → workerd ×2, esbuild), from /proc. */
+function descendants(pid) {
+  const kids = new Map();
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out = [];
+  for (let todo = [pid]; todo.length; ) for (const k of kids.get(todo.pop()) ?? []) out.push(k), todo.push(k);
+  return out;
+}
+function forceKill() {
+  let pids = [];
+  try {
+    pids = descendants(child.pid);
+  } catch {
+    // no /proc: the launcher alone
+  }
+  for (const p of [child.pid, ...pids]) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
 let forwarded = 0;
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
@@ -105,9 +141,9 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
     if (child.exitCode !== null || child.signalCode !== null) return;
     if (forwarded === 1) {
       child.kill(sig);
-      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+      setTimeout(forceKill, 10_000).unref();
     } else {
-      child.kill("SIGKILL");
+      forceKill();
     }
   });
 }
