@@ -5,12 +5,12 @@
  *   node scripts/build-web.mjs           one production build, prints sizes
  *   node scripts/build-web.mjs --watch   rebuilds on change
  *
- * Output: dist/index.html (rewritten to point at content-hashed files),
+ * Output: web/dist/index.html (rewritten to point at content-hashed files),
  * dist/assets/main-<hash>.{js,css} (+ .map) and dist/_headers, which tells the
  * static-asset server to cache hashed files forever and to send a CSP with every page.
  */
 import { context, build } from "esbuild";
-import { readFile, writeFile, rm, mkdir } from "node:fs/promises";
+import { readFile, writeFile, rm, mkdir, readdir } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 
@@ -41,26 +41,61 @@ const HEADERS = `/*
   Cache-Control: public, max-age=31536000, immutable
 `;
 
-/** Writes index.html and _headers once esbuild has produced the hashed bundle. */
-const htmlPlugin = {
-  name: "html",
+/**
+ * Writes the bundle, index.html and _headers, touching only files whose bytes changed and
+ * removing stale ones. wrangler watches web/ (dist included) and rebuilds on any change:
+ * an identical rebuild must write nothing, or it would trigger itself again.
+ */
+const writePlugin = {
+  name: "write-dist",
   setup(b) {
     b.onEnd(async (result) => {
-      if (result.errors.length > 0 || !result.metafile) return;
-      const outputs = Object.keys(result.metafile.outputs).map((f) => "/" + path.relative(dist, path.resolve(root, f)));
-      const js = outputs.find((f) => f.endsWith(".js"));
-      const css = outputs.find((f) => f.endsWith(".css"));
-      if (!js || !css) throw new Error(`build-web: missing outputs in ${outputs.join(", ")}`);
+      if (result.errors.length > 0 || !result.outputFiles) return;
+      const files = new Map(result.outputFiles.map((f) => [path.relative(dist, f.path), Buffer.from(f.contents)]));
+      const url = (ext) => {
+        const f = [...files.keys()].find((k) => k.endsWith(ext));
+        if (!f) throw new Error(`build-web: no ${ext} output`);
+        return "/" + f.split(path.sep).join("/");
+      };
       const template = await readFile(path.join(web, "index.html"), "utf8");
       const html = template
-        .replace("<!--CSS-->", `<link rel="stylesheet" href="${css}">`)
-        .replace("<!--JS-->", `<script type="module" src="${js}"></script>`);
-      await writeFile(path.join(dist, "index.html"), html);
-      await writeFile(path.join(dist, "_headers"), HEADERS);
-      if (watch) console.log(`build-web: rebuilt ${js} ${css}`);
+        .replace("<!--CSS-->", `<link rel="stylesheet" href="${url(".css")}">`)
+        .replace("<!--JS-->", `<script type="module" src="${url(".js")}"></script>`);
+      files.set("index.html", Buffer.from(html));
+      files.set("_headers", Buffer.from(HEADERS));
+      let changed = 0;
+      for (const [rel, bytes] of files) {
+        const file = path.join(dist, rel);
+        const old = await readFile(file).catch(() => null);
+        if (old && old.equals(bytes)) continue;
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, bytes);
+        changed++;
+      }
+      for (const rel of await listFiles(dist)) {
+        if (!files.has(rel)) {
+          await rm(path.join(dist, rel));
+          changed++;
+        }
+      }
+      lastFiles = files;
+      if (watch) console.log(`build-web: ${changed ? `${changed} file(s) updated` : "no change"}`);
     });
   },
 };
+
+/** @type {Map<string, Buffer>} */
+let lastFiles = new Map();
+
+async function listFiles(dir, base = dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p, base)));
+    else out.push(path.relative(base, p));
+  }
+  return out;
+}
 
 /** @type {import("esbuild").BuildOptions} */
 const options = {
@@ -75,31 +110,27 @@ const options = {
   jsxImportSource: "preact",
   minify: !watch,
   sourcemap: "external",
-  metafile: true,
+  write: false,
   legalComments: "none",
   logLevel: "warning",
   define: { "process.env.NODE_ENV": JSON.stringify(watch ? "development" : "production") },
-  plugins: [htmlPlugin],
+  plugins: [writePlugin],
 };
-
-await rm(dist, { recursive: true, force: true });
-await mkdir(dist, { recursive: true });
 
 if (watch) {
   const ctx = await context(options);
   await ctx.watch();
   console.log("build-web: watching web/ and worker/protocol/ …");
 } else {
-  const result = await build(options);
-  const files = [...Object.keys(result.metafile.outputs).filter((f) => !f.endsWith(".map")), "web/dist/index.html"];
+  await build(options);
   let raw = 0;
   let gz = 0;
-  for (const f of files) {
-    const bytes = await readFile(path.join(root, f));
+  for (const [rel, bytes] of lastFiles) {
+    if (rel.endsWith(".map") || rel === "_headers") continue;
     const z = gzipSync(bytes, { level: 9 }).length;
     raw += bytes.length;
     gz += z;
-    console.log(`  ${f.padEnd(40)} ${kb(bytes.length).padStart(9)}  gzip ${kb(z).padStart(8)}`);
+    console.log(`  ${("web/dist/" + rel).padEnd(40)} ${kb(bytes.length).padStart(9)}  gzip ${kb(z).padStart(8)}`);
   }
   console.log(`  ${"total".padEnd(40)} ${kb(raw).padStart(9)}  gzip ${kb(gz).padStart(8)}`);
 }

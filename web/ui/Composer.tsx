@@ -69,7 +69,7 @@ export function Composer({ store }: { store: RoomStore }) {
           ref={area}
           rows={1}
           aria-label="Message"
-          placeholder={`Message ${store.room.name}`}
+          placeholder="Write a message…"
           value={text.value}
           onInput={(e) => update(e.currentTarget.value)}
           onBlur={() => store.setTyping(false)}

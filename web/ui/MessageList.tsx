@@ -33,6 +33,7 @@ export function MessageList({ store }: { store: RoomStore }) {
   const hasMore = store.hasMore.value;
   const loadingOlder = store.loadingOlder.value;
   const olderError = store.olderError.value;
+  const queued = store.connection.value !== "online";
 
   function scrollToBottom() {
     const el = scroller.current;
@@ -122,7 +123,7 @@ export function MessageList({ store }: { store: RoomStore }) {
               <span>{r.label}</span>
             </div>
           ) : (
-            <MessageItem key={r.key} row={r} onRetry={store.retry} onDiscard={store.discard} />
+            <MessageItem key={r.key} row={r} queued={queued} onRetry={store.retry} onDiscard={store.discard} />
           ),
         )}
       </div>
@@ -135,7 +136,13 @@ export function MessageList({ store }: { store: RoomStore }) {
   );
 }
 
-type ItemProps = { row: MsgRow; onRetry: (cid: string) => void; onDiscard: (cid: string) => void };
+type ItemProps = {
+  row: MsgRow;
+  /** Not connected: a pending message is queued rather than on its way. */
+  queued: boolean;
+  onRetry: (cid: string) => void;
+  onDiscard: (cid: string) => void;
+};
 
 function sameRow(a: MsgRow, b: MsgRow): boolean {
   const keys = Object.keys(a) as (keyof MsgRow)[];
@@ -145,14 +152,15 @@ function sameRow(a: MsgRow, b: MsgRow): boolean {
 /** Rows are rebuilt on every change; an item whose fields are all equal skips rendering. */
 class MessageItem extends Component<ItemProps> {
   override shouldComponentUpdate(next: ItemProps) {
-    return !sameRow(this.props.row, next.row) || next.onRetry !== this.props.onRetry;
+    const p = this.props;
+    return !sameRow(p.row, next.row) || (next.row.status === "sending" && p.queued !== next.queued);
   }
   override render() {
     return <MessageView {...this.props} />;
   }
 }
 
-function MessageView({ row, onRetry, onDiscard }: ItemProps) {
+function MessageView({ row, queued, onRetry, onDiscard }: ItemProps) {
   const time = (
     <time dateTime={new Date(row.ts).toISOString()} title={fullDate(row.ts)}>
       {timeLabel(row.ts)}
@@ -172,7 +180,7 @@ function MessageView({ row, onRetry, onDiscard }: ItemProps) {
         )}
         {/* Text only: Preact sets textContent, so markup in a message shows literally. */}
         <div class="text">{row.text}</div>
-        {row.status === "sending" && <div class="state">Sending…</div>}
+        {row.status === "sending" && <div class="state">{queued ? "Waiting for connection…" : "Sending…"}</div>}
         {row.status === "failed" && (
           <div class="state failed" role="alert">
             Not sent{row.error ? `: ${row.error}` : ""}
