@@ -104,6 +104,11 @@ describe.skipIf(skip)("chat in the browser", () => {
     roomUrl = alice.page.url();
     await alice.page.getByText("No messages yet").waitFor({ timeout: WAIT });
 
+    await alice.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await alice.page.getByRole("button", { name: "Copy link" }).click();
+    await alice.page.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
+    expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(roomUrl);
+
     bob = await guest();
     await bob.page.goto(roomUrl, { timeout: WAIT });
     await bob.page.getByRole("textbox", { name: "Display name" }).fill("Bob");
@@ -193,7 +198,8 @@ describe.skipIf(skip)("chat in the browser", () => {
     await p.getByRole("button", { name: /Show members/ }).click();
     await member(p, "Alice").waitFor({ state: "visible", timeout: WAIT });
     await p.screenshot({ path: path.join(SHOTS, "room-360x740-members.png") });
-    await p.getByRole("button", { name: /Show members/ }).click();
+    await p.keyboard.press("Escape");
+    await member(p, "Alice").waitFor({ state: "hidden", timeout: WAIT });
   });
 
   it("an unknown room shows a clear not-found page", async () => {

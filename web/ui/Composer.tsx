@@ -22,7 +22,7 @@ export function Composer({ store }: { store: RoomStore }) {
   const text = useSignal(loadDraft(roomId));
   const area = useRef<HTMLTextAreaElement>(null);
   const conn = store.connection.value;
-  const offline = conn !== "online";
+  const offline = conn === "offline" || conn === "reconnecting" || conn === "closed";
   const length = text.value.length;
   const over = length > MAX_BODY;
   const empty = cleanText(text.value) === "";
@@ -59,9 +59,13 @@ export function Composer({ store }: { store: RoomStore }) {
         submit();
       }}
     >
-      {offline && conn !== "connecting" && (
-        <p class="composer-hint">
-          {conn === "closed" ? "Disconnected." : "You're offline."} Messages will be sent when the connection is back.
+      {offline && (
+        <p class="composer-hint" role="note">
+          {conn === "offline"
+            ? "You're offline. Messages will be sent when you're back online."
+            : conn === "reconnecting"
+              ? "Connection lost. Messages will be sent once it's back."
+              : "Disconnected. Messages you write here are kept for when you reconnect."}
         </p>
       )}
       <div class="composer-row">

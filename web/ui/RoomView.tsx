@@ -16,6 +16,16 @@ export function RoomView({ store }: { store: RoomStore }) {
     document.title = `${store.room.name} · Chat`;
   }, [store.room.name]);
 
+  // The members drawer (phones) closes with Escape, like any overlay.
+  useEffect(() => {
+    if (!membersOpen.value) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape") membersOpen.value = false;
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [membersOpen.value]);
+
   return (
     <div class="room">
       <header class="room-header">
@@ -55,6 +65,7 @@ export function RoomView({ store }: { store: RoomStore }) {
           <TypingLine store={store} />
           <Composer store={store} />
         </section>
+        {membersOpen.value && <div class="scrim" aria-hidden="true" onClick={() => (membersOpen.value = false)} />}
         <aside id="members-panel" class={membersOpen.value ? "members open" : "members"} aria-label="Members">
           <h2>
             Members <span class="muted">· {store.onlineCount.value} online</span>
