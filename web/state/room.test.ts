@@ -5,7 +5,7 @@
  * for the few browser globals the store touches.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Close, type Message, type Peer, type Room, type ServerFrame } from "../../worker/protocol";
+import { Close, HEARTBEAT_MS, type Message, type Peer, type Room, type ServerFrame } from "../../worker/protocol";
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, MIN_UPTIME_MS } from "./connection";
 import { createRoomStore, type RoomStore } from "./room";
 
@@ -204,6 +204,33 @@ describe("room store", () => {
     expect(FakeSocket.all).toHaveLength(1);
     (navigator as { onLine: boolean }).onLine = true;
     window.dispatchEvent(new Event("online"));
+    expect(FakeSocket.all).toHaveLength(2);
+  });
+
+  it("asks the HTTP API why after sockets keep failing to open, and stops on 404", async () => {
+    vi.mocked(fetch).mockResolvedValue(
+      new Response(JSON.stringify({ error: { code: "not_found", message: "room not found" } }), { status: 404 }),
+    );
+    last().drop(); // never opened: the browser hides the upgrade's HTTP status
+    vi.advanceTimersByTime(BACKOFF_BASE_MS);
+    last().drop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fetch).toHaveBeenCalledWith(`/api/rooms/${room.id}`, expect.objectContaining({ method: "GET" }));
+    expect(store.problem.value?.kind).toBe("not_found");
+    expect(store.connection.value).toBe("closed");
+  });
+
+  it("pings every HEARTBEAT_MS and reconnects when a ping goes unanswered", () => {
+    last().open();
+    last().receive(welcome([], 0));
+    vi.advanceTimersByTime(HEARTBEAT_MS);
+    expect(last().sent.at(-1)).toBe("ping");
+    last().onmessage?.({ data: "pong" });
+    vi.advanceTimersByTime(HEARTBEAT_MS);
+    expect(FakeSocket.all).toHaveLength(1); // answered: still the same socket
+    vi.advanceTimersByTime(HEARTBEAT_MS); // the second ping got nothing back
+    expect(store.connection.value).toBe("reconnecting");
+    vi.advanceTimersByTime(BACKOFF_BASE_MS);
     expect(FakeSocket.all).toHaveLength(2);
   });
 

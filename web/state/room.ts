@@ -110,7 +110,8 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
       clearTyping();
       if (!opened && ++failedOpens >= 2 && (failedOpens & (failedOpens - 1)) === 0) void probe();
       if (code in CLOSE_REASONS && !problem.value) {
-        problem.value = { kind: code === Close.FORBIDDEN ? "forbidden" : "closed", message: CLOSE_REASONS[code]! };
+        const kind = code === Close.FORBIDDEN ? "forbidden" : code === Close.UNAUTHORIZED ? "unauthorized" : "closed";
+        problem.value = { kind, message: CLOSE_REASONS[code]! };
       }
     },
   });

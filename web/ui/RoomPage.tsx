@@ -50,6 +50,13 @@ export function RoomPage({ id }: { id: string }) {
   }, [id, user?.id, attempt.value]);
 
   const s = state.value;
+  const lostSession = s.kind === "ready" && s.store.problem.value?.kind === "unauthorized";
+  // The session ended under us (expired, signed out elsewhere): ask for a name again;
+  // a new identity re-runs the join above.
+  useEffect(() => {
+    if (lostSession) app.sessionLost();
+  }, [lostSession]);
+
   if (s.kind === "not_found") return <RoomNotFound />;
   if (user === null) return <NameForm />;
   if (user === undefined && app.sessionError.value) return <ErrorPage message={app.sessionError.value} retry={app.checkSession} />;
