@@ -182,6 +182,8 @@ async function main() {
   let lastDeliveryAt = 0;
   let closedEarly = 0;
   let sending = false;
+  let rxBytes = 0; // characters of text frames received, all clients
+  let presenceFrames = 0;
 
   // 3. Sockets; each resolves when its `welcome` arrives.
   const clients = await pool(cookies, 16, (cookie, i) =>
@@ -193,6 +195,7 @@ async function main() {
       ws.addEventListener("message", (ev) => {
         const t = now();
         if (ev.data === "pong") return;
+        rxBytes += String(ev.data).length;
         let f;
         try {
           f = JSON.parse(String(ev.data));
@@ -243,8 +246,11 @@ async function main() {
             errors.set(f.code, (errors.get(f.code) ?? 0) + 1);
             if (f.cid !== undefined && sentAt.delete(f.cid)) rejected++;
             return;
+          case "presence":
+            presenceFrames++;
+            return;
           default:
-            return; // presence, typing
+            return; // typing
         }
       });
       ws.addEventListener("close", (ev) => {
@@ -264,12 +270,14 @@ async function main() {
     `setup: ${N} guests joined room ${roomId} (sessions + joins over HTTP ${sec(tSetup, tHttp)} s)` +
       ` and connected their sockets (${sec(tHttp, tConnected)} s)`,
   );
+  await sleep(1000); // settle: the presence frames of N joins are still arriving
+  console.log(
+    `       sockets received ${presenceFrames} presence frames, ${(rxBytes / 2 ** 20).toFixed(1)} MiB in all, while joining`,
+  );
   const heartbeat = setInterval(() => {
     for (const c of clients) if (c.ws.readyState === WebSocket.OPEN) c.ws.send("ping");
   }, HEARTBEAT_MS);
 
-  // Settle: the presence storm of N joins is over before we measure.
-  await sleep(1000);
   const peakAfterSetup = dev?.peakRssKiB() ?? 0;
   const workerdPids = dev?.workerdPeaks().map((p) => p.pid) ?? [];
   const cpu0 = workerdPids.map(cpuSeconds);
