@@ -8,86 +8,35 @@
  * Needs Chromium (Debian `chromium`). Without it the file is skipped with a notice,
  * except under CI, where a missing browser is a failure.
  */
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { CHROMIUM_ARGS, PROJECT_ROOT, findChromium, startDev, type DevServer } from "../support/wrangler-dev.mjs";
+import {
+  SHOTS,
+  WAIT,
+  composer,
+  connection,
+  createRoom,
+  joinByLink,
+  log,
+  member,
+  messageSeqs,
+  messageTexts,
+  send,
+  setup,
+  skipBrowser,
+  type Guest,
+  type Session,
+} from "./browser";
 
-/** Bound on every wait for something to show up. */
-const WAIT = 15_000;
-const SHOTS = path.join(PROJECT_ROOT, "test-results", "e2e");
-
-const executablePath = findChromium();
-const skip = executablePath === null && !process.env.CI;
-if (skip) console.warn("browser tests skipped: chromium not found at /usr/bin/chromium (apt-get install -y chromium)");
-
-interface Guest {
-  context: BrowserContext;
-  page: Page;
-  /** Uncaught errors, CSP violations and dialogs (an alert would mean script injection). */
-  problems: string[];
-}
-
-const log = (p: Page) => p.getByRole("log", { name: "Messages" });
-const messageTexts = (p: Page) => log(p).locator(".msg .text").allTextContents();
-const messageSeqs = (p: Page) =>
-  log(p)
-    .locator(".msg")
-    .evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-seq"))));
-/** The connection indicator, when it reads `label`. */
-const connection = (p: Page, label: string) => p.getByRole("status").filter({ hasText: new RegExp(`^${label}`) });
-const composer = (p: Page) => p.getByRole("textbox", { name: "Message" });
-const member = (p: Page, name: string) =>
-  p.getByRole("list", { name: "Members" }).getByRole("listitem").filter({ hasText: name });
-
-async function send(p: Page, text: string) {
-  await composer(p).fill(text);
-  await composer(p).press("Enter");
-}
-
-describe.skipIf(skip)("chat in the browser", () => {
-  let server: DevServer | null = null;
+describe.skipIf(skipBrowser)("chat in the browser", () => {
+  let s: Session;
   let base = "";
-  let browser: Browser | null = null;
-  const guests: Guest[] = [];
-
-  async function guest(): Promise<Guest> {
-    if (!browser) throw new Error("no browser");
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const g: Guest = { context, page, problems: [] };
-    page.on("pageerror", (e) => g.problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
-      if (/Content.Security.Policy/i.test(m.text())) g.problems.push(`csp: ${m.text()}`);
-    });
-    page.on("dialog", (d) => {
-      g.problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    guests.push(g);
-    return g;
-  }
-
   beforeAll(async () => {
-    if (!executablePath) {
-      throw new Error(
-        "chromium not found at /usr/bin/chromium (or $CHROMIUM_PATH), and CI is set: browser tests must run in CI. Install it: apt-get install -y chromium",
-      );
-    }
-    mkdirSync(SHOTS, { recursive: true });
-    if (process.env.E2E_BASE_URL) base = process.env.E2E_BASE_URL.replace(/\/$/, "");
-    else {
-      server = await startDev();
-      base = server.url;
-    }
-    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    s = await setup();
+    base = s.base;
   });
-
   afterAll(async () => {
-    for (const g of guests) await g.context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await server?.stop();
+    await s?.close();
   });
 
   let alice: Guest;
@@ -95,13 +44,8 @@ describe.skipIf(skip)("chat in the browser", () => {
   let roomUrl = "";
 
   it("Alice creates a room and Bob joins by its link; both see each other online", async () => {
-    alice = await guest();
-    await alice.page.goto(base + "/", { timeout: WAIT });
-    await alice.page.getByRole("textbox", { name: "Display name" }).fill("Alice");
-    await alice.page.getByRole("button", { name: "New room" }).click();
-    await alice.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
-    await connection(alice.page, "Online").waitFor({ timeout: WAIT });
-    roomUrl = alice.page.url();
+    alice = await s.guest();
+    roomUrl = await createRoom(alice, base, "Alice");
     await alice.page.getByText("No messages yet").waitFor({ timeout: WAIT });
 
     await alice.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
@@ -109,11 +53,8 @@ describe.skipIf(skip)("chat in the browser", () => {
     await alice.page.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
     expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(roomUrl);
 
-    bob = await guest();
-    await bob.page.goto(roomUrl, { timeout: WAIT });
-    await bob.page.getByRole("textbox", { name: "Display name" }).fill("Bob");
-    await bob.page.getByRole("button", { name: "Join room" }).click();
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    bob = await s.guest();
+    await joinByLink(bob, roomUrl, "Bob");
 
     for (const [p, other] of [
       [alice.page, "Bob"],
@@ -210,6 +151,6 @@ describe.skipIf(skip)("chat in the browser", () => {
   });
 
   it("had no script errors, CSP violations or dialogs", () => {
-    for (const g of guests) expect(g.problems).toEqual([]);
+    for (const g of s.guests) expect(g.problems).toEqual([]);
   });
 });

@@ -15,18 +15,22 @@ type MsgRow = Extract<Row, { kind: "msg" }>;
 /**
  * The conversation. Scrolling rules:
  * - when the reader is at the bottom, new messages keep it at the bottom;
- * - when they scrolled up, nothing moves: a "New messages" pill counts what arrived;
+ * - when they scrolled up, nothing they look at moves, whatever changes above or below
+ *   (an older page prepended, a row regrouped, a message appended): the first visible
+ *   row is the anchor, and after each update it is put back at the same offset. New
+ *   messages from others are counted on a "new messages" pill instead;
  * - sending a message always brings the view to the bottom;
- * - near the top the previous page loads, and the view is shifted by exactly the
- *   height added above so what the reader looks at stays put (overflow-anchor is off
- *   in CSS so the browser's own scroll anchoring doesn't shift it twice).
+ * - near the top the previous page loads.
+ * overflow-anchor is off in CSS so the browser's own scroll anchoring doesn't also shift it.
  */
 export function MessageList({ store }: { store: RoomStore }) {
   const rows = useComputed(() => buildRows(store.messages.value, store.pending.value, store.me.value));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
+  /** The first row in view and its offset from the top of the viewport, as of the last scroll or update. */
+  const anchor = useRef<{ key: string; offset: number } | null>(null);
   const unseen = useSignal(0);
-  const prev = useRef<{ first?: string; last?: string; height: number; keys: Set<string> }>({ height: 0, keys: new Set() });
+  const prevKeys = useRef<Set<string>>(new Set());
 
   const list = rows.value;
   const ready = store.ready.value;
@@ -49,29 +53,51 @@ export function MessageList({ store }: { store: RoomStore }) {
     if (el.scrollTop < LOAD_OLDER_PX) void store.loadOlder();
   }
 
+  /** Finds the first keyed row in view (binary search: rows are in offset order). */
+  function captureAnchor() {
+    const el = scroller.current;
+    if (!el) return;
+    const rows = el.children;
+    let lo = 0;
+    let hi = rows.length - 1;
+    let found: HTMLElement | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rows[mid] as HTMLElement;
+      if (r.offsetTop + r.offsetHeight > el.scrollTop) {
+        found = r;
+        hi = mid - 1;
+      } else lo = mid + 1;
+    }
+    // Only message rows are anchors: the history edge changes and a day separator moves
+    // up with its day's first message when an older page arrives.
+    while (found && !found.dataset.key) found = found.nextElementSibling as HTMLElement | null;
+    anchor.current = found ? { key: found.dataset.key!, offset: found.offsetTop - el.scrollTop } : null;
+  }
+
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
     const msgs = list.filter((r): r is MsgRow => r.kind === "msg");
-    const first = msgs[0]?.key;
+    const fresh = msgs.filter((r) => !prevKeys.current.has(r.key));
     const lastRow = msgs[msgs.length - 1];
-    const last = lastRow?.key;
-    const p = prev.current;
-    if (p.first !== undefined && first !== p.first && last === p.last) {
-      // Older page prepended: keep the reader's place.
-      el.scrollTop += el.scrollHeight - p.height;
-    } else if (last !== p.last && lastRow && !p.keys.has(lastRow.key)) {
-      const fresh = msgs.filter((r) => !p.keys.has(r.key));
-      if (atBottom.current || (lastRow.mine && lastRow.status === "sending")) scrollToBottom();
-      else unseen.value += fresh.filter((r) => !r.mine).length;
-    } else if (atBottom.current) {
-      // Same messages, different heights (an ack, a failure notice): stay pinned.
-      el.scrollTop = el.scrollHeight;
+    const sentNow = lastRow !== undefined && lastRow.mine && lastRow.status === "sending" && fresh.includes(lastRow);
+    if (atBottom.current || sentNow) {
+      scrollToBottom();
+    } else {
+      const a = anchor.current;
+      const target = a ? el.querySelector<HTMLElement>(`[data-key="${CSS.escape(a.key)}"]`) : null;
+      if (a && target) el.scrollTop = target.offsetTop - a.offset;
+      // Only what arrived below the reader counts as new: not an older page loaded above.
+      const firstOld = msgs.findIndex((r) => prevKeys.current.has(r.key));
+      const below = firstOld < 0 ? [] : msgs.slice(firstOld).filter((r) => fresh.includes(r) && !r.mine);
+      if (below.length) unseen.value += below.length;
     }
-    prev.current = { first, last, height: el.scrollHeight, keys: new Set(msgs.map((r) => r.key)) };
+    prevKeys.current = new Set(msgs.map((r) => r.key));
+    captureAnchor();
     // A short first page may not fill the view, so no scroll would ever ask for more.
     maybeLoadOlder();
-  }, [list, ready, loadingOlder]);
+  }, [list, ready, loadingOlder, olderError, queued]);
 
   // Keep the bottom pinned when the box itself changes size (phone keyboard, composer growing).
   useEffect(() => {
@@ -89,6 +115,7 @@ export function MessageList({ store }: { store: RoomStore }) {
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
     if (atBottom.current && unseen.value) unseen.value = 0;
+    captureAnchor();
     maybeLoadOlder();
   }
 
@@ -167,7 +194,11 @@ function MessageView({ row, queued, onRetry, onDiscard }: ItemProps) {
     </time>
   );
   return (
-    <div class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}`} data-seq={row.seq ?? undefined}>
+    <div
+      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}`}
+      data-key={row.key}
+      data-seq={row.seq ?? undefined}
+    >
       <div class="gutter">{row.head ? <Avatar uid={row.uid} name={row.name} /> : <span class="hover-time">{time}</span>}</div>
       <div class="msg-body">
         {row.head ? (

@@ -1,0 +1,120 @@
+/**
+ * Shared setup for the browser tests: one `wrangler dev` (or E2E_BASE_URL) and one
+ * Chromium per test file, guests as separate browser contexts, and locators by role.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import {
+  CHROMIUM_ARGS,
+  PROJECT_ROOT,
+  findChromium,
+  startDev,
+  type DevServer,
+  type StartDevOptions,
+} from "../support/wrangler-dev.mjs";
+
+/** Bound on every wait for something to show up. */
+export const WAIT = 15_000;
+export const SHOTS = path.join(PROJECT_ROOT, "test-results", "e2e");
+
+export const executablePath = findChromium();
+/** No browser and not in CI: skip (with a notice). In CI a missing browser fails in setup(). */
+export const skipBrowser = executablePath === null && !process.env.CI;
+if (skipBrowser) console.warn("browser tests skipped: chromium not found at /usr/bin/chromium (apt-get install -y chromium)");
+
+export interface Guest {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught errors, CSP violations and dialogs (an alert would mean script injection). */
+  problems: string[];
+}
+
+export interface Session {
+  base: string;
+  guest(): Promise<Guest>;
+  guests: Guest[];
+  close(): Promise<void>;
+}
+
+export async function setup(options: StartDevOptions = {}): Promise<Session> {
+  if (!executablePath) {
+    throw new Error(
+      "chromium not found at /usr/bin/chromium (or $CHROMIUM_PATH), and CI is set: browser tests must run in CI. Install it: apt-get install -y chromium",
+    );
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  let server: DevServer | null = null;
+  let browser: Browser | null = null;
+  const guests: Guest[] = [];
+  const close = async () => {
+    for (const g of guests) await g.context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  };
+  try {
+    const external = process.env.E2E_BASE_URL?.replace(/\/$/, "");
+    if (!external) server = await startDev(options);
+    const base = external ?? server!.url;
+    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    const b = browser;
+    return {
+      base,
+      guests,
+      close,
+      async guest() {
+        const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
+        const page = await context.newPage();
+        const g: Guest = { context, page, problems: [] };
+        page.on("pageerror", (e) => g.problems.push(`pageerror: ${e.message}`));
+        page.on("console", (m) => {
+          if (/Content.Security.Policy/i.test(m.text())) g.problems.push(`csp: ${m.text()}`);
+        });
+        page.on("dialog", (d) => {
+          g.problems.push(`dialog: ${d.message()}`);
+          void d.dismiss();
+        });
+        guests.push(g);
+        return g;
+      },
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+export const log = (p: Page) => p.getByRole("log", { name: "Messages" });
+export const messageTexts = (p: Page) => log(p).locator(".msg .text").allTextContents();
+export const messageSeqs = (p: Page) =>
+  log(p)
+    .locator(".msg")
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-seq"))));
+/** The connection indicator, when it reads `label` (a regex source). */
+export const connection = (p: Page, label: string) => p.getByRole("status").filter({ hasText: new RegExp(`^${label}`) });
+export const composer = (p: Page) => p.getByRole("textbox", { name: "Message" });
+export const member = (p: Page, name: string) =>
+  p.getByRole("list", { name: "Members" }).getByRole("listitem").filter({ hasText: name });
+
+export async function send(p: Page, text: string) {
+  await composer(p).fill(text);
+  await composer(p).press("Enter");
+}
+
+/** A guest named `name` creates a room from the home page; returns its URL. */
+export async function createRoom(g: Guest, base: string, name: string): Promise<string> {
+  await g.page.goto(base + "/", { timeout: WAIT });
+  await g.page.getByRole("textbox", { name: "Display name" }).fill(name);
+  await g.page.getByRole("button", { name: "New room" }).click();
+  await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
+  await connection(g.page, "Online").waitFor({ timeout: WAIT });
+  return g.page.url();
+}
+
+/** A guest without a session opens a room link and names themself. */
+export async function joinByLink(g: Guest, url: string, name: string): Promise<void> {
+  await g.page.goto(url, { timeout: WAIT });
+  await g.page.getByRole("textbox", { name: "Display name" }).fill(name);
+  await g.page.getByRole("button", { name: "Join room" }).click();
+  await connection(g.page, "Online").waitFor({ timeout: WAIT });
+}
