@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Close, HEARTBEAT_MS, type Message, type Peer, type Room, type ServerFrame } from "../../worker/protocol";
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, MIN_UPTIME_MS } from "./connection";
-import { createRoomStore, type RoomStore } from "./room";
+import { createRoomStore, SEND_BURST, SEND_RATE_PER_SEC, type RoomStore } from "./room";
 
 class FakeSocket {
   static readonly CONNECTING = 0;
@@ -149,6 +149,21 @@ describe("room store", () => {
     // A late duplicate ack changes nothing.
     last().receive({ type: "ack", cid, seq: 2, ts: 1 });
     expect(store.messages.value.map((x) => x.seq)).toEqual([1, 2]);
+  });
+
+  it("paces a long outbox in order instead of bursting past the room's rate limit", () => {
+    last().open();
+    last().receive(welcome([], 0));
+    last().drop();
+    for (let i = 0; i < 30; i++) store.send(`q${i}`);
+    vi.advanceTimersByTime(BACKOFF_BASE_MS);
+    last().open();
+    last().receive(welcome([], 0));
+    expect(last().frames()).toHaveLength(SEND_BURST);
+    vi.advanceTimersByTime(1000);
+    expect(last().frames().length).toBeLessThanOrEqual(SEND_BURST + SEND_RATE_PER_SEC + 1);
+    vi.advanceTimersByTime(5000);
+    expect(last().frames().map((f) => f.text)).toEqual(Array.from({ length: 30 }, (_, i) => `q${i}`));
   });
 
   it("asks for since = the highest contiguous seq it holds", () => {

@@ -36,6 +36,13 @@ import { loadOutbox, saveOutbox } from "./storage";
 /** The outbox is bounded: past this many unsent messages, sending is refused (the draft stays). */
 export const MAX_PENDING = 100;
 const PAGE = 50;
+/**
+ * Client-side pacing of message frames (token bucket), below the room's default limit
+ * (10/s, burst 20): a long outbox re-sent after a reconnect, or a paste-and-Enter spree,
+ * goes out in order at a rate the room accepts instead of earning rate_limited errors.
+ */
+export const SEND_BURST = 10;
+export const SEND_RATE_PER_SEC = 8;
 
 export type ConnectionState = "connecting" | "online" | "reconnecting" | "offline" | "closed";
 
@@ -98,6 +105,8 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
     url: () => socketUrl(roomId, PROTOCOL, synced === null ? null : (synced = contiguousFrom(synced, messages.value))),
     onOpen: () => {
       failedOpens = 0;
+      // Nothing is sent before the welcome; it re-queues the outbox.
+      sendQueue = [];
       typingOn = false;
       typingSentAt = 0;
     },
@@ -186,7 +195,7 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
       ready.value = true;
     });
     // Re-send the outbox with the same cids; the room dedupes and re-acks.
-    for (const p of pending.value) if (p.status === "sending") sendFrame({ type: "send", cid: p.cid, text: p.text });
+    for (const p of pending.value) if (p.status === "sending") transmit(p.cid);
   }
 
   /** Settles our pending messages that arrived as confirmed ones (replay, other tab). */
@@ -239,6 +248,36 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
 
   function sendFrame(f: ClientFrame): boolean {
     return conn.send(JSON.stringify(f));
+  }
+
+  /** cids waiting for a token to go out on the current connection, in order. */
+  let sendQueue: string[] = [];
+  let tokens = SEND_BURST;
+  let tokensAt = Date.now();
+  let pumpTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function transmit(cid: string) {
+    if (!sendQueue.includes(cid)) sendQueue.push(cid);
+    pump();
+  }
+
+  function pump() {
+    clearTimeout(pumpTimer);
+    const now = Date.now();
+    tokens = Math.min(SEND_BURST, tokens + ((now - tokensAt) / 1000) * SEND_RATE_PER_SEC);
+    tokensAt = now;
+    while (sendQueue.length > 0 && tokens >= 1) {
+      const cid = sendQueue.shift()!;
+      const p = pending.value.find((x) => x.cid === cid && x.status === "sending");
+      if (!p) continue;
+      if (!sendFrame({ type: "send", cid: p.cid, text: p.text })) {
+        // Not connected: the next welcome re-queues the whole outbox.
+        sendQueue = [];
+        return;
+      }
+      tokens -= 1;
+    }
+    if (sendQueue.length > 0) pumpTimer = setTimeout(pump, Math.ceil(((1 - tokens) / SEND_RATE_PER_SEC) * 1000));
   }
 
   // The outbox outlives the page: what was sent but not acked is re-sent after a reload.
@@ -297,7 +336,7 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
         typingOn = false;
         typingSentAt = 0;
       }
-      sendFrame({ type: "send", cid: p.cid, text: p.text });
+      transmit(p.cid);
       return true;
     },
 
@@ -305,7 +344,7 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
       const p = pending.value.find((x) => x.cid === cid);
       if (!p) return;
       pending.value = pending.value.map((x) => (x === p ? { ...x, status: "sending", error: undefined } : x));
-      sendFrame({ type: "send", cid: p.cid, text: p.text });
+      transmit(p.cid);
     },
 
     discard(cid: string) {
@@ -352,6 +391,7 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
 
     dispose() {
       stopPersist();
+      clearTimeout(pumpTimer);
       clearTyping();
       clearTimeout(noticeTimer);
       conn.stop();
