@@ -285,9 +285,14 @@ export async function startDev(options = {}) {
       r(undefined);
     }),
   );
-  // If the test process dies without calling stop(), do not leave a server behind.
+  // If the test process dies without calling stop(), do not leave a server behind; and
+  // do not let the server alone keep the test process alive.
   const onParentExit = () => killGroup(pid, "SIGKILL");
   process.on("exit", onParentExit);
+  child.unref();
+  child.stdout?.unref();
+  child.stderr?.unref();
+  child.channel?.unref();
 
   let lastPeak = 0;
   const workerdPeaks = () => {
