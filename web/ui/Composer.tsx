@@ -66,6 +66,11 @@ export function Composer({ store }: { store: RoomStore }) {
             : conn === "reconnecting"
               ? "Connection lost. Messages will be sent once it's back."
               : "Disconnected. Messages you write here are kept for when you reconnect."}
+          {conn === "reconnecting" && (
+            <button type="button" class="link-button" onClick={store.reconnectNow}>
+              Retry now
+            </button>
+          )}
         </p>
       )}
       <div class="composer-row">

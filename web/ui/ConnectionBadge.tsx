@@ -15,11 +15,6 @@ export function ConnectionBadge({ store }: { store: RoomStore }) {
     <span class={`conn conn-${state}`} role="status" aria-live="polite">
       <span class="conn-dot" aria-hidden="true" />
       {LABEL[state]}
-      {state === "reconnecting" && (
-        <button type="button" class="link-button" onClick={store.reconnectNow}>
-          Retry now
-        </button>
-      )}
     </span>
   );
 }

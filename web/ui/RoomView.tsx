@@ -66,7 +66,11 @@ export function RoomView({ store }: { store: RoomStore }) {
           <Composer store={store} />
         </section>
         {membersOpen.value && <div class="scrim" aria-hidden="true" onClick={() => (membersOpen.value = false)} />}
-        <aside id="members-panel" class={membersOpen.value ? "members open" : "members"} aria-label="Members">
+        <aside
+          id="members-panel"
+          class={`members${membersOpen.value ? " open" : ""}${store.connection.value === "online" ? "" : " stale"}`}
+          aria-label="Members"
+        >
           <h2>
             Members <span class="muted">· {store.onlineCount.value} online</span>
           </h2>
