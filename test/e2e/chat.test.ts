@@ -10,6 +10,7 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_BODY } from "../../worker/protocol";
 import {
   SHOTS,
   WAIT,
@@ -42,6 +43,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   let alice: Guest;
   let bob: Guest;
   let roomUrl = "";
+  const HISTORY = ["Hello Bob", "Hi Alice", "<img src=x onerror=alert(1)>", "line one\nline two"];
 
   it("Alice creates a room and Bob joins by its link; both see each other online", async () => {
     alice = await s.guest();
@@ -94,12 +96,30 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
     expect(await messageTexts(bob.page)).toEqual(["Hello Bob", "Hi Alice", evil]);
   });
 
-  it("Bob reloads and sees the history", async () => {
+  it("Shift+Enter breaks the line, and the composer counts down near the limit", async () => {
+    const box = composer(bob.page);
+    await box.fill("line one");
+    await box.press("Shift+Enter");
+    await box.pressSequentially("line two");
+    expect(await box.inputValue()).toBe("line one\nline two");
+    await box.fill("x".repeat(MAX_BODY - 10));
+    await bob.page.getByText("10 characters left").waitFor({ timeout: WAIT });
+    await box.fill("x".repeat(MAX_BODY + 1));
+    await bob.page.getByText(`1 character over the ${MAX_BODY} limit`).waitFor({ timeout: WAIT });
+    expect(await bob.page.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await box.fill("line one\nline two");
+    await box.press("Enter");
+    await log(alice.page).locator(".msg .text").filter({ hasText: "line two" }).waitFor({ timeout: WAIT });
+    expect((await messageTexts(alice.page)).at(-1)).toBe("line one\nline two");
+  });
+
+  it("Bob reloads and sees the history, and his unsent draft", async () => {
+    await composer(bob.page).fill("half-written thought");
     await bob.page.reload({ timeout: WAIT });
     await connection(bob.page, "Online").waitFor({ timeout: WAIT });
-    await expect
-      .poll(() => messageTexts(bob.page), { timeout: WAIT })
-      .toEqual(["Hello Bob", "Hi Alice", "<img src=x onerror=alert(1)>"]);
+    await expect.poll(() => messageTexts(bob.page), { timeout: WAIT }).toEqual(HISTORY);
+    expect(await composer(bob.page).inputValue()).toBe("half-written thought");
+    await composer(bob.page).fill("");
   });
 
   it("messages Bob sends while offline are delivered once, in order, when he is back", async () => {
@@ -115,7 +135,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
     await bob.context.setOffline(false);
     await connection(bob.page, "Online").waitFor({ timeout: WAIT });
 
-    const expected = ["Hello Bob", "Hi Alice", "<img src=x onerror=alert(1)>", "sent offline 1", "sent offline 2"];
+    const expected = [...HISTORY, "sent offline 1", "sent offline 2"];
     for (const p of [alice.page, bob.page]) {
       await expect.poll(() => messageTexts(p), { timeout: WAIT }).toEqual(expected);
       const seqs = await messageSeqs(p);

@@ -100,12 +100,14 @@ export function Composer({ store }: { store: RoomStore }) {
       </div>
       {length > COUNTER_FROM && (
         <p id="composer-counter" class={over ? "counter over" : "counter"} aria-live="polite">
-          {over ? `${length - MAX_BODY} characters over the ${MAX_BODY} limit` : `${MAX_BODY - length} characters left`}
+          {over ? `${chars(length - MAX_BODY)} over the ${MAX_BODY} limit` : `${chars(MAX_BODY - length)} left`}
         </p>
       )}
     </form>
   );
 }
+
+const chars = (n: number) => (n === 1 ? "1 character" : `${n} characters`);
 
 function SendIcon() {
   return (
