@@ -64,6 +64,9 @@ export async function setup(options: StartDevOptions = {}): Promise<Session> {
       close,
       async guest() {
         const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
+        // Every action and navigation is bounded too, not only the explicit waits.
+        context.setDefaultTimeout(WAIT);
+        context.setDefaultNavigationTimeout(WAIT);
         const page = await context.newPage();
         const g: Guest = { context, page, problems: [] };
         page.on("pageerror", (e) => g.problems.push(`pageerror: ${e.message}`));

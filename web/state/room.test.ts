@@ -187,6 +187,17 @@ describe("room store", () => {
     expect(store.hasMore.value).toBe(true);
   });
 
+  it("starts over when the room's log is behind what we hold (its storage was reset)", () => {
+    last().open();
+    last().receive(welcome([m(1), m(2), m(3)], 3));
+    last().drop();
+    vi.advanceTimersByTime(BACKOFF_BASE_MS);
+    last().open();
+    last().receive(welcome([m(1)], 1));
+    last().receive({ type: "msgs", messages: [{ ...m(2), cid: "new", text: "fresh" }] });
+    expect(store.messages.value.map((x) => x.text)).toEqual(["m1", "fresh"]);
+  });
+
   it("marks a rejected message failed, and retry re-sends the same cid", () => {
     last().open();
     last().receive(welcome([], 0));

@@ -182,8 +182,10 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
     batch(() => {
       me.value = w.me;
       setOnline(w.online);
-      if (synced === null || w.gap) {
-        // First load, or too far behind to replay: this page is our new starting point.
+      const newest = messages.value[messages.value.length - 1]?.seq ?? 0;
+      // First load, too far behind to replay, or the room's log is behind ours (its
+      // storage was reset, e.g. a wiped dev server): this page is our new starting point.
+      if (synced === null || w.gap || w.lastSeq < newest) {
         messages.value = mergeBySeq([], w.messages);
         const first = w.messages[0];
         hasMore.value = first !== undefined && (w.gap || first.seq > 1);
