@@ -10,7 +10,8 @@
  * Options: --clients N (100)  --senders S (5)  --rate R msgs/s per sender (5; the room
  * allows MSG_RATE_PER_SEC=10)  --seconds T (10)  --drain-ms D (10000: wait after the last
  * send for stragglers)  --url U (use a running server instead of starting one)
- * --config F (a wrangler config other than wrangler.toml)
+ * --config F (a wrangler config other than wrangler.toml)  --var KEY:VALUE (override a
+ * wrangler.toml var, repeatable, e.g. --var MSG_RATE_PER_SEC:100 to send faster)
  * --json (also print one JSON line).
  *
  * It reports; it never asserts a time. Everything is bounded: setup, sending, draining, and
@@ -34,6 +35,7 @@ const { values: opts } = parseArgs({
     "drain-ms": { type: "string", default: "10000" },
     url: { type: "string" },
     config: { type: "string" },
+    var: { type: "string", multiple: true, default: [] },
     json: { type: "boolean", default: false },
   },
 });
@@ -149,7 +151,14 @@ async function main() {
   if (!base) {
     process.stdout.write("starting wrangler dev … ");
     const t = now();
-    dev = await startDev({ config: opts.config });
+    const vars = Object.fromEntries(
+      opts.var.map((kv) => {
+        const i = kv.indexOf(":");
+        if (i < 1) throw new Error(`--var wants KEY:VALUE, got ${kv}`);
+        return [kv.slice(0, i), kv.slice(i + 1)];
+      }),
+    );
+    dev = await startDev({ config: opts.config, vars });
     base = dev.url;
     console.log(`${dev.url} (${((now() - t) / 1000).toFixed(1)} s)`);
   }
