@@ -287,7 +287,14 @@ export async function startDev(options = {}) {
   );
   // If the test process dies without calling stop(), do not leave a server behind; and
   // do not let the server alone keep the test process alive.
-  const onParentExit = () => killGroup(pid, "SIGKILL");
+  const onParentExit = () => {
+    killGroup(pid, "SIGKILL");
+    try {
+      cleanupDir();
+    } catch {
+      // workerd may still hold files for a moment; the OS temp dir is cleaned eventually
+    }
+  };
   process.on("exit", onParentExit);
   child.unref();
   child.stdout?.unref();
