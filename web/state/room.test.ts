@@ -264,9 +264,10 @@ describe("room store", () => {
     const carol: Peer = { id: "u-carol", name: "Carol" };
     last().open();
     last().receive(welcome([], 0));
-    last().receive({ type: "presence", online: [me, bob, carol] });
+    last().receive({ type: "presence", joined: [bob], left: [] });
+    last().receive({ type: "presence", joined: [carol], left: [] });
     expect(store.members.value.map((x) => `${x.name}:${x.online}`)).toEqual(["Alice:true", "Bob:true", "Carol:true"]);
-    last().receive({ type: "presence", online: [me, carol] });
+    last().receive({ type: "presence", joined: [], left: [bob.id] });
     expect(store.members.value.find((x) => x.id === bob.id)?.online).toBe(false);
     last().receive({ type: "typing", user: carol, on: true, ttl: 6000 });
     expect(store.typingText.value).toBe("Carol is typing…");

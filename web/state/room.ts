@@ -160,8 +160,10 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
           pending.value = pending.value.filter((x) => x !== p);
         });
       }
-      case "presence":
-        return setOnline(frame.online);
+      case "presence": {
+        const left = new Set([...frame.left, ...frame.joined.map((p) => p.id)]);
+        return setOnline([...online.value.filter((p) => !left.has(p.id)), ...frame.joined]);
+      }
       case "typing":
         return frame.on ? startTyping(frame.user, frame.ttl) : stopTyping(frame.user.id);
       case "error": {

@@ -82,7 +82,11 @@ export const ServerFrameSchema = v.variant("type", [
   v.object({ type: v.literal("ack"), cid: v.string(), seq: Seq, ts: v.number() }),
   /** New messages, oldest first. Several may be coalesced into one frame. */
   v.object({ type: v.literal("msgs"), messages: v.array(MessageSchema) }),
-  v.object({ type: v.literal("presence"), online: v.array(PeerSchema) }),
+  /**
+   * Who came online and who left since the last presence frame (deltas: a join
+   * costs one small frame per socket, not the whole list).
+   */
+  v.object({ type: v.literal("presence"), joined: v.array(PeerSchema), left: v.array(v.string()) }),
   v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
   v.object({
     type: v.literal("error"),

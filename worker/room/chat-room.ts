@@ -134,7 +134,7 @@ export class ChatRoom extends DurableObject<Env> {
     const since = url.searchParams.get("since");
     const replay = this.#replay(since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
     server.send(frame({ type: "welcome", v: PROTOCOL, me, online, ...replay }));
-    if (!wasOnline) this.#broadcast(frame({ type: "presence", online }), server);
+    if (!wasOnline) this.#broadcast(frame({ type: "presence", joined: [me], left: [] }), server);
     // While anyone is connected the alarm also sweeps out ghosts.
     this.#alarmBy(Date.now() + this.#ghostAfterMs);
     return new Response(null, { status: 101, webSocket: client });
@@ -314,21 +314,24 @@ export class ChatRoom extends DurableObject<Env> {
   /** After a socket closed: tell the others if its person is now gone. */
   #left(ws: WebSocket): void {
     const a = attachment(ws);
-    const online = this.#online(ws);
-    if (a && !online.some((p) => p.id === a.uid)) this.#broadcast(frame({ type: "presence", online }), ws);
+    if (a && !this.#online(ws).some((p) => p.id === a.uid)) {
+      this.#broadcast(frame({ type: "presence", joined: [], left: [a.uid] }), ws);
+    }
   }
 
   /** Closes sockets whose client vanished without a close (no heartbeat for GHOST_AFTER_MS). */
   #sweepGhosts(now: number): void {
-    let gone = 0;
+    const ghosts = new Set<string>();
     for (const ws of this.ctx.getWebSockets()) {
       const a = attachment(ws);
       if (a && now - this.#lastSeen(ws, a) > this.#ghostAfterMs) {
         ws.close(Close.GHOST, "no heartbeat");
-        gone += 1;
+        ghosts.add(a.uid);
       }
     }
-    if (gone > 0) this.#broadcast(frame({ type: "presence", online: this.#online() }));
+    // Someone with another live socket (a second tab) is still online.
+    for (const p of this.#online()) ghosts.delete(p.id);
+    if (ghosts.size > 0) this.#broadcast(frame({ type: "presence", joined: [], left: [...ghosts] }));
   }
 
   // ── log ────────────────────────────────────────────────────────────────────
