@@ -9,6 +9,10 @@ export const users = sqliteTable("users", {
   name: text("name").notNull(),
   /** "guest" until the person chooses a username and password. */
   kind: text("kind", { enum: ["guest", "account"] }).notNull().default("guest"),
+  /** Lowercase; null for guests. */
+  username: text("username").unique(),
+  /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`; null for guests. */
+  passwordHash: text("password_hash"),
   createdAt: integer("created_at").notNull(),
 });
 
@@ -21,18 +25,27 @@ export const sessions = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     createdAt: integer("created_at").notNull(),
+    /** Absolute expiry. */
     expiresAt: integer("expires_at").notNull(),
+    /** Last use, refreshed at most hourly; idle expiry counts from here. */
+    lastSeenAt: integer("last_seen_at").notNull().default(0),
   },
   (t) => [index("sessions_user").on(t.userId)],
 );
 
 export const rooms = sqliteTable("rooms", {
   id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["group", "dm"] }).notNull().default("group"),
   name: text("name").notNull(),
+  topic: text("topic").notNull().default(""),
   createdBy: text("created_by")
     .notNull()
     .references(() => users.id),
   createdAt: integer("created_at").notNull(),
+  /** The secret in the room's invite link; rotating it kills the old link. Null for DMs. */
+  inviteCode: text("invite_code").unique(),
+  /** For DMs: the two user ids, sorted, joined by ":" — one DM per pair. */
+  dmKey: text("dm_key").unique(),
 });
 
 export const roomMembers = sqliteTable(
@@ -46,6 +59,8 @@ export const roomMembers = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     role: text("role", { enum: ["owner", "member"] }).notNull().default("member"),
     joinedAt: integer("joined_at").notNull(),
+    /** Highest seq this member has seen; unread = the room's last seq − this. */
+    lastReadSeq: integer("last_read_seq").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index("room_members_user").on(t.userId)],
 );

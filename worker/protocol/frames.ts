@@ -157,3 +157,28 @@ export function parseServerFrame(raw: unknown): ServerFrame | null {
 export function assertNever(x: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }
+
+// ── the user's own channel (GET /api/me/ws): keeps the sidebar live ──────────────
+
+export const HubFrameSchema = v.variant("type", [
+  /** New messages in one of the user's rooms (sent a moment after they are stored). */
+  v.object({
+    type: v.literal("activity"),
+    roomId: v.string(),
+    lastSeq: Seq,
+    lastMessage: v.object({ seq: Seq, uid: v.string(), name: v.string(), text: v.string(), ts: v.number() }),
+  }),
+  /** The user's room list changed (joined, added to a DM, removed, renamed, deleted): refetch GET /api/rooms. */
+  v.object({ type: v.literal("rooms") }),
+]);
+export type HubFrame = v.InferOutput<typeof HubFrameSchema>;
+
+export function parseHubFrame(raw: unknown): HubFrame | null {
+  if (typeof raw !== "string") return null;
+  try {
+    const r = v.safeParse(HubFrameSchema, JSON.parse(raw));
+    return r.success ? r.output : null;
+  } catch {
+    return null;
+  }
+}

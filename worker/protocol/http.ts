@@ -17,22 +17,144 @@ const trimmed = (max: number, what: string) =>
 export const CreateSessionBody = v.object({ name: trimmed(MAX_NAME, "name") });
 export type CreateSessionBody = v.InferOutput<typeof CreateSessionBody>;
 
-export const SessionResponse = v.object({ user: PeerSchema });
+/** The signed-in person as they see themselves. */
+export const MeSchema = v.object({
+  id: v.string(),
+  name: v.string(),
+  /** Null for guests. */
+  username: v.nullable(v.string()),
+  kind: v.picklist(["guest", "account"]),
+});
+export type Me = v.InferOutput<typeof MeSchema>;
+
+export const SessionResponse = v.object({ user: MeSchema });
 export type SessionResponse = v.InferOutput<typeof SessionResponse>;
 
-export const CreateRoomBody = v.object({ name: v.optional(trimmed(MAX_ROOM_NAME, "room name")) });
+/** Usernames: 3–24 of a–z, 0–9 and _, case-insensitive (stored lowercase). */
+export const Username = v.pipe(
+  v.string("username must be a string"),
+  v.trim(),
+  v.toLowerCase(),
+  v.regex(/^[a-z0-9_]{3,24}$/, "username must be 3–24 letters, digits or _"),
+);
+export const MIN_PASSWORD = 8;
+export const MAX_PASSWORD = 256;
+const Password = v.pipe(
+  v.string("password must be a string"),
+  v.minLength(MIN_PASSWORD, `password must be at least ${MIN_PASSWORD} characters`),
+  v.maxLength(MAX_PASSWORD, `password must be at most ${MAX_PASSWORD} characters`),
+);
+
+/**
+ * POST /api/auth/signup. Signed in as a guest, this turns that guest into the
+ * account (same id, rooms and history); otherwise it creates a new user.
+ * `name` (display name) defaults to the guest's name, else the username.
+ */
+export const SignupBody = v.pipe(
+  v.object({ username: Username, password: Password, name: v.optional(trimmed(MAX_NAME, "name")) }),
+  v.forward(
+    v.check((b) => b.password.toLowerCase() !== b.username, "password must not be the username"),
+    ["password"],
+  ),
+);
+export type SignupBody = v.InferOutput<typeof SignupBody>;
+
+/** POST /api/auth/login. Lengths are not policed here: a wrong password is just wrong. */
+export const LoginBody = v.object({
+  username: v.pipe(v.string("username must be a string"), v.trim(), v.toLowerCase(), v.maxLength(64)),
+  password: v.pipe(v.string("password must be a string"), v.maxLength(MAX_PASSWORD)),
+});
+export type LoginBody = v.InferOutput<typeof LoginBody>;
+
+export const MAX_TOPIC = 200;
+
+export const CreateRoomBody = v.object({
+  name: v.optional(trimmed(MAX_ROOM_NAME, "room name")),
+  topic: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(MAX_TOPIC, `topic must be at most ${MAX_TOPIC} characters`))),
+});
 export type CreateRoomBody = v.InferOutput<typeof CreateRoomBody>;
+
+/** PATCH /api/rooms/:id (owner only). */
+export const UpdateRoomBody = v.object({
+  name: v.optional(trimmed(MAX_ROOM_NAME, "room name")),
+  topic: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(MAX_TOPIC, `topic must be at most ${MAX_TOPIC} characters`))),
+});
+export type UpdateRoomBody = v.InferOutput<typeof UpdateRoomBody>;
+
+export const RoomKind = v.picklist(["group", "dm"]);
+export type RoomKind = v.InferOutput<typeof RoomKind>;
+export const Role = v.picklist(["owner", "member"]);
+export type Role = v.InferOutput<typeof Role>;
 
 export const RoomSchema = v.object({
   id: v.string(),
+  kind: RoomKind,
+  /** For a DM: the other person's display name, as the viewer sees it. */
   name: v.string(),
+  topic: v.string(),
   createdBy: v.string(),
   createdAt: v.number(),
 });
 export type Room = v.InferOutput<typeof RoomSchema>;
 
-export const RoomResponse = v.object({ room: RoomSchema, members: v.array(PeerSchema) });
+/** A room as one of its members sees it. */
+export const RoomDetailSchema = v.object({
+  ...RoomSchema.entries,
+  role: Role,
+  /** The invite code (link: /join/<code>) for group rooms; null for DMs. */
+  invite: v.nullable(v.string()),
+});
+export type RoomDetail = v.InferOutput<typeof RoomDetailSchema>;
+
+export const MemberSchema = v.object({
+  ...PeerSchema.entries,
+  username: v.nullable(v.string()),
+  role: Role,
+});
+export type Member = v.InferOutput<typeof MemberSchema>;
+
+/** GET/PATCH /api/rooms/:id, POST /api/rooms, POST /api/invites/:code/join, POST /api/dms. */
+export const RoomResponse = v.object({ room: RoomDetailSchema, members: v.array(MemberSchema) });
 export type RoomResponse = v.InferOutput<typeof RoomResponse>;
+
+/** One line of the sidebar. */
+export const RoomSummarySchema = v.object({
+  id: v.string(),
+  kind: RoomKind,
+  name: v.string(),
+  topic: v.string(),
+  lastMessage: v.nullable(v.object({ seq: v.number(), uid: v.string(), name: v.string(), text: v.string(), ts: v.number() })),
+  /** The room's newest seq known to D1. */
+  lastSeq: v.number(),
+  /** The viewer's read position. */
+  lastRead: v.number(),
+  unread: v.number(),
+  /** Newest message time, else when the viewer joined: the sidebar's sort key (descending). */
+  activityAt: v.number(),
+});
+export type RoomSummary = v.InferOutput<typeof RoomSummarySchema>;
+
+/** GET /api/rooms: every room and DM the user belongs to, most recent activity first. */
+export const RoomsResponse = v.object({ rooms: v.array(RoomSummarySchema) });
+export type RoomsResponse = v.InferOutput<typeof RoomsResponse>;
+
+/** POST /api/rooms/:id/invite (owner): a new code; the old link stops working. */
+export const InviteResponse = v.object({ invite: v.string() });
+export type InviteResponse = v.InferOutput<typeof InviteResponse>;
+
+/** GET /api/invites/:code (no session needed): what the link leads to. 404 when invalid or rotated. */
+export const InvitePreviewResponse = v.object({
+  room: v.object({ id: v.string(), name: v.string(), topic: v.string(), memberCount: v.number() }),
+});
+export type InvitePreviewResponse = v.InferOutput<typeof InvitePreviewResponse>;
+
+/** POST /api/dms: the one DM room with that user (created on first use; 201 then, else 200). */
+export const StartDmBody = v.object({ username: Username });
+export type StartDmBody = v.InferOutput<typeof StartDmBody>;
+
+/** POST /api/rooms/:id/read: the member has seen everything up to `seq`. */
+export const ReadBody = v.object({ seq: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+export type ReadBody = v.InferOutput<typeof ReadBody>;
 
 /** Query of GET /api/rooms/:id/messages. Strings in, numbers out. */
 export const HistoryQuery = v.object({
