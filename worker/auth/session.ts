@@ -1,65 +1,124 @@
 /**
- * Guest sessions: a random 256-bit token in an HttpOnly cookie; only its SHA-256
- * is stored in D1, so a database leak does not leak live sessions.
+ * Sessions: a random 256-bit token in an HttpOnly cookie; only its SHA-256 (the
+ * session id, `sid`) is stored in D1, so a database leak does not leak live
+ * sessions. Sessions end at an absolute expiry, after a spell of idleness, or when
+ * revoked (logout deletes the row: every later request and socket upgrade fails).
  */
 import type { Context } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
-import { eq, and, gt } from "drizzle-orm";
-import { randomId } from "../protocol";
-import type { Peer } from "../protocol";
+import { eq } from "drizzle-orm";
+import { randomId, type Me } from "../protocol";
 import { db } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { unauthorized } from "../http/errors";
 
-export const SESSION_COOKIE = "sid";
-const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+type Ctx = Context<{ Bindings: Env }>;
+
+/** The signed-in person and the session they came with. */
+export interface Viewer extends Me {
+  /** The session's id: SHA-256 (hex) of its token. */
+  sid: string;
+}
+
+export const ABSOLUTE_TTL_MS = 30 * 24 * 3600_000;
+export const IDLE_TTL_MS = 7 * 24 * 3600_000;
+/** last_seen_at is refreshed at most this often: one write per session-hour, not per request. */
+const TOUCH_EVERY_MS = 3600_000;
 
 export async function sha256Hex(s: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Creates a guest user and a session for them; sets the cookie. */
-export async function createGuestSession(c: Context<{ Bindings: Env }>, name: string): Promise<Peer> {
+/**
+ * `__Host-sid; Secure` everywhere except plain-http localhost, where browsers
+ * would drop a Secure cookie (local development and the end-to-end tests).
+ */
+export function cookieMode(url: string): { name: string; secure: boolean } {
+  const u = new URL(url);
+  const local = u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
+  return local ? { name: "sid", secure: false } : { name: "__Host-sid", secure: true };
+}
+
+/** Starts a new session for `userId` (a new token every time: no fixation) and sets the cookie. */
+export async function startSession(c: Ctx, userId: string): Promise<string> {
   const now = Date.now();
-  const user = { id: randomId(), name };
   const token = randomId(32);
-  const d = db(c.env.DB);
-  await d.batch([
-    d.insert(users).values({ id: user.id, name, kind: "guest", createdAt: now }),
-    d.insert(sessions).values({ id: await sha256Hex(token), userId: user.id, createdAt: now, expiresAt: now + SESSION_TTL_MS }),
-  ]);
-  setCookie(c, SESSION_COOKIE, token, {
+  const sid = await sha256Hex(token);
+  await db(c.env.DB).insert(sessions).values({ id: sid, userId, createdAt: now, lastSeenAt: now, expiresAt: now + ABSOLUTE_TTL_MS });
+  const mode = cookieMode(c.req.url);
+  setCookie(c, mode.name, token, {
     httpOnly: true,
+    secure: mode.secure,
     sameSite: "Lax",
     path: "/",
-    secure: new URL(c.req.url).protocol === "https:",
-    maxAge: SESSION_TTL_MS / 1000,
+    maxAge: ABSOLUTE_TTL_MS / 1000,
   });
-  return user;
+  return sid;
 }
 
-/** The signed-in user, or null. */
-export async function currentUser(c: Context<{ Bindings: Env }>): Promise<Peer | null> {
-  const token = getCookie(c, SESSION_COOKIE);
+/** Creates a guest user and a session for them. */
+export async function createGuestSession(c: Ctx, name: string): Promise<Me> {
+  const id = randomId();
+  await db(c.env.DB).insert(users).values({ id, name, kind: "guest", createdAt: Date.now() });
+  await startSession(c, id);
+  return { id, name, username: null, kind: "guest" };
+}
+
+const viewers = new WeakMap<Request, Promise<Viewer | null>>();
+
+/** The signed-in person, or null. Looked up once per request. */
+export function currentUser(c: Ctx): Promise<Viewer | null> {
+  let v = viewers.get(c.req.raw);
+  if (!v) {
+    v = lookup(c);
+    viewers.set(c.req.raw, v);
+  }
+  return v;
+}
+
+async function lookup(c: Ctx): Promise<Viewer | null> {
+  const token = getCookie(c, cookieMode(c.req.url).name);
   if (!token || token.length > 64) return null;
-  const rows = await db(c.env.DB)
-    .select({ id: users.id, name: users.name })
+  const sid = await sha256Hex(token);
+  const d = db(c.env.DB);
+  const rows = await d
+    .select({
+      id: users.id,
+      name: users.name,
+      username: users.username,
+      kind: users.kind,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sessions.lastSeenAt,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, await sha256Hex(token)), gt(sessions.expiresAt, Date.now())))
+    .where(eq(sessions.id, sid))
     .limit(1);
-  return rows[0] ?? null;
+  const row = rows[0];
+  const now = Date.now();
+  if (!row) return null;
+  if (row.expiresAt <= now || row.lastSeenAt + IDLE_TTL_MS <= now) {
+    await d.delete(sessions).where(eq(sessions.id, sid));
+    return null;
+  }
+  if (now - row.lastSeenAt > TOUCH_EVERY_MS) await d.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sid));
+  return { id: row.id, name: row.name, username: row.username, kind: row.kind, sid };
 }
 
-export async function requireUser(c: Context<{ Bindings: Env }>): Promise<Peer> {
+export async function requireUser(c: Ctx): Promise<Viewer> {
   const user = await currentUser(c);
   if (!user) throw unauthorized();
   return user;
 }
 
-export async function endSession(c: Context<{ Bindings: Env }>): Promise<void> {
-  const token = getCookie(c, SESSION_COOKIE);
-  if (token && token.length <= 64) await db(c.env.DB).delete(sessions).where(eq(sessions.id, await sha256Hex(token)));
-  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+/** Ends the current session server-side and clears the cookie. Returns who it was. */
+export async function revokeSession(c: Ctx): Promise<Viewer | null> {
+  const viewer = await currentUser(c);
+  if (viewer) await db(c.env.DB).delete(sessions).where(eq(sessions.id, viewer.sid));
+  const mode = cookieMode(c.req.url);
+  deleteCookie(c, mode.name, { path: "/", secure: mode.secure });
+  return viewer;
 }
+
+export const me = (v: Viewer): Me => ({ id: v.id, name: v.name, username: v.username, kind: v.kind });

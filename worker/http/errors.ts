@@ -18,6 +18,7 @@ export class HttpError extends Error {
 export const badRequest = (message: string) => new HttpError(400, ApiErrorCode.BAD_REQUEST, message);
 export const unauthorized = (message = "sign in first") => new HttpError(401, ApiErrorCode.UNAUTHORIZED, message);
 export const forbidden = (message = "you are not a member of this room") => new HttpError(403, ApiErrorCode.FORBIDDEN, message);
+export const conflict = (message: string) => new HttpError(409, ApiErrorCode.CONFLICT, message);
 export const notFound = (message = "not found") => new HttpError(404, ApiErrorCode.NOT_FOUND, message);
 
 /** Every API error leaves as `{ error: { code, message } }`; never a stack or SQL. */

@@ -187,6 +187,7 @@ export const ApiErrorCode = {
   UNAUTHORIZED: "unauthorized",
   FORBIDDEN: "forbidden",
   NOT_FOUND: "not_found",
+  CONFLICT: "conflict",
   UPGRADE_REQUIRED: "upgrade_required",
   RATE_LIMITED: "rate_limited",
   INTERNAL: "internal",

@@ -2,10 +2,11 @@
 import { exports } from "cloudflare:workers";
 import { HEARTBEAT_PING, parseServerFrame, type ClientFrame, type RoomResponse, type ServerFrame } from "../protocol";
 
-export const ORIGIN = "http://chat.test";
+export const ORIGIN = "https://chat.test";
 
 export function api(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
+  if (!headers.has("origin")) headers.set("origin", ORIGIN);
   if (init.cookie) headers.set("cookie", init.cookie);
   if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }));
@@ -125,7 +126,7 @@ export class Client {
 }
 
 export async function upgrade(roomId: string, cookie?: string, query = "", headers: Record<string, string> = {}): Promise<Response> {
-  const h: Record<string, string> = { upgrade: "websocket", ...headers };
+  const h: Record<string, string> = { upgrade: "websocket", origin: ORIGIN, ...headers };
   if (cookie) h.cookie = cookie;
   return exports.default.fetch(new Request(`${ORIGIN}/api/rooms/${roomId}/ws${query}`, { headers: h }));
 }

@@ -1,0 +1,234 @@
+import { describe, it, expect, afterEach } from "vitest";
+import { env } from "cloudflare:workers";
+import { api, connect, guest, newRoom, upgrade, ORIGIN, type Client } from "./helpers";
+import { PARAMS, PBKDF2_MAX_ITERATIONS, hashPassword } from "../auth/password";
+import { cookieMode } from "../auth/session";
+
+const open: Client[] = [];
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+
+let n = 0;
+/** A username no other test uses (rate limits are per username). */
+const uname = () => `user_${Date.now().toString(36)}_${n++}`;
+/** A client address no other test uses (rate limits are per IP). */
+const ip = () => `10.${n++ % 250}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+
+const json = (body: unknown) => JSON.stringify(body);
+const cookieOf = (res: Response) => res.headers.get("set-cookie")!.split(";")[0]!;
+const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+async function signup(username = uname(), password = "correct horse battery", extra: { cookie?: string; name?: string } = {}) {
+  const res = await api("/api/auth/signup", {
+    method: "POST",
+    cookie: extra.cookie,
+    headers: { "cf-connecting-ip": ip() },
+    body: json({ username, password, ...(extra.name ? { name: extra.name } : {}) }),
+  });
+  return { res, username, password };
+}
+
+const login = (username: string, password: string, headers: Record<string, string> = { "cf-connecting-ip": ip() }) =>
+  api("/api/auth/login", { method: "POST", headers, body: json({ username, password }) });
+
+describe("passwords", () => {
+  it("are hashed with PBKDF2-SHA-256 within the production Workers cap, salted per user", async () => {
+    expect(PARAMS.iterations).toBeLessThanOrEqual(PBKDF2_MAX_ITERATIONS);
+    expect(PBKDF2_MAX_ITERATIONS).toBe(100_000);
+    const a = await signup(uname(), "same password 1");
+    const b = await signup(uname(), "same password 1");
+    expect(a.res.status).toBe(201);
+    expect(b.res.status).toBe(201);
+    const rows = (
+      await env.DB.prepare("SELECT password_hash AS h FROM users WHERE username IN (?, ?)").bind(a.username, b.username).all<{ h: string }>()
+    ).results;
+    expect(rows).toHaveLength(2);
+    for (const { h } of rows) {
+      const [scheme, iterations] = h.split("$");
+      expect(scheme).toBe("pbkdf2-sha256");
+      expect(Number(iterations)).toBeLessThanOrEqual(PBKDF2_MAX_ITERATIONS);
+      expect(h).not.toContain("same password");
+    }
+    expect(rows[0]!.h).not.toBe(rows[1]!.h);
+  });
+
+  it("are upgraded on login when the stored parameters are weaker than today's", async () => {
+    const { username, password } = await signup();
+    await env.DB.prepare("UPDATE users SET password_hash = ? WHERE username = ?")
+      .bind(await hashPassword(password, { iterations: 1000, saltBytes: 16, hashBytes: 32 }), username)
+      .run();
+    expect((await login(username, password)).status).toBe(200);
+    const h = await env.DB.prepare("SELECT password_hash AS h FROM users WHERE username = ?").bind(username).first<string>("h");
+    expect(h!.split("$")[1]).toBe(String(PARAMS.iterations));
+    expect((await login(username, password)).status).toBe(200);
+  });
+
+  it("follow the policy: at least 8 characters, not the username, a valid username", async () => {
+    const u = uname();
+    for (const [body, message] of [
+      [{ username: u, password: "short" }, /at least 8/],
+      [{ username: u, password: u.toUpperCase() }, /must not be the username/],
+      [{ username: "no spaces!", password: "long enough pw" }, /username/],
+      [{ username: "ab", password: "long enough pw" }, /username/],
+      [{ username: u }, /password/],
+    ] as const) {
+      const res = await api("/api/auth/signup", { method: "POST", headers: { "cf-connecting-ip": ip() }, body: json(body) });
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).message).toMatch(message);
+    }
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username = ?").bind(u).first<number>("n")).toBe(0);
+  });
+
+  it("usernames are unique, case-insensitively: 409", async () => {
+    const { username } = await signup();
+    const again = await signup(username.toUpperCase());
+    expect(again.res.status).toBe(409);
+    expect((await errorOf(again.res)).code).toBe("conflict");
+  });
+});
+
+describe("sessions", () => {
+  it("live in a __Host- HttpOnly Secure SameSite=Lax cookie; relaxed only on plain-http localhost", async () => {
+    const { res } = await signup();
+    const cookie = res.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^__Host-sid=[A-Za-z0-9_-]{43};/);
+    for (const attr of ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"]) expect(cookie).toContain(attr);
+    expect(cookie).not.toMatch(/Domain=/i);
+    expect(cookieMode("http://127.0.0.1:8787/api/x")).toEqual({ name: "sid", secure: false });
+    expect(cookieMode("http://localhost:8787/")).toEqual({ name: "sid", secure: false });
+    expect(cookieMode("http://chat.example/")).toEqual({ name: "__Host-sid", secure: true });
+    expect(cookieMode("https://localhost/")).toEqual({ name: "__Host-sid", secure: true });
+  });
+
+  it("store only a hash of the token", async () => {
+    const { res } = await signup();
+    const token = cookieOf(res).split("=")[1]!;
+    const hit = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE id = ?").bind(token).first<number>("n");
+    expect(hit).toBe(0);
+  });
+
+  it("login issues a new token; a wrong password or unknown user gets the same 401", async () => {
+    const { res, username, password } = await signup();
+    const first = cookieOf(res);
+    const ok = await login(username, password);
+    expect(ok.status).toBe(200);
+    expect(cookieOf(ok)).not.toBe(first);
+    expect(((await ok.json()) as { user: { username: string; kind: string } }).user).toMatchObject({ username, kind: "account" });
+    const wrong = await login(username, "not the password");
+    const nobody = await login(uname(), "not the password");
+    expect(wrong.status).toBe(401);
+    expect(nobody.status).toBe(401);
+    expect(await errorOf(wrong)).toEqual(await errorOf(nobody));
+  });
+
+  it("expire after the absolute lifetime and after a week idle", async () => {
+    const a = await signup();
+    const b = await signup();
+    const [ca, cb] = [cookieOf(a.res), cookieOf(b.res)];
+    expect((await api("/api/session", { cookie: ca })).status).toBe(200);
+    const now = Date.now();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE user_id = (SELECT id FROM users WHERE username = ?)").bind(now - 1, a.username).run();
+    await env.DB.prepare("UPDATE sessions SET last_seen_at = ? WHERE user_id = (SELECT id FROM users WHERE username = ?)")
+      .bind(now - 8 * 24 * 3600_000, b.username)
+      .run();
+    expect((await api("/api/session", { cookie: ca })).status).toBe(401);
+    expect((await api("/api/session", { cookie: cb })).status).toBe(401);
+    expect((await upgrade("AAAAAAAAAAAAAAAAAAAAAA", ca)).status).toBe(401);
+  });
+
+  it("logout revokes the session server-side and closes that session's open sockets", async () => {
+    const { res, username, password } = await signup();
+    const mine = cookieOf(res);
+    const other = cookieOf(await login(username, password)); // the same person on another device
+    const { room } = await newRoom(mine);
+    const here = await connect(room.id, mine);
+    const there = await connect(room.id, other);
+    open.push(here, there);
+
+    const out = await api("/api/auth/logout", { method: "POST", cookie: mine });
+    expect(out.status).toBe(204);
+    expect(out.headers.get("set-cookie")).toMatch(/__Host-sid=;.*Max-Age=0/);
+    expect((await api("/api/session", { cookie: mine })).status).toBe(401);
+    expect((await here.waitClosed()).code).toBe(4001);
+    expect((await upgrade(room.id, mine)).status).toBe(401);
+    // The other device's session and socket are untouched.
+    expect((await api("/api/session", { cookie: other })).status).toBe(200);
+    there.send({ type: "send", cid: "still", text: "still here" });
+    expect((await there.next("ack")).seq).toBe(1);
+  });
+
+  it("a guest who signs up keeps their id, rooms and history, under a new token", async () => {
+    const g = await guest("Gina");
+    const { room } = await newRoom(g.cookie);
+    const s = await connect(room.id, g.cookie);
+    open.push(s);
+    s.send({ type: "send", cid: "g1", text: "from a guest" });
+    await s.next("ack");
+
+    const { res, username } = await signup(uname(), "guest no more", { cookie: g.cookie });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { user: { id: string; name: string; username: string; kind: string } };
+    expect(body.user).toEqual({ id: g.id, name: "Gina", username, kind: "account" });
+    const fresh = cookieOf(res);
+    expect(fresh).not.toBe(g.cookie);
+    expect((await api("/api/session", { cookie: g.cookie })).status).toBe(401);
+    expect((await api(`/api/rooms/${room.id}`, { cookie: fresh })).status).toBe(200);
+    const history = (await (await api(`/api/rooms/${room.id}/messages`, { cookie: fresh })).json()) as { messages: { text: string; uid: string }[] };
+    expect(history.messages).toEqual([expect.objectContaining({ text: "from a guest", uid: g.id })]);
+  });
+});
+
+describe("CSRF and cross-site WebSockets", () => {
+  it("refuses state-changing requests without a same-origin Origin", async () => {
+    const g = await guest("Csrf");
+    for (const origin of [null, "https://evil.example", "http://chat.test", "null"]) {
+      const headers: Record<string, string> = origin === null ? {} : { origin };
+      const req = new Request(`${ORIGIN}/api/rooms`, { method: "POST", headers: { ...headers, cookie: g.cookie, "content-type": "application/json" }, body: "{}" });
+      const { exports } = await import("cloudflare:workers");
+      const res = await exports.default.fetch(req);
+      expect(res.status, String(origin)).toBe(403);
+      expect((await errorOf(res)).code).toBe("forbidden");
+    }
+    const before = await env.DB.prepare("SELECT count(*) AS n FROM rooms WHERE created_by = ?").bind(g.id).first<number>("n");
+    expect(before).toBe(0);
+    expect((await api("/api/rooms", { method: "POST", cookie: g.cookie, body: "{}" })).status).toBe(201);
+  });
+
+  it("refuses a WebSocket upgrade from another site (or with no Origin) with 403", async () => {
+    const g = await guest("Ws");
+    const { room } = await newRoom(g.cookie);
+    expect((await upgrade(room.id, g.cookie, "", { origin: "https://evil.example" })).status).toBe(403);
+    const { exports } = await import("cloudflare:workers");
+    const bare = await exports.default.fetch(new Request(`${ORIGIN}/api/rooms/${room.id}/ws`, { headers: { upgrade: "websocket", cookie: g.cookie } }));
+    expect(bare.status).toBe(403);
+    expect((await upgrade(room.id, g.cookie)).status).toBe(101);
+  });
+});
+
+describe("rate limits", () => {
+  it("throttle logins per username with 429 and Retry-After", async () => {
+    const { username } = await signup();
+    let limited: Response | undefined;
+    for (let i = 0; i < 30 && !limited; i++) {
+      const res = await login(username, `wrong ${i}`, { "cf-connecting-ip": ip() });
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(401);
+    }
+    expect(limited, "no 429 within 30 attempts").toBeDefined();
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await errorOf(limited!)).code).toBe("rate_limited");
+  });
+
+  it("throttle attempts per IP across usernames", async () => {
+    const from = { "cf-connecting-ip": ip() };
+    let limited = false;
+    for (let i = 0; i < 40 && !limited; i++) {
+      const res = await login(uname(), "whatever pw", from);
+      limited = res.status === 429;
+    }
+    expect(limited).toBe(true);
+    // Another address is not affected.
+    expect((await login(uname(), "whatever pw")).status).toBe(401);
+  });
+});
