@@ -120,7 +120,8 @@ function cpuSeconds(pid) {
 async function api(base, path, { cookie, body, method = "POST" } = {}) {
   const res = await fetch(base + path, {
     method,
-    headers: { "content-type": "application/json", ...(cookie ? { cookie } : {}) },
+    // The Worker refuses state changes without a same-origin Origin (CSRF defence).
+    headers: { "content-type": "application/json", origin: base, ...(cookie ? { cookie } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });
@@ -174,7 +175,8 @@ async function main() {
   });
   const { json: created } = await api(base, "/api/rooms", { cookie: cookies[0], body: { name: "bench" } });
   const roomId = created.room.id;
-  await pool(cookies.slice(1), 8, (cookie) => api(base, `/api/rooms/${roomId}/join`, { cookie, body: {} }));
+  const invite = created.room.invite;
+  await pool(cookies.slice(1), 8, (cookie) => api(base, `/api/invites/${invite}/join`, { cookie, body: {} }));
   const tHttp = now();
 
   // 2. Counters, shared by all clients.
@@ -197,7 +199,7 @@ async function main() {
   // 3. Sockets; each resolves when its `welcome` arrives.
   const clients = await pool(cookies, 16, (cookie, i) =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${wsBase}/api/rooms/${roomId}/ws?v=${PROTOCOL}`, { headers: { cookie } });
+      const ws = new WebSocket(`${wsBase}/api/rooms/${roomId}/ws?v=${PROTOCOL}`, { headers: { cookie, origin: base } });
       sockets.push(ws);
       const c = { i, ws, lastSeq: 0, seqs: new Set(), welcomed: false };
       const timer = setTimeout(() => reject(new Error(`client ${i}: no welcome within 15 s`)), 15_000);
