@@ -27,8 +27,8 @@ import {
   type ServerFrame,
 } from "../protocol";
 import { db } from "../db/client";
-import { insertMessages } from "../db/queries";
-import { identityFrom } from "./identity";
+import { insertMessages, memberIds } from "../db/queries";
+import { identityFrom, sessionTag, userTag } from "./identity";
 import { TokenBuckets } from "./rate-limit";
 
 /** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
@@ -37,6 +37,8 @@ interface Attachment {
   name: string;
   /** When the socket was accepted (ms). */
   at: number;
+  /** Set when the room closes the socket itself and has already told the others. */
+  shut?: true;
 }
 
 /** Flushed rows kept in the room's log after they reach D1, for replay on reconnect and cid dedupe. */
@@ -93,6 +95,13 @@ export class ChatRoom extends DurableObject<Env> {
   #lastFanout = 0;
   /** Mirror of the scheduled alarm (null: none), read once per wake. */
   #alarmAt: number | null = null;
+  /** The flush in progress, if any: destroy() waits for it so nothing reaches D1 after. */
+  #flushing: Promise<unknown> | null = null;
+  /**
+   * Set by destroy(). Only in memory: after an eviction the storage is empty anyway,
+   * and the Worker no longer lets anyone reach a deleted room.
+   */
+  #gone = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -116,10 +125,16 @@ export class ChatRoom extends DurableObject<Env> {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket" || !who) {
       return new Response("expected an authenticated WebSocket upgrade", { status: 400 });
     }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    if (this.#gone) {
+      this.ctx.acceptWebSocket(server);
+      server.close(Close.ROOM_GONE, "the room was deleted");
+      return new Response(null, { status: 101, webSocket: client });
+    }
     if (this.ctx.storage.kv.get<string>("room") === undefined) this.ctx.storage.kv.put("room", who.room);
     const url = new URL(req.url);
-    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-    this.ctx.acceptWebSocket(server, [`u:${who.id}`]);
+    // Tags find a person's sockets (removal) and a session's sockets (logout).
+    this.ctx.acceptWebSocket(server, [userTag(who.id), sessionTag(who.sid)]);
 
     const version = url.searchParams.get("v");
     if (version !== null && version !== String(PROTOCOL)) {
@@ -179,13 +194,19 @@ export class ChatRoom extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
+    if (this.#gone) return;
     const now = Date.now();
     let next = Infinity;
     try {
-      const more = await this.#flush();
+      const flushing = this.#flush();
+      this.#flushing = flushing;
+      const { more, newest } = await flushing.finally(() => (this.#flushing = null));
+      if (this.#gone) return;
       this.ctx.storage.kv.delete("flush_failures");
       if (more) next = now;
+      if (newest) await this.#announce(newest);
     } catch (err) {
+      if (this.#gone) return;
       const failures = (this.ctx.storage.kv.get<number>("flush_failures") ?? 0) + 1;
       this.ctx.storage.kv.put("flush_failures", failures);
       const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (failures - 1));
@@ -207,6 +228,40 @@ export class ChatRoom extends DurableObject<Env> {
         ? this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log ORDER BY seq DESC LIMIT ?`, n)
         : this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, n);
     return rows.toArray().map(toMessage);
+  }
+
+  /** The newest seq the room has assigned (0 when none). */
+  lastSeq(): number {
+    return this.#sql.exec<{ last: number | null }>("SELECT max(seq) AS last FROM log").one().last ?? 0;
+  }
+
+  /**
+   * Closes every socket of one person (removed from the room, or left it) and tells
+   * the others they are gone. The Worker has already taken them off the member
+   * list, so they cannot come back.
+   */
+  kick(userId: string, code: number = Close.FORBIDDEN, reason = "you are no longer a member of this room"): number {
+    return this.#shut(this.ctx.getWebSockets(userTag(userId)), code, reason);
+  }
+
+  /** Closes the sockets opened with one session (logged out): 4001. */
+  closeSession(sid: string): number {
+    return this.#shut(this.ctx.getWebSockets(sessionTag(sid)), Close.UNAUTHORIZED, "signed out");
+  }
+
+  /**
+   * The room was deleted: every socket is closed with 4004 and the storage wiped
+   * (log, flush state, alarm). Waits for a flush in flight first, so that nothing
+   * reaches D1 after this returns.
+   */
+  async destroy(): Promise<void> {
+    this.#gone = true;
+    await this.#flushing?.catch(() => undefined);
+    for (const ws of this.ctx.getWebSockets()) close(ws, Close.ROOM_GONE, "the room was deleted");
+    this.#outbox = [];
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#alarmAt = null;
   }
 
   // ── frames ─────────────────────────────────────────────────────────────────
@@ -314,24 +369,42 @@ export class ChatRoom extends DurableObject<Env> {
   /** After a socket closed: tell the others if its person is now gone. */
   #left(ws: WebSocket): void {
     const a = attachment(ws);
-    if (a && !this.#online(ws).some((p) => p.id === a.uid)) {
+    if (a && !a.shut && !this.#online(ws).some((p) => p.id === a.uid)) {
       this.#broadcast(frame({ type: "presence", joined: [], left: [a.uid] }), ws);
     }
   }
 
   /** Closes sockets whose client vanished without a close (no heartbeat for GHOST_AFTER_MS). */
   #sweepGhosts(now: number): void {
-    const ghosts = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
+    const ghosts = this.ctx.getWebSockets().filter((ws) => {
       const a = attachment(ws);
-      if (a && now - this.#lastSeen(ws, a) > this.#ghostAfterMs) {
-        ws.close(Close.GHOST, "no heartbeat");
-        ghosts.add(a.uid);
+      return a && !a.shut && now - this.#lastSeen(ws, a) > this.#ghostAfterMs;
+    });
+    this.#shut(ghosts, Close.GHOST, "no heartbeat");
+  }
+
+  /**
+   * Closes `sockets` with `code` and sends one presence frame naming those of
+   * their people who now have no live socket left (a second tab keeps one online).
+   * Each socket is marked so that its close event does not announce it again.
+   */
+  #shut(sockets: WebSocket[], code: number, reason: string): number {
+    const gone = new Set<string>();
+    for (const ws of sockets) {
+      const a = attachment(ws);
+      if (a) {
+        gone.add(a.uid);
+        try {
+          ws.serializeAttachment({ ...a, shut: true } satisfies Attachment);
+        } catch {
+          // already closed
+        }
       }
+      close(ws, code, reason);
     }
-    // Someone with another live socket (a second tab) is still online.
-    for (const p of this.#online()) ghosts.delete(p.id);
-    if (ghosts.size > 0) this.#broadcast(frame({ type: "presence", joined: [], left: [...ghosts] }));
+    for (const p of this.#online()) gone.delete(p.id);
+    if (gone.size > 0) this.#broadcast(frame({ type: "presence", joined: [], left: [...gone] }));
+    return sockets.length;
   }
 
   // ── log ────────────────────────────────────────────────────────────────────
@@ -354,10 +427,14 @@ export class ChatRoom extends DurableObject<Env> {
     return { messages: this.page(null, DEFAULT_PAGE).reverse(), lastSeq, gap: true };
   }
 
-  /** Writes unflushed rows to D1 in batches. Returns true if some are left for another run. */
-  async #flush(): Promise<boolean> {
+  /**
+   * Writes unflushed rows to D1 in batches. Returns whether some are left for
+   * another run, and the newest message it wrote.
+   */
+  async #flush(): Promise<{ more: boolean; newest: Message | null }> {
     const room = this.ctx.storage.kv.get<string>("room");
-    if (room === undefined) return false;
+    if (room === undefined) return { more: false, newest: null };
+    let newest: Message | null = null;
     for (let round = 0; round < FLUSH_ROUNDS; round++) {
       const rows = this.#sql
         .exec<Row>(`SELECT ${COLUMNS} FROM log WHERE flushed = 0 ORDER BY seq LIMIT ?`, FLUSH_BATCH)
@@ -365,12 +442,36 @@ export class ChatRoom extends DurableObject<Env> {
         .map(toMessage);
       if (rows.length === 0) break;
       await insertMessages(db(this.env.DB), room, rows);
+      if (this.#gone) return { more: false, newest: null };
+      newest = rows.at(-1)!;
       // Rows inserted while D1 was answering have higher seqs and stay unflushed.
-      this.#sql.exec("UPDATE log SET flushed = 1 WHERE flushed = 0 AND seq <= ?", rows.at(-1)!.seq);
+      this.#sql.exec("UPDATE log SET flushed = 1 WHERE flushed = 0 AND seq <= ?", newest.seq);
       if (rows.length < FLUSH_BATCH) break;
     }
     this.#sql.exec("DELETE FROM log WHERE flushed = 1 AND seq <= (SELECT max(seq) FROM log) - ?", KEEP_FLUSHED);
-    return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM log WHERE flushed = 0").one().n > 0;
+    const more = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM log WHERE flushed = 0").one().n > 0;
+    return { more, newest };
+  }
+
+  /**
+   * Tells every member's hub (their sidebar) about the newest flushed message. This
+   * runs once per flush batch, never per message, so it stays off the hot path.
+   * Best effort: a failure is logged and not retried; the next flush or a sidebar
+   * refetch catches the sidebar up.
+   */
+  async #announce(m: Message): Promise<void> {
+    const roomId = this.ctx.storage.kv.get<string>("room");
+    if (roomId === undefined) return;
+    try {
+      const ids = await memberIds(db(this.env.DB), roomId);
+      const lastMessage = { seq: m.seq, uid: m.uid, name: m.name, text: m.text, ts: m.ts };
+      const results = await Promise.allSettled(
+        ids.map((id) => this.env.HUBS.getByName(id).activity({ roomId, lastSeq: m.seq, lastMessage })),
+      );
+      for (const r of results) if (r.status === "rejected") console.error("ChatRoom:announce to a hub failed", r.reason);
+    } catch (err) {
+      console.error("ChatRoom:announce failed", err);
+    }
   }
 
   // ── helpers ────────────────────────────────────────────────────────────────
@@ -385,6 +486,15 @@ export class ChatRoom extends DurableObject<Env> {
   /** Sends one serialized frame to every socket but `except`. */
   #broadcast(data: string, except?: WebSocket): void {
     for (const ws of this.ctx.getWebSockets()) if (ws !== except) send(ws, data);
+  }
+}
+
+/** Closes unless already closed. */
+function close(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closed
   }
 }
 

@@ -1,33 +1,48 @@
 /**
- * The identity the Worker verified, as it travels to the room object. The room
- * trusts these headers only because the Worker builds the forwarded request from
- * scratch: nothing the client sent is copied into it.
+ * The identity the Worker verified, as it travels to a room object or the user's
+ * hub. The object trusts these headers only because the Worker builds the
+ * forwarded request from scratch: nothing the client sent is copied into it.
  */
 import type { Peer } from "../protocol";
 
-const H = { uid: "x-chat-uid", name: "x-chat-name", room: "x-chat-room" } as const;
+const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", room: "x-chat-room" } as const;
 
-export interface Identity extends Peer {
+/** A signed-in person and the session they came with (the session id tags their sockets). */
+export interface UserIdentity extends Peer {
+  sid: string;
+}
+
+export interface Identity extends UserIdentity {
   room: string;
 }
 
-/** A fresh upgrade request for the room object, carrying only verified values. */
-export function upgradeRequest(url: string, who: Identity): Request {
-  return new Request(url, {
-    headers: {
-      Upgrade: "websocket",
-      [H.uid]: who.id,
-      // Header values must be ByteStrings; names may be any Unicode.
-      [H.name]: encodeURIComponent(who.name),
-      [H.room]: who.room,
-    },
-  });
+/** A fresh upgrade request for a room object (with `room`) or a user hub, carrying only verified values. */
+export function upgradeRequest(url: string, who: UserIdentity & { room?: string }): Request {
+  const headers: Record<string, string> = {
+    Upgrade: "websocket",
+    [H.uid]: who.id,
+    // Header values must be ByteStrings; names may be any Unicode.
+    [H.name]: encodeURIComponent(who.name),
+    [H.sid]: who.sid,
+  };
+  if (who.room !== undefined) headers[H.room] = who.room;
+  return new Request(url, { headers });
+}
+
+export function userIdentityFrom(req: Request): UserIdentity | null {
+  const id = req.headers.get(H.uid);
+  const name = req.headers.get(H.name);
+  const sid = req.headers.get(H.sid);
+  if (!id || name === null || !sid) return null;
+  return { id, name: decodeURIComponent(name), sid };
 }
 
 export function identityFrom(req: Request): Identity | null {
-  const id = req.headers.get(H.uid);
-  const name = req.headers.get(H.name);
+  const who = userIdentityFrom(req);
   const room = req.headers.get(H.room);
-  if (!id || name === null || !room) return null;
-  return { id, name: decodeURIComponent(name), room };
+  return who && room ? { ...who, room } : null;
 }
+
+/** Socket tags (≤ 10 per socket, ≤ 256 chars each): find a user's or a session's sockets. */
+export const userTag = (uid: string) => `u:${uid}`;
+export const sessionTag = (sid: string) => `s:${sid}`;
