@@ -4,15 +4,22 @@ import { sameOrigin } from "./http/origin";
 import { authRoutes } from "./routes/auth";
 import { sessionRoutes } from "./routes/session";
 import { roomRoutes } from "./routes/rooms";
+import { inviteRoutes } from "./routes/invites";
+import { dmRoutes } from "./routes/dms";
+import { meRoutes } from "./routes/me";
 
 export { ChatRoom } from "./room/chat-room";
+export { UserHub } from "./room/user-hub";
 
 const app = new Hono<{ Bindings: Env }>()
   .use("/api/*", sameOrigin)
   .get("/api/health", (c) => c.json({ ok: true }))
   .route("/api/session", sessionRoutes)
   .route("/api/auth", authRoutes)
-  .route("/api/rooms", roomRoutes);
+  .route("/api/rooms", roomRoutes)
+  .route("/api/invites", inviteRoutes)
+  .route("/api/dms", dmRoutes)
+  .route("/api/me", meRoutes);
 
 app.notFound((c) => errorResponse(notFound("no such endpoint"), c));
 app.onError(errorResponse);

@@ -1,41 +1,197 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, lt, ne, sql } from "drizzle-orm";
 import type { DB } from "./client";
 import { messages, roomMembers, rooms, users } from "./schema";
-import type { Message, Peer, Room } from "../protocol";
+import type { Member, Message, Role, RoomSummary } from "../protocol";
 
-export async function findRoom(d: DB, id: string): Promise<Room | null> {
+/** A room as stored, secrets included (invite code, DM key): never sent as is. */
+export type RoomRow = typeof rooms.$inferSelect;
+
+export async function findRoom(d: DB, id: string): Promise<RoomRow | null> {
   const rows = await d.select().from(rooms).where(eq(rooms.id, id)).limit(1);
   return rows[0] ?? null;
 }
 
-export async function isMember(d: DB, roomId: string, userId: string): Promise<boolean> {
+export async function findRoomByInvite(d: DB, code: string): Promise<RoomRow | null> {
+  const rows = await d.select().from(rooms).where(eq(rooms.inviteCode, code)).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function findRoomByDmKey(d: DB, dmKey: string): Promise<RoomRow | null> {
+  const rows = await d.select().from(rooms).where(eq(rooms.dmKey, dmKey)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** The user's role in the room, or null when they are not a member. */
+export async function roleIn(d: DB, roomId: string, userId: string): Promise<Role | null> {
   const rows = await d
-    .select({ one: sql<number>`1` })
+    .select({ role: roomMembers.role })
     .from(roomMembers)
     .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
     .limit(1);
-  return rows.length > 0;
+  return rows[0]?.role ?? null;
 }
 
-export async function listMembers(d: DB, roomId: string): Promise<Peer[]> {
+export async function isMember(d: DB, roomId: string, userId: string): Promise<boolean> {
+  return (await roleIn(d, roomId, userId)) !== null;
+}
+
+/** Every member (online or not), in joining order. */
+export async function listMembers(d: DB, roomId: string): Promise<Member[]> {
   return d
-    .select({ id: users.id, name: users.name })
+    .select({ id: users.id, name: users.name, username: users.username, role: roomMembers.role })
     .from(roomMembers)
     .innerJoin(users, eq(users.id, roomMembers.userId))
     .where(eq(roomMembers.roomId, roomId))
-    .orderBy(asc(roomMembers.joinedAt));
+    .orderBy(asc(roomMembers.joinedAt), asc(users.id));
 }
 
-export async function createRoom(d: DB, room: Room): Promise<void> {
+export async function memberIds(d: DB, roomId: string): Promise<string[]> {
+  const rows = await d.select({ id: roomMembers.userId }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
+  return rows.map((r) => r.id);
+}
+
+export async function memberCount(d: DB, roomId: string): Promise<number> {
+  const rows = await d.select({ n: sql<number>`count(*)` }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
+  return rows[0]?.n ?? 0;
+}
+
+/** A group room and its owner's membership, in one D1 transaction. */
+export async function createGroupRoom(d: DB, room: RoomRow): Promise<void> {
   await d.batch([
     d.insert(rooms).values(room),
     d.insert(roomMembers).values({ roomId: room.id, userId: room.createdBy, role: "owner", joinedAt: room.createdAt }),
   ]);
 }
 
-export async function addMember(d: DB, roomId: string, userId: string): Promise<void> {
-  await d.insert(roomMembers).values({ roomId, userId, role: "member", joinedAt: Date.now() }).onConflictDoNothing();
+/**
+ * The one DM room of a pair, made if missing. Race-safe without a read first: the
+ * room insert yields to an existing row with the same dm_key (unique), and the
+ * members are inserted from whichever row holds the key, all in one transaction.
+ * Returns the pair's room and whether this call made it.
+ */
+export async function ensureDm(d: DB, room: RoomRow & { dmKey: string }, otherId: string): Promise<{ room: RoomRow; created: boolean }> {
+  const member = (userId: string) =>
+    d.run(sql`INSERT INTO room_members (room_id, user_id, role, joined_at)
+              SELECT id, ${userId}, 'member', ${room.createdAt} FROM rooms WHERE dm_key = ${room.dmKey}
+              ON CONFLICT DO NOTHING`);
+  await d.batch([d.insert(rooms).values(room).onConflictDoNothing(), member(room.createdBy), member(otherId)]);
+  const found = await findRoomByDmKey(d, room.dmKey);
+  if (!found) throw new Error(`DM ${room.dmKey} vanished right after it was made`);
+  return { room: found, created: found.id === room.id };
+}
+
+/** Adds a member; returns false when they already were one. */
+export async function addMember(d: DB, roomId: string, userId: string): Promise<boolean> {
+  const rows = await d
+    .insert(roomMembers)
+    .values({ roomId, userId, role: "member", joinedAt: Date.now() })
+    .onConflictDoNothing()
+    .returning({ userId: roomMembers.userId });
+  return rows.length > 0;
+}
+
+/** Removes a member; returns false when they were not one. */
+export async function removeMember(d: DB, roomId: string, userId: string): Promise<boolean> {
+  const rows = await d
+    .delete(roomMembers)
+    .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
+    .returning({ userId: roomMembers.userId });
+  return rows.length > 0;
+}
+
+export async function updateRoom(d: DB, roomId: string, set: { name?: string; topic?: string }): Promise<void> {
+  if (set.name === undefined && set.topic === undefined) return;
+  await d.update(rooms).set(set).where(eq(rooms.id, roomId));
+}
+
+export async function setInviteCode(d: DB, roomId: string, code: string): Promise<void> {
+  await d.update(rooms).set({ inviteCode: code }).where(eq(rooms.id, roomId));
+}
+
+/** The room, its members and its messages, in one D1 transaction. */
+export async function deleteRoom(d: DB, roomId: string): Promise<void> {
+  await d.batch([
+    d.delete(messages).where(eq(messages.roomId, roomId)),
+    d.delete(roomMembers).where(eq(roomMembers.roomId, roomId)),
+    d.delete(rooms).where(eq(rooms.id, roomId)),
+  ]);
+}
+
+export async function deleteMessages(d: DB, roomId: string): Promise<void> {
+  await d.delete(messages).where(eq(messages.roomId, roomId));
+}
+
+/** Raises the member's read position to `seq` (never lowers it). */
+export async function markRead(d: DB, roomId: string, userId: string, seq: number): Promise<void> {
+  await d
+    .update(roomMembers)
+    .set({ lastReadSeq: sql`max(${roomMembers.lastReadSeq}, ${seq})` })
+    .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)));
+}
+
+export async function findUserByUsername(d: DB, username: string): Promise<{ id: string; name: string } | null> {
+  const rows = await d.select({ id: users.id, name: users.name }).from(users).where(eq(users.username, username)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** For a DM: the display name of the member who is not `viewerId` (null if they are gone). */
+export async function otherMemberName(d: DB, roomId: string, viewerId: string): Promise<string | null> {
+  const rows = await d
+    .select({ name: users.name })
+    .from(roomMembers)
+    .innerJoin(users, eq(users.id, roomMembers.userId))
+    .where(and(eq(roomMembers.roomId, roomId), ne(roomMembers.userId, viewerId)))
+    .limit(1);
+  return rows[0]?.name ?? null;
+}
+
+interface SummaryRow {
+  id: string;
+  kind: "group" | "dm";
+  name: string;
+  topic: string;
+  other_name: string | null;
+  last_read: number;
+  joined_at: number;
+  seq: number | null;
+  uid: string | null;
+  user_name: string | null;
+  body: string | null;
+  ts: number | null;
+}
+
+/**
+ * The sidebar: every room the user belongs to with its newest flushed message, in
+ * one query. The newest message is found through the messages primary key
+ * (room_id, seq): max(seq) for a room is one index probe, then one row lookup.
+ * A DM is named after the other member.
+ */
+export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[]> {
+  const rows = await d.all<SummaryRow>(sql`
+    SELECT r.id, r.kind, r.name, r.topic, rm.last_read_seq AS last_read, rm.joined_at,
+           (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
+             WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
+           m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts
+      FROM room_members rm
+      JOIN rooms r ON r.id = rm.room_id
+      LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
+     WHERE rm.user_id = ${userId}`);
+  const list = rows.map((r): RoomSummary => {
+    const lastSeq = r.seq ?? 0;
+    return {
+      id: r.id,
+      kind: r.kind,
+      name: r.kind === "dm" ? (r.other_name ?? r.name) : r.name,
+      topic: r.topic,
+      lastMessage: r.seq === null ? null : { seq: r.seq, uid: r.uid!, name: r.user_name!, text: r.body!, ts: r.ts! },
+      lastSeq,
+      lastRead: r.last_read,
+      unread: Math.max(0, lastSeq - r.last_read),
+      activityAt: r.ts ?? r.joined_at,
+    };
+  });
+  return list.sort((a, b) => b.activityAt - a.activityAt || (a.id < b.id ? -1 : 1));
 }
 
 /** Up to `limit` messages with seq < before (all when before is null), newest first. */

@@ -1,38 +1,103 @@
+/**
+ * /api/rooms: the sidebar, group rooms and their administration, history and the
+ * room socket. Every route authenticates (401), validates (400), then authorizes:
+ * an unknown or malformed room id is 404, a non-member gets 403, and only the
+ * owner administers a group room. DMs have no owner and cannot be administered,
+ * left or joined.
+ */
 import { Hono, type Context } from "hono";
 import {
+  ApiErrorCode,
+  Close,
   CreateRoomBody,
   HistoryQuery,
+  ReadBody,
+  UpdateRoomBody,
   isRoomId,
   randomId,
-  ApiErrorCode,
   type HistoryResponse,
+  type InviteResponse,
   type Message,
-  type Peer,
-  type Room,
+  type Role,
   type RoomResponse,
+  type RoomsResponse,
 } from "../protocol";
-import { requireUser } from "../auth/session";
+import { requireUser, type Viewer } from "../auth/session";
 import { db } from "../db/client";
-import { addMember, createRoom, findRoom, isMember, listMembers, messagesBefore } from "../db/queries";
-import { HttpError, forbidden, jsonBody, notFound, parseOr400 } from "../http/errors";
+import {
+  createGroupRoom,
+  deleteMessages,
+  deleteRoom,
+  findRoom,
+  listMembers,
+  markRead,
+  memberIds,
+  messagesBefore,
+  removeMember,
+  roleIn,
+  roomSummaries,
+  setInviteCode,
+  updateRoom,
+  type RoomRow,
+} from "../db/queries";
+import { HttpError, badRequest, forbidden, jsonBody, notFound, parseOr400 } from "../http/errors";
 import { upgradeRequest } from "../room/identity";
+import { announceRoomsChanged } from "../room/user-hub";
 
 type Ctx = Context<{ Bindings: Env }>;
 
-/** Authenticates, then finds the room named in the path (404 for malformed or unknown ids). */
-async function roomFor(c: Ctx): Promise<{ user: Peer; room: Room }> {
-  const user = await requireUser(c);
-  const id = c.req.param("id") ?? "";
-  const room = isRoomId(id) ? await findRoom(db(c.env.DB), id) : null;
-  if (!room) throw notFound("room not found");
-  return { user, room };
+/** What a route knows once it has checked who is asking about which room. */
+interface Access {
+  user: Viewer;
+  room: RoomRow;
+  role: Role;
 }
 
-/** As roomFor, and the user must be a member (403 otherwise). */
-async function memberRoomFor(c: Ctx): Promise<{ user: Peer; room: Room }> {
-  const r = await roomFor(c);
-  if (!(await isMember(db(c.env.DB), r.room.id, r.user.id))) throw forbidden();
-  return r;
+/** Authenticates, finds the room in the path (404 for malformed or unknown ids), and requires membership (403). */
+async function memberAccess(c: Ctx): Promise<Access> {
+  const user = await requireUser(c);
+  const id = c.req.param("id") ?? "";
+  const d = db(c.env.DB);
+  const room = isRoomId(id) ? await findRoom(d, id) : null;
+  if (!room) throw notFound("room not found");
+  const role = await roleIn(d, room.id, user.id);
+  if (!role) throw forbidden();
+  return { user, room, role };
+}
+
+/**
+ * As memberAccess, for administering a group room: a DM is 400 (`dm` says what
+ * cannot be done to one), anyone but the owner 403 (`owner` says what only the owner may do).
+ */
+async function ownerAccess(c: Ctx, dm: string, owner: string): Promise<Access> {
+  const a = await memberAccess(c);
+  if (a.room.kind === "dm") throw badRequest(dm);
+  if (a.role !== "owner") throw forbidden(owner);
+  return a;
+}
+
+/** The room as the viewer sees it, with every member: the body of RoomResponse. */
+export async function roomResponse(env: Env, room: RoomRow, viewerId: string, role: Role): Promise<RoomResponse> {
+  const members = await listMembers(db(env.DB), room.id);
+  const other = room.kind === "dm" ? members.find((m) => m.id !== viewerId) : undefined;
+  return {
+    room: {
+      id: room.id,
+      kind: room.kind,
+      name: other?.name ?? room.name,
+      topic: room.topic,
+      createdBy: room.createdBy,
+      createdAt: room.createdAt,
+      role,
+      invite: room.kind === "group" ? room.inviteCode : null,
+    },
+    members,
+  };
+}
+
+/** Runs `work` after the response is sent (hub notifications are best effort). */
+export function later(c: Ctx, work: Promise<unknown>): void {
+  c.executionCtx.waitUntil(work.catch((err) => console.error("background work failed", err)));
 }
 
 /** Newest first, deduplicated by seq, at most `limit`. */
@@ -43,26 +108,88 @@ function mergePages(a: readonly Message[], b: readonly Message[], limit: number)
 }
 
 export const roomRoutes = new Hono<{ Bindings: Env }>()
+  /** The sidebar: every room and DM of the user, most recent activity first. */
+  .get("/", async (c) => {
+    const user = await requireUser(c);
+    return c.json({ rooms: await roomSummaries(db(c.env.DB), user.id) } satisfies RoomsResponse);
+  })
   .post("/", async (c) => {
     const user = await requireUser(c);
     const body = parseOr400(CreateRoomBody, await jsonBody(c));
-    const room: Room = { id: randomId(), name: body.name ?? `${user.name}'s room`, createdBy: user.id, createdAt: Date.now() };
-    await createRoom(db(c.env.DB), room);
-    return c.json({ room, members: [user] } satisfies RoomResponse, 201);
+    const room: RoomRow = {
+      id: randomId(),
+      kind: "group",
+      name: body.name ?? `${user.name}'s room`,
+      topic: body.topic ?? "",
+      createdBy: user.id,
+      createdAt: Date.now(),
+      inviteCode: randomId(),
+      dmKey: null,
+    };
+    await createGroupRoom(db(c.env.DB), room);
+    later(c, announceRoomsChanged(c.env, [user.id]));
+    return c.json(await roomResponse(c.env, room, user.id, "owner"), 201);
   })
   .get("/:id", async (c) => {
-    const { room } = await memberRoomFor(c);
-    return c.json({ room, members: await listMembers(db(c.env.DB), room.id) } satisfies RoomResponse);
+    const { user, room, role } = await memberAccess(c);
+    return c.json(await roomResponse(c.env, room, user.id, role));
   })
-  // Joining by link: in this version a room's link is its invitation.
-  .post("/:id/join", async (c) => {
-    const { user, room } = await roomFor(c);
+  .patch("/:id", async (c) => {
+    const { user, room, role } = await ownerAccess(c, "a direct message cannot be renamed", "only the owner can rename the room or change its topic");
+    const body = parseOr400(UpdateRoomBody, await jsonBody(c));
     const d = db(c.env.DB);
-    await addMember(d, room.id, user.id);
-    return c.json({ room, members: await listMembers(d, room.id) } satisfies RoomResponse);
+    await updateRoom(d, room.id, body);
+    later(c, memberIds(d, room.id).then((ids) => announceRoomsChanged(c.env, ids)));
+    return c.json(await roomResponse(c.env, { ...room, ...body }, user.id, role));
+  })
+  .delete("/:id", async (c) => {
+    const { room } = await ownerAccess(c, "a direct message cannot be deleted", "only the owner can delete the room");
+    const d = db(c.env.DB);
+    const members = await memberIds(d, room.id);
+    // D1 first, so nobody can reach the room any more; then the room closes its
+    // sockets and wipes itself (after any flush in flight); then whatever that
+    // flush wrote to D1 in between goes too.
+    await deleteRoom(d, room.id);
+    await c.env.ROOMS.getByName(room.id).destroy();
+    await deleteMessages(d, room.id);
+    later(c, announceRoomsChanged(c.env, members));
+    return c.body(null, 204);
+  })
+  .post("/:id/invite", async (c) => {
+    const { room } = await ownerAccess(c, "a direct message has no invite link", "only the owner can reset the invite link");
+    const invite = randomId();
+    await setInviteCode(db(c.env.DB), room.id, invite);
+    return c.json({ invite } satisfies InviteResponse);
+  })
+  .delete("/:id/members/:userId", async (c) => {
+    const { user, room } = await ownerAccess(c, "nobody can be removed from a direct message", "only the owner can remove members");
+    const target = c.req.param("userId");
+    if (target === user.id) throw badRequest("the owner cannot be removed; delete the room instead");
+    if (!(await removeMember(db(c.env.DB), room.id, target))) throw notFound("that person is not a member of this room");
+    await c.env.ROOMS.getByName(room.id).kick(target, Close.FORBIDDEN, "you were removed from this room");
+    later(c, announceRoomsChanged(c.env, [target]));
+    return c.body(null, 204);
+  })
+  .post("/:id/leave", async (c) => {
+    const { user, room, role } = await memberAccess(c);
+    if (room.kind === "dm") throw badRequest("direct messages cannot be left");
+    if (role === "owner") throw badRequest("the owner cannot leave the room; delete it instead");
+    await removeMember(db(c.env.DB), room.id, user.id);
+    await c.env.ROOMS.getByName(room.id).kick(user.id, Close.FORBIDDEN, "you left this room");
+    later(c, announceRoomsChanged(c.env, [user.id]));
+    return c.body(null, 204);
+  })
+  .post("/:id/read", async (c) => {
+    const { user, room } = await memberAccess(c);
+    const { seq } = parseOr400(ReadBody, await jsonBody(c));
+    // Clamped to what the room has actually assigned. The room's own count, not
+    // D1's: the newest messages may not be flushed yet, and the reader has seen them.
+    const last = seq > 0 ? await c.env.ROOMS.getByName(room.id).lastSeq() : 0;
+    await markRead(db(c.env.DB), room.id, user.id, Math.min(seq, last));
+    return c.body(null, 204);
   })
   .get("/:id/messages", async (c) => {
-    const { room } = await memberRoomFor(c);
+    const { room } = await memberAccess(c);
     const q = parseOr400(HistoryQuery, c.req.query());
     const before = q.before ?? null;
     const fromD1 = await messagesBefore(db(c.env.DB), room.id, before, q.limit);
@@ -79,6 +206,8 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(426, ApiErrorCode.UPGRADE_REQUIRED, "expected a WebSocket upgrade");
     }
-    const { user, room } = await memberRoomFor(c);
-    return c.env.ROOMS.getByName(room.id).fetch(upgradeRequest(c.req.url, { ...user, room: room.id }));
+    const { user, room } = await memberAccess(c);
+    return c.env.ROOMS.getByName(room.id).fetch(
+      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, room: room.id }),
+    );
   });

@@ -25,7 +25,7 @@ describe("HTTP: bad requests get a clear JSON error", () => {
     for (const id of [randomId(), "not-a-room", "x".repeat(300)]) {
       for (const res of [
         await api(`/api/rooms/${id}`, { cookie: alice.cookie }),
-        await api(`/api/rooms/${id}/join`, { method: "POST", cookie: alice.cookie }),
+        await api(`/api/rooms/${id}/leave`, { method: "POST", cookie: alice.cookie }),
         await api(`/api/rooms/${id}/messages`, { cookie: alice.cookie }),
         await upgrade(id, alice.cookie),
       ]) {

@@ -1,5 +1,5 @@
 /** Test helpers: real HTTP requests and real WebSockets against the Worker in workerd. */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { HEARTBEAT_PING, parseServerFrame, type ClientFrame, type RoomResponse, type ServerFrame } from "../protocol";
 
 export const ORIGIN = "https://chat.test";
@@ -27,8 +27,11 @@ export async function newRoom(cookie: string, name?: string): Promise<RoomRespon
   return res.json();
 }
 
+/** Joins a group room the way a person does: through its invite link. */
 export async function joinRoom(roomId: string, cookie: string): Promise<void> {
-  const res = await api(`/api/rooms/${roomId}/join`, { method: "POST", cookie });
+  const code = await env.DB.prepare("SELECT invite_code FROM rooms WHERE id = ?").bind(roomId).first<string>("invite_code");
+  if (!code) throw new Error(`join: room ${roomId} has no invite code`);
+  const res = await api(`/api/invites/${code}/join`, { method: "POST", cookie });
   if (res.status !== 200) throw new Error(`join: ${res.status} ${await res.text()}`);
   await res.body?.cancel();
 }
