@@ -71,11 +71,26 @@ export async function createGroupRoom(d: DB, room: RoomRow): Promise<void> {
  * Returns the pair's room and whether this call made it.
  */
 export async function ensureDm(d: DB, room: RoomRow & { dmKey: string }, otherId: string): Promise<{ room: RoomRow; created: boolean }> {
+  // Raw statements: drizzle's D1 batch takes no raw SQL, and INSERT … SELECT reads plainer as SQL.
+  const d1 = d.$client;
   const member = (userId: string) =>
-    d.run(sql`INSERT INTO room_members (room_id, user_id, role, joined_at)
-              SELECT id, ${userId}, 'member', ${room.createdAt} FROM rooms WHERE dm_key = ${room.dmKey}
-              ON CONFLICT DO NOTHING`);
-  await d.batch([d.insert(rooms).values(room).onConflictDoNothing(), member(room.createdBy), member(otherId)]);
+    d1
+      .prepare(
+        `INSERT INTO room_members (room_id, user_id, role, joined_at)
+         SELECT id, ?, 'member', ? FROM rooms WHERE dm_key = ?
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(userId, room.createdAt, room.dmKey);
+  await d1.batch([
+    d1
+      .prepare(
+        `INSERT INTO rooms (id, kind, name, topic, created_by, created_at, invite_code, dm_key)
+         VALUES (?, 'dm', ?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING`,
+      )
+      .bind(room.id, room.name, room.topic, room.createdBy, room.createdAt, room.dmKey),
+    member(room.createdBy),
+    member(otherId),
+  ]);
   const found = await findRoomByDmKey(d, room.dmKey);
   if (!found) throw new Error(`DM ${room.dmKey} vanished right after it was made`);
   return { room: found, created: found.id === room.id };

@@ -1,0 +1,208 @@
+import { describe, it, expect, afterEach } from "vitest";
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
+import { account, connectHub, errorOf, hubUpgrade, post, startDm, type HubClient } from "./room-helpers";
+import type { RoomsResponse, RoomSummary } from "../protocol";
+import { sha256Hex } from "../auth/session";
+
+const open: Array<Client | HubClient> = [];
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+function track<T extends Client | HubClient>(c: T): T {
+  open.push(c);
+  return c;
+}
+
+async function sidebar(cookie: string): Promise<RoomSummary[]> {
+  const res = await api("/api/rooms", { cookie });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as RoomsResponse).rooms;
+}
+
+/** Sends messages as `c` and waits for their acks. */
+async function say(c: Client, ...texts: string[]) {
+  for (const text of texts) {
+    const cid = crypto.randomUUID();
+    c.send({ type: "send", cid, text });
+    await c.next("ack", (f) => f.cid === cid);
+  }
+}
+const flush = (roomId: string) => runDurableObjectAlarm(env.ROOMS.getByName(roomId));
+
+describe("the sidebar (GET /api/rooms)", () => {
+  it("lists every room and DM of the user with last message, unread count, newest activity first", async () => {
+    const [ann, ben] = [await account("Ann"), await account("Ben")];
+    const quiet = (await newRoom(ann.cookie, "quiet")).room;
+    await sleep(5);
+    const busy = (await newRoom(ben.cookie, "busy")).room;
+    await joinRoom(busy.id, ann.cookie);
+    await sleep(5);
+    const dm = (await startDm(ben.cookie, ann.username)).body.room;
+
+    // Nothing said yet: ordered by when Ann joined, newest first.
+    expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
+
+    const b = track(await connect(busy.id, ben.cookie));
+    await say(b, "one", "two", "three");
+    await flush(busy.id);
+    const rows = await sidebar(ann.cookie);
+    expect(rows.map((r) => r.id)).toEqual([busy.id, dm.id, quiet.id]);
+    const top = rows[0]!;
+    expect(top).toMatchObject({ kind: "group", name: "busy", topic: "", lastSeq: 3, lastRead: 0, unread: 3 });
+    expect(top.lastMessage).toMatchObject({ seq: 3, uid: ben.id, name: "Ben", text: "three" });
+    expect(top.activityAt).toBe(top.lastMessage!.ts);
+    expect(rows[1]).toMatchObject({ kind: "dm", name: "Ben", lastMessage: null, lastSeq: 0, unread: 0 });
+    expect(rows[2]).toMatchObject({ name: "quiet", lastMessage: null, unread: 0 });
+
+    // A DM message moves the DM to the top, for both of them; Ben sees it named "Ann".
+    const d = track(await connect(dm.id, ben.cookie));
+    await say(d, "psst");
+    await flush(dm.id);
+    expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
+    const bens = await sidebar(ben.cookie);
+    expect(bens.map((r) => [r.id, r.name])).toEqual([
+      [dm.id, "Ann"],
+      [busy.id, "busy"],
+    ]);
+
+    // Reading lowers the unread count.
+    expect((await post(`/api/rooms/${busy.id}/read`, ann.cookie, { seq: 2 })).status).toBe(204);
+    expect((await sidebar(ann.cookie)).find((r) => r.id === busy.id)).toMatchObject({ lastRead: 2, unread: 1 });
+  });
+
+  it("counts only what reached D1, and catches up after the next flush", async () => {
+    const ann = await guest("Ann");
+    const { room } = await newRoom(ann.cookie, "r");
+    const a = track(await connect(room.id, ann.cookie));
+    await say(a, "m1", "m2");
+    await flush(room.id);
+    await say(a, "m3");
+    expect((await sidebar(ann.cookie))[0]).toMatchObject({ lastSeq: 2, unread: 2, lastMessage: { seq: 2, text: "m2" } });
+    // Read up to 3 before it is flushed: the room's own count allows it.
+    await post(`/api/rooms/${room.id}/read`, ann.cookie, { seq: 3 });
+    await flush(room.id);
+    expect((await sidebar(ann.cookie))[0]).toMatchObject({ lastSeq: 3, lastRead: 3, unread: 0, lastMessage: { text: "m3" } });
+  });
+
+  it("shows nothing of rooms the user left or was removed from", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const r1 = (await newRoom(ann.cookie, "r1")).room;
+    const r2 = (await newRoom(ann.cookie, "r2")).room;
+    await joinRoom(r1.id, ben.cookie);
+    await joinRoom(r2.id, ben.cookie);
+    expect((await sidebar(ben.cookie)).map((r) => r.name).sort()).toEqual(["r1", "r2"]);
+    await post(`/api/rooms/${r1.id}/leave`, ben.cookie);
+    await api(`/api/rooms/${r2.id}/members/${ben.id}`, { method: "DELETE", cookie: ann.cookie });
+    expect(await sidebar(ben.cookie)).toEqual([]);
+    expect((await sidebar(ann.cookie)).map((r) => r.name).sort()).toEqual(["r1", "r2"]);
+  });
+
+  it("401 without a session", async () => {
+    const res = await api("/api/rooms");
+    expect(res.status).toBe(401);
+  });
+});
+
+describe("the user's channel (GET /api/me/ws)", () => {
+  it("401 without a session, 426 without an upgrade, 403 cross-site", async () => {
+    const ann = await guest("Ann");
+    expect((await hubUpgrade()).status).toBe(401);
+    expect((await hubUpgrade("sid=forged")).status).toBe(401);
+    const plain = await api("/api/me/ws", { cookie: ann.cookie });
+    expect(plain.status).toBe(426);
+    const cross = await hubUpgrade(ann.cookie, { origin: "https://evil.test" });
+    expect(cross.status).toBe(403);
+    expect((await errorOf(cross)).code).toBe("forbidden");
+  });
+
+  it("answers heartbeats", async () => {
+    const ann = await guest("Ann");
+    const res = await hubUpgrade(ann.cookie);
+    res.webSocket!.accept();
+    const pong = new Promise<string>((resolve) => res.webSocket!.addEventListener("message", (e) => resolve(String(e.data))));
+    res.webSocket!.send("ping");
+    expect(await pong).toBe("pong");
+    res.webSocket!.close(1000);
+  });
+
+  it("gets `activity` with the newest message after a flush in one of the user's rooms, in every tab", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ben.cookie, "busy");
+    await joinRoom(room.id, ann.cookie);
+    const tabs = [track(await connectHub(ann.cookie)), track(await connectHub(ann.cookie))];
+    const bensHub = track(await connectHub(ben.cookie));
+    const b = track(await connect(room.id, ben.cookie));
+    await say(b, "first", "second");
+    // Nothing per message: only the flush tells the hubs.
+    await sleep(50);
+    expect(tabs[0]!.frames.filter((f) => f.type === "activity")).toEqual([]);
+
+    await flush(room.id);
+    for (const hub of [...tabs, bensHub]) {
+      const f = await hub.next("activity");
+      expect(f).toEqual({
+        type: "activity",
+        roomId: room.id,
+        lastSeq: 2,
+        lastMessage: { seq: 2, uid: ben.id, name: "Ben", text: "second", ts: expect.any(Number) },
+      });
+    }
+  });
+
+  it("gets nothing about rooms the user is not in", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ben.cookie, "private");
+    const hub = track(await connectHub(ann.cookie));
+    const bensHub = track(await connectHub(ben.cookie));
+    const b = track(await connect(room.id, ben.cookie));
+    await say(b, "secret");
+    await flush(room.id);
+    await bensHub.next("activity");
+    await sleep(50);
+    expect(hub.frames).toEqual([]);
+  });
+
+  it("gets `rooms` when added to a DM, when joining by link, when a room is renamed, removed from, or deleted", async () => {
+    const [ann, ben] = [await account("Ann"), await account("Ben")];
+    const hub = track(await connectHub(ann.cookie));
+    const count = () => hub.frames.filter((f) => f.type === "rooms").length;
+    const expectRooms = async (n: number) => {
+      for (let i = 0; i < 100 && count() < n; i++) await sleep(20);
+      expect(count()).toBe(n);
+    };
+
+    await startDm(ben.cookie, ann.username);
+    await expectRooms(1);
+    // The second start finds the existing DM: nothing changes for Ann.
+    await startDm(ben.cookie, ann.username);
+
+    const { room } = await newRoom(ben.cookie, "group");
+    await post(`/api/invites/${room.invite}/join`, ann.cookie);
+    await expectRooms(2);
+
+    await api(`/api/rooms/${room.id}`, { method: "PATCH", cookie: ben.cookie, body: JSON.stringify({ name: "renamed" }) });
+    await expectRooms(3);
+
+    await api(`/api/rooms/${room.id}/members/${ann.id}`, { method: "DELETE", cookie: ben.cookie });
+    await expectRooms(4);
+
+    const other = (await newRoom(ben.cookie, "other")).room;
+    await joinRoom(other.id, ann.cookie);
+    await expectRooms(5);
+    await api(`/api/rooms/${other.id}`, { method: "DELETE", cookie: ben.cookie });
+    await expectRooms(6);
+    await sleep(50);
+    expect(count()).toBe(6);
+  });
+
+  it("closeSession closes only that session's hub sockets, with 4001", async () => {
+    const ann = await guest("Ann");
+    const hub = track(await connectHub(ann.cookie));
+    const sid = await sha256Hex(ann.cookie.split("=")[1]!);
+    expect(await env.HUBS.getByName(ann.id).closeSession("0".repeat(64))).toBe(0);
+    expect(await env.HUBS.getByName(ann.id).closeSession(sid)).toBe(1);
+    expect((await hub.waitClosed()).code).toBe(4001);
+  });
+});
