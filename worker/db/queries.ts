@@ -22,14 +22,18 @@ export async function findRoomByDmKey(d: DB, dmKey: string): Promise<RoomRow | n
   return rows[0] ?? null;
 }
 
-/** The user's role in the room, or null when they are not a member. */
-export async function roleIn(d: DB, roomId: string, userId: string): Promise<Role | null> {
+/** The user's membership of the room (role, when it began), or null when they are not a member. */
+export async function membership(d: DB, roomId: string, userId: string): Promise<{ role: Role; joinedAt: number } | null> {
   const rows = await d
-    .select({ role: roomMembers.role })
+    .select({ role: roomMembers.role, joinedAt: roomMembers.joinedAt })
     .from(roomMembers)
     .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)))
     .limit(1);
-  return rows[0]?.role ?? null;
+  return rows[0] ?? null;
+}
+
+export async function roleIn(d: DB, roomId: string, userId: string): Promise<Role | null> {
+  return (await membership(d, roomId, userId))?.role ?? null;
 }
 
 export async function isMember(d: DB, roomId: string, userId: string): Promise<boolean> {

@@ -131,6 +131,14 @@ export class ChatRoom extends DurableObject<Env> {
       server.close(Close.ROOM_GONE, "the room was deleted");
       return new Response(null, { status: 101, webSocket: client });
     }
+    // The Worker checked membership a moment ago; if that membership has ended since
+    // (removed or left while this upgrade was on its way), refuse the socket.
+    const ended = this.ctx.storage.kv.get<number>(`ended:${who.id}`);
+    if (ended !== undefined && who.memberSince < ended) {
+      this.ctx.acceptWebSocket(server);
+      server.close(Close.FORBIDDEN, "you are no longer a member of this room");
+      return new Response(null, { status: 101, webSocket: client });
+    }
     if (this.ctx.storage.kv.get<string>("room") === undefined) this.ctx.storage.kv.put("room", who.room);
     const url = new URL(req.url);
     // Tags find a person's sockets (removal) and a session's sockets (logout).
@@ -236,11 +244,14 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Closes every socket of one person (removed from the room, or left it) and tells
-   * the others they are gone. The Worker has already taken them off the member
-   * list, so they cannot come back.
+   * Closes every socket of one person whose membership ended at `endedAt` (removed
+   * from the room, or left it) and tells the others they are gone. The Worker has
+   * already taken them off the member list; an upgrade it let through just before
+   * that (racing this call) is refused too, since the membership it carries began
+   * before `endedAt`. Joining again by link makes a newer membership.
    */
-  kick(userId: string, code: number = Close.FORBIDDEN, reason = "you are no longer a member of this room"): number {
+  kick(userId: string, code: number = Close.FORBIDDEN, endedAt = Date.now(), reason = "you are no longer a member of this room"): number {
+    this.ctx.storage.kv.put(`ended:${userId}`, endedAt);
     return this.#shut(this.ctx.getWebSockets(userTag(userId)), code, reason);
   }
 

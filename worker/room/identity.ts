@@ -5,7 +5,7 @@
  */
 import type { Peer } from "../protocol";
 
-const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", room: "x-chat-room" } as const;
+const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", room: "x-chat-room", since: "x-chat-member-since" } as const;
 
 /** A signed-in person and the session they came with (the session id tags their sockets). */
 export interface UserIdentity extends Peer {
@@ -14,10 +14,12 @@ export interface UserIdentity extends Peer {
 
 export interface Identity extends UserIdentity {
   room: string;
+  /** When the membership the Worker checked began (joined_at, ms). */
+  memberSince: number;
 }
 
 /** A fresh upgrade request for a room object (with `room`) or a user hub, carrying only verified values. */
-export function upgradeRequest(url: string, who: UserIdentity & { room?: string }): Request {
+export function upgradeRequest(url: string, who: UserIdentity | Identity): Request {
   const headers: Record<string, string> = {
     Upgrade: "websocket",
     [H.uid]: who.id,
@@ -25,7 +27,10 @@ export function upgradeRequest(url: string, who: UserIdentity & { room?: string 
     [H.name]: encodeURIComponent(who.name),
     [H.sid]: who.sid,
   };
-  if (who.room !== undefined) headers[H.room] = who.room;
+  if ("room" in who) {
+    headers[H.room] = who.room;
+    headers[H.since] = String(who.memberSince);
+  }
   return new Request(url, { headers });
 }
 
@@ -40,7 +45,8 @@ export function userIdentityFrom(req: Request): UserIdentity | null {
 export function identityFrom(req: Request): Identity | null {
   const who = userIdentityFrom(req);
   const room = req.headers.get(H.room);
-  return who && room ? { ...who, room } : null;
+  const since = Number(req.headers.get(H.since) ?? NaN);
+  return who && room && Number.isSafeInteger(since) ? { ...who, room, memberSince: since } : null;
 }
 
 /** Socket tags (≤ 10 per socket, ≤ 256 chars each): find a user's or a session's sockets. */

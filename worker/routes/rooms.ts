@@ -34,7 +34,7 @@ import {
   memberIds,
   messagesBefore,
   removeMember,
-  roleIn,
+  membership,
   roomSummaries,
   setInviteCode,
   updateRoom,
@@ -51,6 +51,8 @@ interface Access {
   user: Viewer;
   room: RoomRow;
   role: Role;
+  /** When this membership began (a room refuses sockets of memberships it has seen end). */
+  joinedAt: number;
 }
 
 /** Authenticates, finds the room in the path (404 for malformed or unknown ids), and requires membership (403). */
@@ -60,9 +62,9 @@ async function memberAccess(c: Ctx): Promise<Access> {
   const d = db(c.env.DB);
   const room = isRoomId(id) ? await findRoom(d, id) : null;
   if (!room) throw notFound("room not found");
-  const role = await roleIn(d, room.id, user.id);
-  if (!role) throw forbidden();
-  return { user, room, role };
+  const m = await membership(d, room.id, user.id);
+  if (!m) throw forbidden();
+  return { user, room, ...m };
 }
 
 /**
@@ -166,7 +168,7 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     const target = c.req.param("userId");
     if (target === user.id) throw badRequest("the owner cannot be removed; delete the room instead");
     if (!(await removeMember(db(c.env.DB), room.id, target))) throw notFound("that person is not a member of this room");
-    await c.env.ROOMS.getByName(room.id).kick(target, Close.FORBIDDEN, "you were removed from this room");
+    await c.env.ROOMS.getByName(room.id).kick(target, Close.FORBIDDEN, Date.now(), "you were removed from this room");
     later(c, announceRoomsChanged(c.env, [target]));
     return c.body(null, 204);
   })
@@ -175,7 +177,7 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     if (room.kind === "dm") throw badRequest("direct messages cannot be left");
     if (role === "owner") throw badRequest("the owner cannot leave the room; delete it instead");
     await removeMember(db(c.env.DB), room.id, user.id);
-    await c.env.ROOMS.getByName(room.id).kick(user.id, Close.FORBIDDEN, "you left this room");
+    await c.env.ROOMS.getByName(room.id).kick(user.id, Close.FORBIDDEN, Date.now(), "you left this room");
     later(c, announceRoomsChanged(c.env, [user.id]));
     return c.body(null, 204);
   })
@@ -206,8 +208,8 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new HttpError(426, ApiErrorCode.UPGRADE_REQUIRED, "expected a WebSocket upgrade");
     }
-    const { user, room } = await memberAccess(c);
+    const { user, room, joinedAt } = await memberAccess(c);
     return c.env.ROOMS.getByName(room.id).fetch(
-      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, room: room.id }),
+      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, room: room.id, memberSince: joinedAt }),
     );
   });

@@ -250,6 +250,18 @@ describe("removing a member and leaving", () => {
     expect((await a.next("ack")).seq).toBe(1);
   });
 
+  it("refuses a socket whose upgrade was checked just before the membership ended (the race with removal)", async () => {
+    const { bob, room } = await aRoom();
+    // As if the removal landed between the Worker's membership check and the room:
+    // the room hears of it first, while D1 still lists Bob.
+    await env.ROOMS.getByName(room.id).kick(bob.id, 4003, Date.now() + 1);
+    const res = await upgrade(room.id, bob.cookie);
+    expect(res.status).toBe(101);
+    res.webSocket!.accept();
+    const code = await new Promise<number>((resolve) => res.webSocket!.addEventListener("close", (e) => resolve(e.code)));
+    expect(code).toBe(4003);
+  });
+
   it("closes every tab of the removed person, and no one else's", async () => {
     const { alice, bob, room } = await aRoom();
     const carol = await guest("Carol");
