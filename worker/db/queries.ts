@@ -100,14 +100,21 @@ export async function ensureDm(d: DB, room: RoomRow & { dmKey: string }, otherId
   return { room: found, created: found.id === room.id };
 }
 
-/** Adds a member; returns false when they already were one. */
-export async function addMember(d: DB, roomId: string, userId: string): Promise<boolean> {
-  const rows = await d
-    .insert(roomMembers)
-    .values({ roomId, userId, role: "member", joinedAt: Date.now() })
-    .onConflictDoNothing()
-    .returning({ userId: roomMembers.userId });
-  return rows.length > 0;
+/**
+ * Joins the group room whose invite code is `code`, in one statement: a code reset
+ * or a room deleted at the same moment cannot let anyone in. Returns the room id
+ * when this made a new member, null when the code matched nothing or they already were one.
+ */
+export async function joinByInvite(d: DB, code: string, userId: string): Promise<string | null> {
+  const row = await d.$client
+    .prepare(
+      `INSERT INTO room_members (room_id, user_id, role, joined_at)
+       SELECT id, ?, 'member', ? FROM rooms WHERE invite_code = ? AND kind = 'group'
+       ON CONFLICT DO NOTHING RETURNING room_id`,
+    )
+    .bind(userId, Date.now(), code)
+    .first<{ room_id: string }>();
+  return row?.room_id ?? null;
 }
 
 /** Removes a member; returns false when they were not one. */

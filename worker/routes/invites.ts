@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import type { InvitePreviewResponse } from "../protocol";
 import { requireUser } from "../auth/session";
 import { db } from "../db/client";
-import { addMember, findRoomByInvite, memberCount, roleIn, type RoomRow } from "../db/queries";
+import { findRoom, findRoomByInvite, joinByInvite, memberCount, roleIn, type RoomRow } from "../db/queries";
 import { notFound } from "../http/errors";
 import { announceRoomsChanged } from "../room/user-hub";
 import { later, roomResponse } from "./rooms";
@@ -36,10 +36,14 @@ export const inviteRoutes = new Hono<{ Bindings: Env }>()
   })
   .post("/:code/join", async (c) => {
     const user = await requireUser(c);
-    const room = await roomForCode(c.env.DB, c.req.param("code"));
+    const code = c.req.param("code");
+    if (!INVITE_CODE_RE.test(code)) throw invalid();
     const d = db(c.env.DB);
-    // Idempotent: joining again (or as the owner) changes nothing.
-    if (await addMember(d, room.id, user.id)) later(c, announceRoomsChanged(c.env, [user.id]));
-    const role = (await roleIn(d, room.id, user.id)) ?? "member";
+    const joined = await joinByInvite(d, code, user.id);
+    if (joined) later(c, announceRoomsChanged(c.env, [user.id]));
+    // Idempotent: joining again (or as the owner) changes nothing and answers the same.
+    const room = joined ? await findRoom(d, joined) : await findRoomByInvite(d, code);
+    const role = room && (await roleIn(d, room.id, user.id));
+    if (!room || !role) throw invalid();
     return c.json(await roomResponse(c.env, room, user.id, role));
   });

@@ -142,7 +142,8 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     const d = db(c.env.DB);
     await updateRoom(d, room.id, body);
     later(c, memberIds(d, room.id).then((ids) => announceRoomsChanged(c.env, ids)));
-    return c.json(await roomResponse(c.env, { ...room, ...body }, user.id, role));
+    const updated = { ...room, name: body.name ?? room.name, topic: body.topic ?? room.topic };
+    return c.json(await roomResponse(c.env, updated, user.id, role));
   })
   .delete("/:id", async (c) => {
     const { room } = await ownerAccess(c, "a direct message cannot be deleted", "only the owner can delete the room");

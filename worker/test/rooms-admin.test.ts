@@ -105,7 +105,8 @@ describe("only the owner administers a room", () => {
     expect(((await res.json()) as RoomResponse).room).toMatchObject({ name: "renamed", topic: "new topic", role: "owner" });
     expect(((await (await getRoom(room.id, bob.cookie)).json()) as RoomResponse).room).toMatchObject({ name: "renamed", topic: "new topic" });
     // Only what is given changes.
-    await patch(room.id, alice.cookie, { topic: "" });
+    const onlyTopic = await patch(room.id, alice.cookie, { topic: "" });
+    expect(((await onlyTopic.json()) as RoomResponse).room).toMatchObject({ name: "renamed", topic: "" });
     expect(((await (await getRoom(room.id, bob.cookie)).json()) as RoomResponse).room).toMatchObject({ name: "renamed", topic: "" });
   });
 
