@@ -144,10 +144,6 @@ export async function deleteRoom(d: DB, roomId: string): Promise<void> {
   ]);
 }
 
-export async function deleteMessages(d: DB, roomId: string): Promise<void> {
-  await d.delete(messages).where(eq(messages.roomId, roomId));
-}
-
 /** Raises the member's read position to `seq` (never lowers it). */
 export async function markRead(d: DB, roomId: string, userId: string, seq: number): Promise<void> {
   await d

@@ -26,7 +26,6 @@ import { requireUser, type Viewer } from "../auth/session";
 import { db } from "../db/client";
 import {
   createGroupRoom,
-  deleteMessages,
   deleteRoom,
   findRoom,
   listMembers,
@@ -149,12 +148,12 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     const { room } = await ownerAccess(c, "a direct message cannot be deleted", "only the owner can delete the room");
     const d = db(c.env.DB);
     const members = await memberIds(d, room.id);
-    // D1 first, so nobody can reach the room any more; then the room closes its
-    // sockets and wipes itself (after any flush in flight); then whatever that
-    // flush wrote to D1 in between goes too.
-    await deleteRoom(d, room.id);
+    // The room first: it closes its sockets, refuses new ones, waits for a flush in
+    // flight and wipes its storage, so nothing reaches D1 after. Then D1. Should D1
+    // fail, the room is still listed (empty) and the owner can delete it again; the
+    // other order could leave a live room flushing into a deleted one.
     await c.env.ROOMS.getByName(room.id).destroy();
-    await deleteMessages(d, room.id);
+    await deleteRoom(d, room.id);
     later(c, announceRoomsChanged(c.env, members));
     return c.body(null, 204);
   })

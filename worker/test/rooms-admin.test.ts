@@ -350,6 +350,20 @@ describe("deleting a room", () => {
   });
 });
 
+describe("a room that has been wiped but is still in D1 (a delete that failed halfway)", () => {
+  it("refuses new sockets with 4004, and the owner can delete it again", async () => {
+    const { alice, room } = await aRoom();
+    await env.ROOMS.getByName(room.id).destroy();
+    const res = await upgrade(room.id, alice.cookie);
+    expect(res.status).toBe(101);
+    res.webSocket!.accept();
+    const code = await new Promise<number>((resolve) => res.webSocket!.addEventListener("close", (e) => resolve(e.code)));
+    expect(code).toBe(4004);
+    expect((await del(`/api/rooms/${room.id}`, alice.cookie)).status).toBe(204);
+    expect((await getRoom(room.id, alice.cookie)).status).toBe(404);
+  });
+});
+
 describe("read positions", () => {
   it("only move forward, and never past the room's last message", async () => {
     const { alice, bob, room } = await aRoom();
