@@ -1,5 +1,5 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, lt, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import type { DB } from "./client";
 import { messages, roomMembers, rooms, users } from "./schema";
 import type { Member, Message, Role, RoomSummary } from "../protocol";
@@ -34,10 +34,6 @@ export async function membership(d: DB, roomId: string, userId: string): Promise
 
 export async function roleIn(d: DB, roomId: string, userId: string): Promise<Role | null> {
   return (await membership(d, roomId, userId))?.role ?? null;
-}
-
-export async function isMember(d: DB, roomId: string, userId: string): Promise<boolean> {
-  return (await roleIn(d, roomId, userId)) !== null;
 }
 
 /** Every member (online or not), in joining order. */
@@ -155,17 +151,6 @@ export async function markRead(d: DB, roomId: string, userId: string, seq: numbe
 export async function findUserByUsername(d: DB, username: string): Promise<{ id: string; name: string } | null> {
   const rows = await d.select({ id: users.id, name: users.name }).from(users).where(eq(users.username, username)).limit(1);
   return rows[0] ?? null;
-}
-
-/** For a DM: the display name of the member who is not `viewerId` (null if they are gone). */
-export async function otherMemberName(d: DB, roomId: string, viewerId: string): Promise<string | null> {
-  const rows = await d
-    .select({ name: users.name })
-    .from(roomMembers)
-    .innerJoin(users, eq(users.id, roomMembers.userId))
-    .where(and(eq(roomMembers.roomId, roomId), ne(roomMembers.userId, viewerId)))
-    .limit(1);
-  return rows[0]?.name ?? null;
 }
 
 interface SummaryRow {
