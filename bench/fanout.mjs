@@ -192,6 +192,8 @@ async function main() {
   let rejected = 0;
   let lastDeliveryAt = 0;
   let closedEarly = 0;
+  /** close code → sockets closed with it after their welcome */
+  const closeCodes = new Map();
   let sending = false;
   let rxBytes = 0; // characters of text frames received, all clients
   let presenceFrames = 0;
@@ -268,7 +270,10 @@ async function main() {
         if (!c.welcomed) {
           clearTimeout(timer);
           reject(new Error(`client ${i}: socket closed before welcome (${ev.code} ${ev.reason})`));
-        } else if (sending) closedEarly++;
+        } else {
+          closeCodes.set(ev.code, (closeCodes.get(ev.code) ?? 0) + 1);
+          if (sending) closedEarly++;
+        }
       });
       ws.addEventListener("error", () => {
         // a close event follows with the details
@@ -376,7 +381,8 @@ async function main() {
       (echoes ? `, echoed to the sending socket ${echoes}` : ""),
     `  delivered/expected  ${delivered}/${result.expected} (${pctOk}%) to the ${N - 1} other members` +
       (dupes || outOfOrder ? `  duplicates ${dupes}, out of order ${outOfOrder}` : "") +
-      (closedEarly ? `  sockets closed early ${closedEarly}` : ""),
+      (closedEarly ? `  sockets closed early ${closedEarly}` : "") +
+      (closeCodes.size ? `  closed by the server: ${JSON.stringify(Object.fromEntries(closeCodes))}` : ""),
     `  delivery latency    p50 ${ms(result.latencyMs.p50)}  p90 ${ms(result.latencyMs.p90)}  p99 ${ms(result.latencyMs.p99)}  max ${ms(result.latencyMs.max)} ms`,
     `  deliveries/s        ${result.deliveriesPerSec.toFixed(0)}`,
     `  ack latency         p50 ${ms(result.ackMs.p50)}  p99 ${ms(result.ackMs.p99)} ms`,
