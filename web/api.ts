@@ -1,15 +1,23 @@
 /**
  * Typed calls to the Worker's /api/*. Every response body is parsed with the shared
  * protocol schema (parse, never cast); failures come back as values, not exceptions.
+ * State-changing calls are same-origin fetches: the browser adds the Origin header the
+ * Worker's CSRF check wants.
  */
 import * as v from "valibot";
 import {
   ApiError,
   HistoryResponse,
+  InvitePreviewResponse,
+  InviteResponse,
   RoomResponse,
+  RoomsResponse,
   SessionResponse,
   type CreateRoomBody,
   type CreateSessionBody,
+  type LoginBody,
+  type SignupBody,
+  type UpdateRoomBody,
 } from "../worker/protocol";
 
 export type ApiFailure = {
@@ -18,16 +26,22 @@ export type ApiFailure = {
   status: number;
   code: string;
   message: string;
+  /** Seconds, from a 429's Retry-After header. */
+  retryAfter?: number;
 };
 export type ApiResult<T> = { ok: true; data: T } | ApiFailure;
 
-async function call<S extends v.GenericSchema>(
-  method: "GET" | "POST",
+type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+/** A schema for a JSON body, or null for an answer without one (204). */
+async function call<S extends v.GenericSchema | null>(
+  method: Method,
   path: string,
   schema: S,
   body?: unknown,
   signal?: AbortSignal,
-): Promise<ApiResult<v.InferOutput<S>>> {
+): Promise<ApiResult<S extends v.GenericSchema ? v.InferOutput<S> : null>> {
+  type Out = S extends v.GenericSchema ? v.InferOutput<S> : null;
   let res: Response;
   try {
     res = await fetch(path, {
@@ -44,37 +58,92 @@ async function call<S extends v.GenericSchema>(
   try {
     json = await res.json();
   } catch {
-    // Non-JSON body: handled below by status.
+    // No body (204) or not JSON: handled below by status.
   }
   if (!res.ok) {
     const err = v.safeParse(ApiError, json);
-    return err.success
+    const failure: ApiFailure = err.success
       ? { ok: false, status: res.status, ...err.output.error }
       : { ok: false, status: res.status, code: "http_" + res.status, message: res.statusText || "request failed" };
+    const retry = retryAfterSeconds(res.headers.get("retry-after"));
+    if (retry !== undefined) failure.retryAfter = retry;
+    return failure;
   }
+  if (schema === null) return { ok: true, data: null as Out };
   const parsed = v.safeParse(schema, json);
   if (!parsed.success) {
     return { ok: false, status: res.status, code: "bad_response", message: `unexpected response from ${path}` };
   }
-  return { ok: true, data: parsed.output };
+  return { ok: true, data: parsed.output as Out };
+}
+
+/** Retry-After is delta-seconds or an HTTP date; whole seconds from now, at least 1. */
+export function retryAfterSeconds(header: string | null, now: number = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const s = header.trim();
+  if (/^\d+$/.test(s)) return Math.max(1, Number(s));
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(1, Math.ceil((at - now) / 1000));
 }
 
 const roomPath = (id: string) => `/api/rooms/${encodeURIComponent(id)}`;
+const invitePath = (code: string) => `/api/invites/${encodeURIComponent(code)}`;
 
 export const api = {
   getSession: () => call("GET", "/api/session", SessionResponse),
+  /** A guest session. */
   createSession: (body: CreateSessionBody) => call("POST", "/api/session", SessionResponse, body),
+  /** A new account, or (signed in as a guest) that guest turned into an account. */
+  signup: (body: SignupBody) => call("POST", "/api/auth/signup", SessionResponse, body),
+  login: (body: LoginBody) => call("POST", "/api/auth/login", SessionResponse, body),
+  logout: () => call("POST", "/api/auth/logout", null, {}),
+
+  rooms: (signal?: AbortSignal) => call("GET", "/api/rooms", RoomsResponse, undefined, signal),
   createRoom: (body: CreateRoomBody) => call("POST", "/api/rooms", RoomResponse, body),
   getRoom: (id: string) => call("GET", roomPath(id), RoomResponse),
-  joinRoom: (id: string) => call("POST", `${roomPath(id)}/join`, RoomResponse, {}),
+  updateRoom: (id: string, body: UpdateRoomBody) => call("PATCH", roomPath(id), RoomResponse, body),
+  deleteRoom: (id: string) => call("DELETE", roomPath(id), null),
+  rotateInvite: (id: string) => call("POST", `${roomPath(id)}/invite`, InviteResponse, {}),
+  removeMember: (id: string, userId: string) => call("DELETE", `${roomPath(id)}/members/${encodeURIComponent(userId)}`, null),
+  leaveRoom: (id: string) => call("POST", `${roomPath(id)}/leave`, null, {}),
+  markRead: (id: string, seq: number) => call("POST", `${roomPath(id)}/read`, null, { seq }),
   history: (id: string, before: number, limit: number, signal?: AbortSignal) =>
     call("GET", `${roomPath(id)}/messages?before=${before}&limit=${limit}`, HistoryResponse, undefined, signal),
+
+  /** What an invite link leads to; no session needed. */
+  invitePreview: (code: string) => call("GET", invitePath(code), InvitePreviewResponse),
+  joinInvite: (code: string) => call("POST", `${invitePath(code)}/join`, RoomResponse, {}),
+  /** The one DM with that user (made on first use). */
+  startDm: (username: string) => call("POST", "/api/dms", RoomResponse, { username }),
 };
+
+function wsBase(): string {
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}`;
+}
 
 /** The room's WebSocket URL on this origin. */
 export function socketUrl(roomId: string, protocol: number, since: number | null): string {
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const q = new URLSearchParams({ v: String(protocol) });
   if (since !== null) q.set("since", String(since));
-  return `${scheme}//${location.host}${roomPath(roomId)}/ws?${q}`;
+  return `${wsBase()}${roomPath(roomId)}/ws?${q}`;
+}
+
+/** The signed-in user's own channel (sidebar activity). */
+export function hubSocketUrl(): string {
+  return `${wsBase()}/api/me/ws`;
+}
+
+/** What to tell a person about a failed call. */
+export function failureText(r: ApiFailure): string {
+  if (r.status === 0) return "Can't reach the server. Check your connection.";
+  if (r.status === 429) return r.retryAfter ? `Too many attempts, try again in ${r.retryAfter} s.` : "Too many attempts, try again in a moment.";
+  return sentence(r.message);
+}
+
+/** Server and schema messages start in lower case ("password must be…"); people read sentences. */
+export function sentence(s: string): string {
+  const t = s.trim();
+  if (!t) return "Something went wrong.";
+  const capital = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : capital + ".";
 }

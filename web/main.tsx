@@ -1,10 +1,14 @@
 import { render } from "preact";
+import { effect } from "@preact/signals";
 import { createAppModel } from "./state/app";
 import { AppContext } from "./ui/context";
 import { App } from "./ui/App";
 
 const app = createAppModel();
 void app.checkSession();
+effect(() => {
+  document.title = app.documentTitle.value;
+});
 
 render(
   <AppContext.Provider value={app}>

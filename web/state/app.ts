@@ -1,30 +1,52 @@
 /**
  * App-level model: the current path (client-side routing over history.pushState) and
- * the signed-in guest. Created once in main.tsx and handed down through context;
- * everything room-specific lives in the per-room store (room.ts).
+ * who is signed in, with the actions that change it (guest, sign up, log in, log out).
+ * Created once in main.tsx and handed down through context; the sidebar and each open
+ * room have their own stores (sidebar.ts, room.ts).
  */
 import { signal, computed, type ReadonlySignal } from "@preact/signals";
-import type { Peer } from "../../worker/protocol";
+import * as v from "valibot";
+import { LoginBody, SignupBody, type Me } from "../../worker/protocol";
 import { api, type ApiFailure } from "../api";
-import { saveLastName } from "./storage";
+import { forgetUser, saveLastName } from "./storage";
 
-export type Route = { name: "home" } | { name: "room"; id: string } | { name: "unknown" };
+export type Route =
+  | { name: "home" }
+  | { name: "room"; id: string }
+  | { name: "join"; code: string }
+  | { name: "unknown" };
 
 export function routeOf(path: string): Route {
   if (path === "/" || path === "") return { name: "home" };
-  const m = /^\/r\/([^/]+)\/?$/.exec(path);
-  if (m?.[1]) return { name: "room", id: decodeURIComponent(m[1]) };
+  const m = /^\/(r|join)\/([^/]+)\/?$/.exec(path);
+  if (m?.[2]) {
+    let value: string;
+    try {
+      value = decodeURIComponent(m[2]);
+    } catch {
+      return { name: "unknown" };
+    }
+    return m[1] === "r" ? { name: "room", id: value } : { name: "join", code: value };
+  }
   return { name: "unknown" };
 }
 
 export type AppModel = ReturnType<typeof createAppModel>;
 
+/** A failure found before asking the server (the shared schema said no). */
+function invalid(message: string): ApiFailure {
+  return { ok: false, status: 400, code: "invalid", message };
+}
+
 export function createAppModel() {
   const path = signal(location.pathname);
   /** undefined while we ask the server, null when there is no session. */
-  const session = signal<Peer | null | undefined>(undefined);
+  const session = signal<Me | null | undefined>(undefined);
   /** Set when the session could not even be checked (server unreachable). */
   const sessionError = signal<string | null>(null);
+  /** The page's own title, and the unread count shown before it ("(3) Team · Chat"). */
+  const title = signal("Chat");
+  const unread = signal(0);
 
   window.addEventListener("popstate", () => (path.value = location.pathname));
 
@@ -38,19 +60,27 @@ export function createAppModel() {
 
   return {
     route: computed(() => routeOf(path.value)),
-    session: session as ReadonlySignal<Peer | null | undefined>,
+    session: session as ReadonlySignal<Me | null | undefined>,
     sessionError: sessionError as ReadonlySignal<string | null>,
     checkSession,
+    /** document.title, as main.tsx writes it. */
+    documentTitle: computed(() => (unread.value > 0 ? `(${unread.value}) ${title.value}` : title.value)),
+    setTitle(t: string) {
+      title.value = t;
+    },
+    setUnread(n: number) {
+      unread.value = n;
+    },
 
-    navigate(to: string) {
+    navigate(to: string, opts: { replace?: boolean } = {}) {
       if (to === location.pathname) return;
-      history.pushState(null, "", to);
+      if (opts.replace) history.replaceState(null, "", to);
+      else history.pushState(null, "", to);
       path.value = to;
-      window.scrollTo(0, 0);
     },
 
     /** Becomes a guest named `name`. */
-    async signIn(name: string): Promise<ApiFailure | null> {
+    async continueAsGuest(name: string): Promise<ApiFailure | null> {
       const r = await api.createSession({ name });
       if (!r.ok) return r;
       saveLastName(name);
@@ -58,7 +88,41 @@ export function createAppModel() {
       return null;
     },
 
-    /** The server says our session is gone (401 on a room call): ask for a name again. */
+    /**
+     * A new account; signed in as a guest, that guest becomes the account (same id,
+     * rooms and history). The shared schema checks the policy before the server does.
+     */
+    async signup(input: { username: string; password: string; name?: string }): Promise<ApiFailure | null> {
+      const body = v.safeParse(SignupBody, input);
+      if (!body.success) return invalid(body.issues[0].message);
+      const r = await api.signup(body.output);
+      if (!r.ok) return r.status === 409 ? { ...r, message: "That username is taken. Choose another one." } : r;
+      session.value = r.data.user;
+      return null;
+    },
+
+    async login(input: { username: string; password: string }): Promise<ApiFailure | null> {
+      const body = v.safeParse(LoginBody, input);
+      if (!body.success) return invalid(body.issues[0].message);
+      if (!body.output.username || !input.password) return invalid("Enter your username and password.");
+      const r = await api.login(body.output);
+      if (!r.ok) return r.status === 401 ? { ...r, message: "Wrong username or password." } : r;
+      session.value = r.data.user;
+      return null;
+    },
+
+    /** Ends the session on the server (every tab and socket of it), then here. */
+    async logout(): Promise<ApiFailure | null> {
+      const r = await api.logout();
+      // 401: the session was already gone; either way we are signed out.
+      if (!r.ok && r.status !== 401) return r;
+      const me = session.value;
+      if (me) forgetUser(me.id);
+      session.value = null;
+      return null;
+    },
+
+    /** The server says our session is gone (401, or a socket closed with 4001). */
     sessionLost() {
       session.value = null;
     },

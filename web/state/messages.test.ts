@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../worker/protocol";
-import { buildRows, contiguousFrom, initials, mergeBySeq, typingLine, type Pending } from "./messages";
+import { buildRows, contiguousFrom, initials, mergeBySeq, previewLine, shortWhen, typingLine, type Pending } from "./messages";
 
 const T0 = new Date(2026, 10, 21, 9, 0).getTime();
 const msg = (seq: number, uid = "u1", ts = T0 + seq * 1000): Message => ({
@@ -87,5 +87,23 @@ describe("small formatters", () => {
     expect(initials("Alice van der Berg")).toBe("AB");
     expect(initials("  ")).toBe("?");
     expect(initials("Émile Zola")).toBe("ÉZ");
+  });
+});
+
+describe("sidebar formatting", () => {
+  it("previews the last message: You, the text alone in a DM, Name in a group, on one line", () => {
+    const last = { uid: "u2", name: "Bob", text: "hi\n  there" };
+    expect(previewLine(last, "group", "u1")).toBe("Bob: hi there");
+    expect(previewLine(last, "dm", "u1")).toBe("hi there");
+    expect(previewLine(last, "group", "u2")).toBe("You: hi there");
+    expect(previewLine(null, "group", "u1")).toBe("");
+  });
+
+  it("shows a time today, Yesterday, a weekday this week, else a date", () => {
+    const now = new Date(2026, 10, 21, 15, 0).getTime();
+    expect(shortWhen(new Date(2026, 10, 21, 9, 5).getTime(), now)).toBe("09:05");
+    expect(shortWhen(new Date(2026, 10, 20, 23, 59).getTime(), now)).toBe("Yesterday");
+    expect(shortWhen(new Date(2026, 10, 17, 12).getTime(), now)).toBe(new Date(2026, 10, 17).toLocaleDateString(undefined, { weekday: "short" }));
+    expect(shortWhen(new Date(2026, 9, 1).getTime(), now)).toBe(new Date(2026, 9, 1).toLocaleDateString(undefined, { day: "numeric", month: "short" }));
   });
 });

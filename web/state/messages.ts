@@ -181,3 +181,36 @@ export function avatarColor(uid: string): string {
   const hue = ((h % 360) + 360) % 360;
   return `hsl(${hue} 55% 42%)`;
 }
+
+/**
+ * The sidebar's time for a conversation's last activity: "14:05" today, "Yesterday",
+ * a weekday within the last week, else a short date.
+ */
+export function shortWhen(ts: number, now: number = Date.now()): string {
+  const key = dayKey(ts);
+  if (key === dayKey(now)) return timeLabel(ts);
+  const d = new Date(now);
+  d.setHours(0, 0, 0, 0);
+  const start = d.getTime();
+  const dayMs = 86_400_000;
+  if (ts >= start - dayMs) return "Yesterday";
+  if (ts >= start - 6 * dayMs) return new Date(ts).toLocaleDateString(undefined, { weekday: "short" });
+  const sameYear = new Date(ts).getFullYear() === new Date(now).getFullYear();
+  return new Date(ts).toLocaleDateString(undefined, sameYear ? { day: "numeric", month: "short" } : { dateStyle: "short" });
+}
+
+/**
+ * A conversation's last message as the sidebar shows it: "You: …" for ours, the text
+ * alone in a DM (the other person is the conversation's name), "Name: …" in a group.
+ * One line: runs of whitespace (line breaks) become single spaces.
+ */
+export function previewLine(
+  last: { uid: string; name: string; text: string } | null,
+  kind: "group" | "dm",
+  meId: string,
+): string {
+  if (!last) return "";
+  const text = last.text.replace(/\s+/g, " ").trim();
+  if (last.uid === meId) return `You: ${text}`;
+  return kind === "dm" ? text : `${last.name}: ${text}`;
+}

@@ -5,54 +5,39 @@
  * for the few browser globals the store touches.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Close, HEARTBEAT_MS, type Message, type Peer, type Room, type ServerFrame } from "../../worker/protocol";
+import {
+  Close,
+  HEARTBEAT_MS,
+  type Me,
+  type Member,
+  type Message,
+  type Peer,
+  type RoomDetail,
+  type RoomResponse,
+  type ServerFrame,
+} from "../../worker/protocol";
+import { FakeSocket, json, stubBrowser } from "./fakes";
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, MIN_UPTIME_MS } from "./connection";
 import { createRoomStore, SEND_BURST, SEND_RATE_PER_SEC, type RoomStore } from "./room";
 
-class FakeSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  static all: FakeSocket[] = [];
-  readyState = FakeSocket.CONNECTING;
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((e: { data: string }) => void) | null = null;
-  onclose: ((e: { code: number; reason: string }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close() {
-    this.readyState = FakeSocket.CLOSED;
-  }
-  // ── driven by the test ──
-  open() {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-  receive(f: ServerFrame) {
-    this.onmessage?.({ data: JSON.stringify(f) });
-  }
-  drop(code = 1006) {
-    this.readyState = FakeSocket.CLOSED;
-    this.onclose?.({ code, reason: "" });
-  }
-  frames() {
-    return this.sent.filter((s) => s !== "ping").map((s) => JSON.parse(s) as { type: string; cid?: string; text?: string });
-  }
-  get since() {
-    return new URL(this.url).searchParams.get("since");
-  }
-}
-
 const me: Peer = { id: "u-alice", name: "Alice" };
 const bob: Peer = { id: "u-bob", name: "Bob" };
-const room: Room = { id: "AAAAAAAAAAAAAAAAAAAAAA", name: "Test room", createdBy: me.id, createdAt: 0 };
+const alice: Me = { ...me, username: "alice", kind: "account" };
+const room: RoomDetail = {
+  id: "AAAAAAAAAAAAAAAAAAAAAA",
+  kind: "group",
+  name: "Test room",
+  topic: "",
+  createdBy: me.id,
+  createdAt: 0,
+  role: "owner",
+  invite: "invite-1",
+};
+const members: Member[] = [
+  { ...me, username: "alice", role: "owner" },
+  { ...bob, username: "bob", role: "member" },
+];
+const roomResponse: RoomResponse = { room, members };
 const m = (seq: number, who: Peer = bob, cid = `c${seq}`): Message => ({ seq, cid, uid: who.id, name: who.name, text: `m${seq}`, ts: 1000 + seq });
 const welcome = (messages: Message[], lastSeq: number, gap = false): ServerFrame => ({
   type: "welcome",
@@ -68,21 +53,9 @@ let store: RoomStore;
 const last = () => FakeSocket.all[FakeSocket.all.length - 1]!;
 
 beforeEach(() => {
-  vi.useFakeTimers();
-  FakeSocket.all = [];
-  const storage = new Map<string, string>();
-  vi.stubGlobal("WebSocket", FakeSocket);
-  vi.stubGlobal("window", new EventTarget());
-  vi.stubGlobal("document", Object.assign(new EventTarget(), { visibilityState: "visible" }));
-  vi.stubGlobal("navigator", { onLine: true });
-  vi.stubGlobal("location", { protocol: "http:", host: "chat.test" });
-  vi.stubGlobal("localStorage", {
-    getItem: (k: string) => storage.get(k) ?? null,
-    setItem: (k: string, v: string) => void storage.set(k, v),
-    removeItem: (k: string) => void storage.delete(k),
-  });
-  vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ room, members: [me, bob] }), { status: 200 })));
-  store = createRoomStore(room, [me, bob], me);
+  stubBrowser();
+  vi.stubGlobal("fetch", vi.fn(async () => json(roomResponse)));
+  store = createRoomStore(roomResponse, alice);
 });
 
 afterEach(() => {
@@ -217,7 +190,105 @@ describe("room store", () => {
     vi.advanceTimersByTime(BACKOFF_CAP_MS * 2);
     expect(FakeSocket.all).toHaveLength(1);
     expect(store.connection.value).toBe("closed");
-    expect(store.problem.value?.kind).toBe("forbidden");
+    expect(store.problem.value).toEqual({ kind: "removed", message: "You were removed from this room" });
+  });
+
+  it("says the room was deleted on 4004 and signs out on 4001", () => {
+    last().open();
+    last().receive(welcome([], 0));
+    last().drop(Close.ROOM_GONE);
+    expect(store.problem.value).toEqual({ kind: "deleted", message: "This room was deleted" });
+    store.dispose();
+    store = createRoomStore(roomResponse, alice);
+    last().open();
+    last().drop(Close.UNAUTHORIZED);
+    expect(store.problem.value?.kind).toBe("unauthorized");
+    expect(store.connection.value).toBe("closed");
+  });
+
+  it("asks the HTTP API why after failed opens; a 403 means we were removed (no join attempt)", async () => {
+    vi.mocked(fetch).mockResolvedValue(json({ error: { code: "forbidden", message: "not a member" } }, 403));
+    last().drop();
+    vi.advanceTimersByTime(BACKOFF_BASE_MS);
+    last().drop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.mocked(fetch).mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`)).toEqual([`GET /api/rooms/${room.id}`]);
+    expect(store.problem.value).toEqual({ kind: "removed", message: "You were removed from this room" });
+    expect(store.connection.value).toBe("closed");
+  });
+
+  it("lists every member, not only who is online, with role and username", () => {
+    last().open();
+    last().receive(welcome([], 0));
+    expect(store.members.value.map((x) => [x.name, x.online, x.role, x.username, x.me])).toEqual([
+      ["Alice", true, "owner", "alice", true],
+      ["Bob", false, "member", "bob", false],
+    ]);
+  });
+
+  it("fetches the room's details when someone it doesn't know comes online (a new member)", async () => {
+    const carol: Peer = { id: "u-carol", name: "Carol" };
+    vi.mocked(fetch).mockResolvedValue(json({ room, members: [...members, { ...carol, username: null, role: "member" }] }));
+    last().open();
+    last().receive(welcome([], 0));
+    last().receive({ type: "presence", joined: [carol], left: [] });
+    expect(store.members.value.find((x) => x.id === carol.id)).toMatchObject({ online: true, role: "member" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fetch).toHaveBeenCalledWith(`/api/rooms/${room.id}`, expect.objectContaining({ method: "GET" }));
+    expect(store.members.value.map((x) => x.name)).toEqual(["Alice", "Carol", "Bob"]);
+  });
+
+  it("refresh() takes a rename; a 404 from it (deleted before the socket said so) ends the room", async () => {
+    vi.mocked(fetch).mockResolvedValueOnce(json({ room: { ...room, name: "Renamed", topic: "new topic" }, members }));
+    await store.refresh();
+    expect(store.room.value).toMatchObject({ name: "Renamed", topic: "new topic" });
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "not_found", message: "no such room" } }, 404));
+    await store.refresh();
+    expect(store.problem.value?.kind).toBe("deleted");
+    expect(store.connection.value).toBe("closed");
+  });
+
+  it("owner actions: a reset invite replaces the code; a removed member leaves the list", async () => {
+    vi.mocked(fetch).mockResolvedValueOnce(json({ invite: "invite-2" }));
+    expect(await store.resetInvite()).toBeNull();
+    expect(store.room.value.invite).toBe("invite-2");
+    expect(vi.mocked(fetch).mock.lastCall).toEqual([`/api/rooms/${room.id}/invite`, expect.objectContaining({ method: "POST" })]);
+
+    vi.mocked(fetch).mockResolvedValueOnce(new Response(null, { status: 204 }));
+    expect(await store.removeMember(bob.id)).toBeNull();
+    expect(vi.mocked(fetch).mock.lastCall).toEqual([`/api/rooms/${room.id}/members/${bob.id}`, expect.objectContaining({ method: "DELETE" })]);
+    expect(store.members.value.map((x) => x.name)).toEqual(["Alice"]);
+
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "forbidden", message: "only the owner can do that" } }, 403));
+    expect(await store.resetInvite()).toMatchObject({ status: 403, message: "only the owner can do that" });
+    expect(store.problem.value).toBeNull();
+  });
+
+  it("leaving on purpose is not news: the room's 4003 for our own leave shows no problem", async () => {
+    last().open();
+    last().receive(welcome([], 0));
+    let answer!: (r: Response) => void;
+    vi.mocked(fetch).mockReturnValueOnce(new Promise((r) => (answer = r)));
+    const leaving = store.leave();
+    last().drop(Close.FORBIDDEN); // the room kicks us before the HTTP answer
+    answer(new Response(null, { status: 204 }));
+    expect(await leaving).toBeNull();
+    expect(store.problem.value).toBeNull();
+    expect(store.connection.value).toBe("closed");
+  });
+
+  it("keeps each user's outbox apart (a shared browser never sends one person's messages as another)", () => {
+    last().open();
+    last().receive(welcome([], 0));
+    last().drop();
+    store.send("from alice");
+    store.dispose();
+    const bobMe: Me = { ...bob, username: "bob", kind: "account" };
+    store = createRoomStore(roomResponse, bobMe);
+    expect(store.pending.value).toEqual([]);
+    store.dispose();
+    store = createRoomStore(roomResponse, alice);
+    expect(store.pending.value.map((p) => p.text)).toEqual(["from alice"]);
   });
 
   it("goes offline with the browser and back online at once", () => {
@@ -242,7 +313,7 @@ describe("room store", () => {
     last().drop();
     await vi.advanceTimersByTimeAsync(0);
     expect(fetch).toHaveBeenCalledWith(`/api/rooms/${room.id}`, expect.objectContaining({ method: "GET" }));
-    expect(store.problem.value?.kind).toBe("not_found");
+    expect(store.problem.value).toEqual({ kind: "deleted", message: "This room was deleted" });
     expect(store.connection.value).toBe("closed");
   });
 

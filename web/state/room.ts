@@ -12,6 +12,11 @@
  *   When the room answers `gap` (we were too far behind for a replay), we start over
  *   from its page instead of paging the whole hole: the list stays contiguous and older
  *   messages load on scroll-up like any history.
+ *
+ * Members: everyone the room's HTTP answer lists (not only who is online), merged with
+ * presence. A peer coming online whom we don't know yet is a new member: we refetch the
+ * room's details for their role and username. The owner's actions (rename, reset the
+ * invite link, remove a member, delete) and a member's "leave" go over HTTP from here.
  */
 import { signal, computed, batch, effect, type ReadonlySignal } from "@preact/signals";
 import {
@@ -23,12 +28,16 @@ import {
   assertNever,
   parseServerFrame,
   type ClientFrame,
+  type Me,
+  type Member,
   type Message,
   type Peer,
-  type Room,
+  type RoomDetail,
+  type RoomResponse,
   type ServerFrame,
+  type UpdateRoomBody,
 } from "../../worker/protocol";
-import { api, socketUrl } from "../api";
+import { api, socketUrl, type ApiFailure, type ApiResult } from "../api";
 import { createConnection } from "./connection";
 import { contiguousFrom, mergeBySeq, typingLine, type Pending } from "./messages";
 import { loadOutbox, saveOutbox } from "./storage";
@@ -46,23 +55,45 @@ export const SEND_RATE_PER_SEC = 8;
 
 export type ConnectionState = "connecting" | "online" | "reconnecting" | "offline" | "closed";
 
-export interface Member extends Peer {
+/** A member as the member list shows them. */
+export interface MemberRow extends Member {
   online: boolean;
   me: boolean;
 }
 
-/** Something that ends the room view: shown instead of the room. */
-export type RoomProblem = { kind: "not_found" | "unauthorized" | "forbidden" | "closed"; message: string };
+/**
+ * Something that ends the room view. `removed`, `deleted` (and, when the page could not
+ * open the room at all, `forbidden` and `not_found`) replace the room with a message;
+ * `unauthorized` signs the app out; `closed` is a banner over the room.
+ */
+export type RoomProblem = {
+  kind: "not_found" | "unauthorized" | "forbidden" | "removed" | "deleted" | "closed";
+  message: string;
+};
 
 export type RoomStore = ReturnType<typeof createRoomStore>;
 
-const CLOSE_REASONS: Record<number, string> = {
-  [Close.UNAUTHORIZED]: "Your session has ended. Reload the page to join again.",
-  [Close.PROTOCOL_VERSION]: "This page is out of date. Reload to get the latest version.",
-  [Close.FORBIDDEN]: "You are no longer a member of this room.",
-  [Close.ROOM_GONE]: "This room has been deleted.",
-  [Close.POLICY]: "Disconnected: too many messages, or a message that was too large. Reload to reconnect.",
+export const NOT_MEMBER = "You are not a member of this room; ask for an invite link.";
+
+const CLOSE_PROBLEMS: Record<number, RoomProblem> = {
+  [Close.UNAUTHORIZED]: { kind: "unauthorized", message: "You were signed out." },
+  [Close.PROTOCOL_VERSION]: { kind: "closed", message: "This page is out of date. Reload to get the latest version." },
+  [Close.FORBIDDEN]: { kind: "removed", message: "You were removed from this room" },
+  [Close.ROOM_GONE]: { kind: "deleted", message: "This room was deleted" },
+  [Close.POLICY]: { kind: "closed", message: "Disconnected: too many messages, or a message that was too large. Reload to reconnect." },
 };
+
+/**
+ * What an HTTP failure on the room's own endpoints means for the room we have open, if it
+ * ends it. We were a member when we opened it: a 404 now means it was deleted, a 403 that
+ * we were removed (whichever reaches us first, this or the socket's close code).
+ */
+function problemOf(r: ApiFailure): RoomProblem | null {
+  if (r.status === 401) return CLOSE_PROBLEMS[Close.UNAUTHORIZED]!;
+  if (r.status === 403) return CLOSE_PROBLEMS[Close.FORBIDDEN]!;
+  if (r.status === 404) return CLOSE_PROBLEMS[Close.ROOM_GONE]!;
+  return null;
+}
 
 function errorText(code: string, message: string): string {
   switch (code) {
@@ -75,13 +106,14 @@ function errorText(code: string, message: string): string {
   }
 }
 
-export function createRoomStore(room: Room, initialMembers: readonly Peer[], user: Peer) {
-  const roomId = room.id;
+export function createRoomStore(initial: RoomResponse, user: Me) {
+  const roomId = initial.room.id;
+  const room = signal<RoomDetail>(initial.room);
   const me = signal<Peer>(user);
   const messages = signal<readonly Message[]>([]);
-  const pending = signal<readonly Pending[]>(loadOutbox(roomId));
+  const pending = signal<readonly Pending[]>(loadOutbox(user.id, roomId));
   /** Everyone we know belongs here: the room's members plus whoever showed up online since. */
-  const known = signal<readonly Peer[]>(initialMembers);
+  const known = signal<readonly Member[]>(initial.members);
   const online = signal<readonly Peer[]>([]);
   const typing = signal<Readonly<Record<string, { name: string; until: number }>>>({});
   const hasMore = signal(false);
@@ -96,6 +128,8 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
   /** Seq up to which we hold every message, as of the last welcome; null before the first. */
   let synced: number | null = null;
   let failedOpens = 0;
+  /** True while we leave or delete the room ourselves. */
+  let ending = false;
   let typingSentAt = 0;
   let typingOn = false;
   let noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -118,10 +152,10 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
     onClose: (code, _reason, opened) => {
       clearTyping();
       if (!opened && ++failedOpens >= 2 && (failedOpens & (failedOpens - 1)) === 0) void probe();
-      if (code in CLOSE_REASONS && !problem.value) {
-        const kind = code === Close.FORBIDDEN ? "forbidden" : code === Close.UNAUTHORIZED ? "unauthorized" : "closed";
-        problem.value = { kind, message: CLOSE_REASONS[code]! };
-      }
+      const p = CLOSE_PROBLEMS[code];
+      // Leaving or deleting the room ourselves closes our socket (4003/4004) before
+      // the HTTP answer arrives: that is not news to show.
+      if (p && !problem.value && !(ending && (code === Close.FORBIDDEN || code === Close.ROOM_GONE))) problem.value = p;
     },
   });
 
@@ -131,14 +165,35 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
    */
   async function probe() {
     const r = await api.getRoom(roomId);
-    if (r.ok || r.status === 0 || r.status >= 500) return; // Up, or a transient failure: keep retrying.
-    if (r.status === 403) {
-      const j = await api.joinRoom(roomId);
-      if (j.ok) return conn.reconnectNow();
-    }
-    const kind = r.status === 404 ? "not_found" : r.status === 401 ? "unauthorized" : "forbidden";
-    problem.value = { kind, message: r.message };
+    if (r.ok) return apply(r.data); // Up: keep retrying the socket.
+    end(problemOf(r));
+  }
+
+  /** Stops for good with `p`; null (a transient failure) changes nothing. */
+  function end(p: RoomProblem | null) {
+    if (!p) return;
+    if (!problem.value) problem.value = p;
     conn.stop();
+  }
+
+  function apply(r: RoomResponse) {
+    batch(() => {
+      room.value = r.room;
+      // Whoever is online but not listed yet stays (the list may predate their join).
+      const listed = new Set(r.members.map((m) => m.id));
+      known.value = [...r.members, ...known.value.filter((m) => !listed.has(m.id) && online.value.some((p) => p.id === m.id))];
+    });
+  }
+
+  let refreshing = false;
+  /** Refetches the room's details and members (after a `rooms` hub frame, a new member…). */
+  async function refresh(): Promise<void> {
+    if (refreshing) return;
+    refreshing = true;
+    const r = await api.getRoom(roomId);
+    refreshing = false;
+    if (r.ok) apply(r.data);
+    else end(problemOf(r));
   }
 
   function receive(frame: ServerFrame) {
@@ -215,7 +270,11 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
       online.value = peers;
       const ids = new Set(known.value.map((p) => p.id));
       const fresh = peers.filter((p) => !ids.has(p.id));
-      if (fresh.length) known.value = [...known.value, ...fresh];
+      if (fresh.length) {
+        // New members (joined by invite since we loaded): listed now, details fetched.
+        known.value = [...known.value, ...fresh.map((p): Member => ({ ...p, username: null, role: "member" }))];
+        void refresh();
+      }
       // A peer that went away cannot still be typing.
       const on = new Set(peers.map((p) => p.id));
       for (const id of Object.keys(typing.value)) if (!on.has(id)) stopTyping(id);
@@ -285,7 +344,7 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
   }
 
   // The outbox outlives the page: what was sent but not acked is re-sent after a reload.
-  const stopPersist = effect(() => saveOutbox(roomId, pending.value));
+  const stopPersist = effect(() => saveOutbox(user.id, roomId, pending.value));
 
   const connection = computed<ConnectionState>(() => {
     switch (conn.status.value) {
@@ -301,18 +360,41 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
     }
   });
 
-  const members = computed<Member[]>(() => {
+  const members = computed<MemberRow[]>(() => {
     const on = new Set(online.value.map((p) => p.id));
     const names = new Map(online.value.map((p) => [p.id, p.name]));
     return known.value
-      .map((p) => ({ id: p.id, name: names.get(p.id) ?? p.name, online: on.has(p.id), me: p.id === me.value.id }))
+      .map((p) => ({ ...p, name: names.get(p.id) ?? p.name, online: on.has(p.id), me: p.id === me.value.id }))
       .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
   });
+
+  /** Leave or delete: our own socket is about to be closed by the room. */
+  async function endOnPurpose(r: () => Promise<ApiResult<null>>): Promise<ApiFailure | null> {
+    ending = true;
+    const failed = await act(r(), () => conn.stop());
+    if (failed) ending = false;
+    return failed;
+  }
+
+  /** Runs an owner/member action; a failure that ends the room ends it, others are returned. */
+  async function act<T>(r: Promise<ApiResult<T>>, then: (data: T) => void): Promise<ApiFailure | null> {
+    const res = await r;
+    if (!res.ok) {
+      if (res.status === 401) end(problemOf(res));
+      return res;
+    }
+    then(res.data);
+    return null;
+  }
 
   const typingText = computed(() => typingLine(Object.values(typing.value).map((t) => t.name)));
 
   return {
-    room,
+    id: roomId,
+    /** Name, topic, kind, our role and the invite code. */
+    room: room as ReadonlySignal<RoomDetail>,
+    /** The signed-in user (stable across renames): keys drafts and the outbox. */
+    user,
     me: me as ReadonlySignal<Peer>,
     messages: messages as ReadonlySignal<readonly Message[]>,
     pending: pending as ReadonlySignal<readonly Pending[]>,
@@ -392,6 +474,16 @@ export function createRoomStore(room: Room, initialMembers: readonly Peer[], use
     },
 
     reconnectNow: () => conn.reconnectNow(),
+    refresh,
+
+    // ── administration (HTTP; the server checks the role) ──
+    update: (body: UpdateRoomBody) => act(api.updateRoom(roomId, body), apply),
+    /** A new invite code; the old link stops working. */
+    resetInvite: () => act(api.rotateInvite(roomId), (d) => (room.value = { ...room.value, invite: d.invite })),
+    removeMember: (uid: string) =>
+      act(api.removeMember(roomId, uid), () => (known.value = known.value.filter((m) => m.id !== uid))),
+    leave: () => endOnPurpose(() => api.leaveRoom(roomId)),
+    remove: () => endOnPurpose(() => api.deleteRoom(roomId)),
 
     dispose() {
       stopPersist();

@@ -24,11 +24,15 @@ function set(key: string, value: string | null): void {
   }
 }
 
-const draftKey = (roomId: string) => `chat:draft:${roomId}`;
-const outboxKey = (roomId: string) => `chat:outbox:${roomId}`;
+/**
+ * Drafts and outboxes are per user and room: on a shared browser the next person to sign
+ * in must neither see nor, worse, send under their own name what the last one left.
+ */
+const draftKey = (uid: string, roomId: string) => `chat:draft:${uid}:${roomId}`;
+const outboxKey = (uid: string, roomId: string) => `chat:outbox:${uid}:${roomId}`;
 
-export const loadDraft = (roomId: string) => get(draftKey(roomId)) ?? "";
-export const saveDraft = (roomId: string, text: string) => set(draftKey(roomId), text);
+export const loadDraft = (uid: string, roomId: string) => get(draftKey(uid, roomId)) ?? "";
+export const saveDraft = (uid: string, roomId: string, text: string) => set(draftKey(uid, roomId), text);
 
 /** Bump the key suffix if Pending's stored shape changes incompatibly. */
 const StoredOutbox = v.array(
@@ -41,8 +45,8 @@ const StoredOutbox = v.array(
   }),
 );
 
-export function loadOutbox(roomId: string): Pending[] {
-  const raw = get(outboxKey(roomId));
+export function loadOutbox(uid: string, roomId: string): Pending[] {
+  const raw = get(outboxKey(uid, roomId));
   if (!raw) return [];
   try {
     const r = v.safeParse(StoredOutbox, JSON.parse(raw));
@@ -52,8 +56,23 @@ export function loadOutbox(roomId: string): Pending[] {
   }
 }
 
-export function saveOutbox(roomId: string, pending: readonly Pending[]): void {
-  set(outboxKey(roomId), pending.length ? JSON.stringify(pending) : null);
+export function saveOutbox(uid: string, roomId: string, pending: readonly Pending[]): void {
+  set(outboxKey(uid, roomId), pending.length ? JSON.stringify(pending) : null);
+}
+
+/** On log out: what this user left in this browser goes (drafts, unsent messages). */
+export function forgetUser(uid: string): void {
+  try {
+    const mine = [`chat:draft:${uid}:`, `chat:outbox:${uid}:`];
+    const keys: string[] = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k && mine.some((p) => k.startsWith(p))) keys.push(k);
+    }
+    for (const k of keys) localStorage.removeItem(k);
+  } catch {
+    // Storage unavailable: nothing was stored either.
+  }
 }
 
 const nameKey = "chat:name";

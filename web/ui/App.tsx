@@ -1,18 +1,46 @@
 import { useApp } from "./context";
-import { Home } from "./Home";
-import { RoomPage } from "./RoomPage";
+import { JoinPage } from "./JoinPage";
 import { NotFound } from "./NotFound";
+import { Shell } from "./Shell";
+import { SignedOut } from "./SignedOut";
 
 export function App() {
   const app = useApp();
   const route = app.route.value;
+  const user = app.session.value;
   switch (route.name) {
+    case "join":
+      // Keyed: another invite is another page.
+      return <JoinPage key={route.code} code={route.code} />;
     case "home":
-      return <Home />;
     case "room":
-      // Keyed by id: a different room gets a fresh store and socket.
-      return <RoomPage key={route.id} id={route.id} />;
+      if (user === undefined) return <Pending />;
+      if (user === null) return <SignedOut note={route.name === "room" ? "Sign in to open this conversation." : undefined} />;
+      return <Shell key={user.id} user={user} route={route} />;
     case "unknown":
       return <NotFound title="Page not found" text="There is nothing at this address." />;
   }
+}
+
+/** Before we know who is signed in (or when we could not ask). */
+function Pending() {
+  const app = useApp();
+  const error = app.sessionError.value;
+  return (
+    <main class="center-page" aria-busy={!error}>
+      {error ? (
+        <div class="card">
+          <h1>Can't connect</h1>
+          <p class="error" role="alert">
+            {error}
+          </p>
+          <button type="button" class="button primary" onClick={() => void app.checkSession()}>
+            Try again
+          </button>
+        </div>
+      ) : (
+        <p class="muted">Loading…</p>
+      )}
+    </main>
+  );
 }

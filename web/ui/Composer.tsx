@@ -3,6 +3,7 @@ import { useLayoutEffect, useRef } from "preact/hooks";
 import { MAX_BODY } from "../../worker/protocol";
 import type { RoomStore } from "../state/room";
 import { loadDraft, saveDraft } from "../state/storage";
+import { SendIcon } from "./Icons";
 
 /** The counter appears this close to the limit. */
 const COUNTER_FROM = MAX_BODY - 500;
@@ -18,8 +19,9 @@ export function cleanText(text: string): string {
  * room on every keystroke, so a reload or a crash loses nothing.
  */
 export function Composer({ store }: { store: RoomStore }) {
-  const roomId = store.room.id;
-  const text = useSignal(loadDraft(roomId));
+  const roomId = store.id;
+  const uid = store.user.id;
+  const text = useSignal(loadDraft(uid, roomId));
   const area = useRef<HTMLTextAreaElement>(null);
   const conn = store.connection.value;
   const offline = conn === "offline" || conn === "reconnecting" || conn === "closed";
@@ -37,7 +39,7 @@ export function Composer({ store }: { store: RoomStore }) {
 
   function update(value: string) {
     text.value = value;
-    saveDraft(roomId, value);
+    saveDraft(uid, roomId, value);
     store.setTyping(value.trim() !== "");
   }
 
@@ -46,7 +48,7 @@ export function Composer({ store }: { store: RoomStore }) {
     if (!body || body.length > MAX_BODY) return;
     if (store.send(body)) {
       text.value = "";
-      saveDraft(roomId, "");
+      saveDraft(uid, roomId, "");
     }
     area.current?.focus();
   }
@@ -108,11 +110,3 @@ export function Composer({ store }: { store: RoomStore }) {
 }
 
 const chars = (n: number) => (n === 1 ? "1 character" : `${n} characters`);
-
-function SendIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="currentColor">
-      <path d="M3.4 20.4 21 12 3.4 3.6l-.1 6.5L15 12 3.3 13.9z" />
-    </svg>
-  );
-}

@@ -1,12 +1,12 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { LinkIcon } from "./Icons";
 
-/** Copies the room's link: Clipboard API, then execCommand, then a selected field to copy by hand. */
-export function CopyLink({ roomId }: { roomId: string }) {
+/** Copies a link: Clipboard API, then execCommand, then a selected field to copy by hand. */
+export function CopyLink({ url, label }: { url: string; label: string }) {
   const state = useSignal<"idle" | "copied" | "manual">("idle");
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   const field = useRef<HTMLInputElement>(null);
-  const url = `${location.origin}/r/${roomId}`;
 
   useEffect(() => () => clearTimeout(timer.current), []);
   useEffect(() => {
@@ -30,12 +30,14 @@ export function CopyLink({ roomId }: { roomId: string }) {
     <div class="copy-link">
       <button type="button" class="button" onClick={copy}>
         <LinkIcon />
-        <span aria-live="polite">{state.value === "copied" ? "Copied" : "Copy link"}</span>
+        <span class="copy-label" aria-live="polite">
+          {state.value === "copied" ? "Copied" : label}
+        </span>
       </button>
       {state.value === "manual" && (
         <div class="popover">
           <label>
-            Copy this link
+            Copy this link and send it to whoever you invite
             <input ref={field} readOnly value={url} onFocus={(e) => e.currentTarget.select()} />
           </label>
         </div>
@@ -60,13 +62,4 @@ function legacyCopy(text: string): boolean {
   }
   ta.remove();
   return ok;
-}
-
-function LinkIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
-      <path d="M10 14a4.5 4.5 0 0 0 6.4 0l3-3a4.5 4.5 0 0 0-6.4-6.4l-1 1" />
-      <path d="M14 10a4.5 4.5 0 0 0-6.4 0l-3 3a4.5 4.5 0 0 0 6.4 6.4l1-1" />
-    </svg>
-  );
 }

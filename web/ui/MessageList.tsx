@@ -141,7 +141,11 @@ export function MessageList({ store }: { store: RoomStore }) {
           ) : list.length === 0 ? (
             <span class="muted">No messages yet. Say hi!</span>
           ) : (
-            <span class="muted">This is the start of {store.room.name}.</span>
+            <span class="muted">
+              {store.room.value.kind === "dm"
+                ? `This is the start of your conversation with ${store.room.value.name}.`
+                : `This is the start of ${store.room.value.name}.`}
+            </span>
           )}
         </div>
         {list.map((r) =>

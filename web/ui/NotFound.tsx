@@ -1,9 +1,11 @@
 import { useEffect } from "preact/hooks";
+import { useApp } from "./context";
 import { Link } from "./Link";
 
 export function NotFound(props: { title: string; text: string }) {
+  const app = useApp();
   useEffect(() => {
-    document.title = `${props.title} · Chat`;
+    app.setTitle(`${props.title} · Chat`);
   }, [props.title]);
   return (
     <main class="center-page">

@@ -1,95 +1,164 @@
-import { useSignal } from "@preact/signals";
+import type { ComponentChildren } from "preact";
+import { effect, signal, untracked, useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { isRoomId } from "../../worker/protocol";
-import { api } from "../api";
-import { createRoomStore, type RoomStore } from "../state/room";
+import { isRoomId, type Me } from "../../worker/protocol";
+import { api, failureText } from "../api";
+import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
+import type { SidebarStore } from "../state/sidebar";
 import { useApp } from "./context";
-import { NameForm } from "./NameForm";
-import { NotFound } from "./NotFound";
+import { Link } from "./Link";
 import { RoomView } from "./RoomView";
 
 type State =
   | { kind: "loading" }
-  | { kind: "not_found" }
+  | { kind: "problem"; problem: RoomProblem }
   | { kind: "error"; message: string }
   | { kind: "ready"; store: RoomStore };
 
+const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't exist, or its link is mistyped." };
+
 /**
- * /r/<id>: makes sure there is a session (asking a guest for a name), joins the room
- * over HTTP, then opens the room's store (and socket) for as long as the page shows it.
+ * /r/<id> inside the app shell: loads the room over HTTP (members only), then opens its
+ * store (and socket) for as long as the page shows it. While open it is the sidebar's
+ * active room: it reports what has been seen (mark read) and refreshes its details when
+ * the user's room list changes (renamed, removed…).
  */
-export function RoomPage({ id }: { id: string }) {
+export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar: SidebarStore }) {
   const app = useApp();
-  const user = app.session.value;
-  const state = useSignal<State>(isRoomId(id) ? { kind: "loading" } : { kind: "not_found" });
+  const state = useSignal<State>(isRoomId(id) ? { kind: "loading" } : { kind: "problem", problem: NOT_FOUND });
   const attempt = useSignal(0);
 
   useEffect(() => {
-    if (!user || !isRoomId(id)) return;
+    if (!isRoomId(id)) return;
     let store: RoomStore | null = null;
     let cancelled = false;
     state.value = { kind: "loading" };
-    void api.joinRoom(id).then((r) => {
+    void api.getRoom(id).then((r) => {
       if (cancelled) return;
       if (r.ok) {
-        store = createRoomStore(r.data.room, r.data.members, user);
+        store = createRoomStore(r.data, user);
         state.value = { kind: "ready", store };
-      } else if (r.status === 404) state.value = { kind: "not_found" };
-      else if (r.status === 401) app.sessionLost();
-      else
-        state.value = {
-          kind: "error",
-          message: r.status === 0 ? "Can't reach the server. Check your connection." : r.message,
-        };
+      } else if (r.status === 401) app.sessionLost();
+      else if (r.status === 403) state.value = { kind: "problem", problem: { kind: "forbidden", message: NOT_MEMBER } };
+      else if (r.status === 404) state.value = { kind: "problem", problem: NOT_FOUND };
+      else state.value = { kind: "error", message: failureText(r) };
     });
     return () => {
       cancelled = true;
       store?.dispose();
     };
-    // `user?.id`: a new identity means joining again; a renamed one does not.
-  }, [id, user?.id, attempt.value]);
+  }, [id, attempt.value]);
+
+  useEffect(() => {
+    sidebar.setActive(id);
+    return () => sidebar.setActive(null);
+  }, [id]);
 
   const s = state.value;
-  const lostSession = s.kind === "ready" && s.store.problem.value?.kind === "unauthorized";
-  // The session ended under us (expired, signed out elsewhere): ask for a name again;
-  // a new identity re-runs the join above.
+  const store = s.kind === "ready" ? s.store : null;
+
   useEffect(() => {
-    if (lostSession) app.sessionLost();
-  }, [lostSession]);
+    if (!store) return;
+    const visible = visibilitySignal();
+    let seenChanges = sidebar.roomsChanged.peek();
+    const stops = [
+      // Seen = on screen in a visible tab: the newest message we show is read.
+      effect(() => {
+        const last = store.messages.value[store.messages.value.length - 1];
+        if (store.ready.value && last && visible.value) untracked(() => sidebar.markRead(id, last.seq));
+      }),
+      // Our room list changed: this room may have been renamed or re-topiced.
+      effect(() => {
+        const n = sidebar.roomsChanged.value;
+        if (n !== seenChanges) {
+          seenChanges = n;
+          untracked(() => void store.refresh());
+        }
+      }),
+      // Removed, deleted or signed out while open.
+      effect(() => {
+        const p = store.problem.value;
+        untracked(() => {
+          if (p?.kind === "unauthorized") app.sessionLost();
+          else if (p?.kind === "removed" || p?.kind === "deleted") sidebar.forget(id);
+        });
+      }),
+      visible.dispose,
+    ];
+    return () => stops.forEach((stop) => stop());
+  }, [store]);
 
-  if (s.kind === "not_found") return <RoomNotFound />;
-  if (user === null) return <NameForm />;
-  if (user === undefined && app.sessionError.value) return <ErrorPage message={app.sessionError.value} retry={app.checkSession} />;
-  if (s.kind === "error") return <ErrorPage message={s.message} retry={() => attempt.value++} />;
-  if (s.kind === "loading" || !user) return <Loading />;
-  if (s.store.problem.value?.kind === "not_found") return <RoomNotFound />;
-  return <RoomView store={s.store} />;
-}
+  const name = store?.room.value.name;
+  useEffect(() => {
+    app.setTitle(name ? `${name} · Chat` : "Chat");
+  }, [name]);
 
-function RoomNotFound() {
-  return <NotFound title="Room not found" text="This room doesn't exist, or its link is mistyped." />;
-}
-
-function Loading() {
-  return (
-    <main class="center-page" aria-busy="true">
-      <p class="muted">Loading…</p>
-    </main>
-  );
-}
-
-function ErrorPage(props: { message: string; retry: () => void }) {
-  return (
-    <main class="center-page">
-      <div class="card">
-        <h1>Something went wrong</h1>
-        <p class="error" role="alert">
-          {props.message}
-        </p>
-        <button type="button" class="button primary" onClick={props.retry}>
+  if (s.kind === "loading") return <Centered busy>Loading…</Centered>;
+  if (s.kind === "error") {
+    return (
+      <Gone title="Couldn't open this conversation" text={s.message}>
+        <button type="button" class="button primary" onClick={() => attempt.value++}>
           Try again
         </button>
-      </div>
-    </main>
+      </Gone>
+    );
+  }
+  if (s.kind === "problem") return <ProblemPage problem={s.problem} />;
+  const p = s.store.problem.value;
+  if (p && p.kind !== "closed" && p.kind !== "unauthorized") return <ProblemPage problem={p} />;
+  return (
+    <RoomView
+      store={s.store}
+      onGone={() => {
+        sidebar.forget(id);
+        app.navigate("/", { replace: true });
+      }}
+    />
   );
+}
+
+function ProblemPage({ problem }: { problem: RoomProblem }) {
+  switch (problem.kind) {
+    case "removed":
+    case "deleted":
+      return <Gone title={problem.message} text="Its messages are no longer available to you." />;
+    case "forbidden":
+      return <Gone title="You can't open this room" text={problem.message} />;
+    default:
+      return <Gone title="Room not found" text={problem.message} />;
+  }
+}
+
+/** A full-height message in the main pane, with the way back. */
+function Gone(props: { title: string; text: string; children?: ComponentChildren }) {
+  return (
+    <div class="pane-message">
+      <div class="card">
+        <h1>{props.title}</h1>
+        <p class="muted">{props.text}</p>
+        <div class="card-actions">
+          {props.children}
+          <Link href="/" class="button">
+            Back to conversations
+          </Link>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Centered(props: { children: ComponentChildren; busy?: boolean }) {
+  return (
+    <div class="pane-message" aria-busy={props.busy}>
+      <p class="muted">{props.children}</p>
+    </div>
+  );
+}
+
+/** document.visibilityState as a signal, with a dispose that stops listening. */
+function visibilitySignal() {
+  const visible = signal(document.visibilityState === "visible");
+  const on = () => (visible.value = document.visibilityState === "visible");
+  document.addEventListener("visibilitychange", on);
+  return Object.assign(visible, { dispose: () => document.removeEventListener("visibilitychange", on) });
 }

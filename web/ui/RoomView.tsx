@@ -1,20 +1,33 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import type { RoomStore } from "../state/room";
+import { failureText } from "../api";
+import type { MemberRow, RoomStore } from "../state/room";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { CopyLink } from "./CopyLink";
+import { ConfirmDialog } from "./Dialog";
+import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
 import { Link } from "./Link";
+import { Menu, type MenuItem } from "./Menu";
 import { MessageList } from "./MessageList";
+import { EditRoomDialog } from "./NewDialogs";
 
-export function RoomView({ store }: { store: RoomStore }) {
+type Open = null | "edit" | "reset" | "delete" | "leave" | { remove: MemberRow };
+
+/**
+ * One conversation: header (name, topic, connection, invite link, room menu), messages,
+ * composer, and the member list (a drawer on phones). `onGone` runs after we left or
+ * deleted the room ourselves.
+ */
+export function RoomView({ store, onGone }: { store: RoomStore; onGone: () => void }) {
   const membersOpen = useSignal(false);
+  const open = useSignal<Open>(null);
   const problem = store.problem.value;
-
-  useEffect(() => {
-    document.title = `${store.room.name} · Chat`;
-  }, [store.room.name]);
+  const room = store.room.value;
+  const owner = room.role === "owner";
+  const group = room.kind === "group";
+  const close = () => (open.value = null);
 
   // The members drawer (phones) closes with Escape, like any overlay.
   useEffect(() => {
@@ -26,16 +39,33 @@ export function RoomView({ store }: { store: RoomStore }) {
     return () => document.removeEventListener("keydown", onKey);
   }, [membersOpen.value]);
 
+  const items: MenuItem[] = !group
+    ? []
+    : owner
+      ? [
+          { label: "Edit name and topic", onSelect: () => (open.value = "edit") },
+          { label: "Reset invite link", onSelect: () => (open.value = "reset") },
+          { label: "Delete room", onSelect: () => (open.value = "delete"), danger: true },
+        ]
+      : [{ label: "Leave room", onSelect: () => (open.value = "leave"), danger: true }];
+
+  const o = open.value;
   return (
     <div class="room">
       <header class="room-header">
-        <Link href="/" class="home-link">
-          <span aria-hidden="true">‹</span>
-          <span class="sr-only">Home</span>
+        <Link href="/" class="back-link" label="Back to conversations">
+          <BackIcon />
         </Link>
         <div class="room-title">
-          <h1 title={store.room.name}>{store.room.name}</h1>
-          <ConnectionBadge store={store} />
+          <h1 title={room.name}>{room.name}</h1>
+          <div class="room-sub">
+            <ConnectionBadge store={store} />
+            {room.topic && (
+              <span class="topic" title={room.topic}>
+                {room.topic}
+              </span>
+            )}
+          </div>
         </div>
         <button
           type="button"
@@ -49,9 +79,14 @@ export function RoomView({ store }: { store: RoomStore }) {
           {store.onlineCount.value}
           <span class="sr-only"> online</span>
         </button>
-        <CopyLink roomId={store.room.id} />
+        {room.invite && <CopyLink url={`${location.origin}/join/${room.invite}`} label="Copy invite link" />}
+        {items.length > 0 && (
+          <Menu class="room-menu" label="Room options" items={items}>
+            <MoreIcon />
+          </Menu>
+        )}
       </header>
-      {problem && (
+      {problem?.kind === "closed" && (
         <div class="banner" role="alert">
           <span>{problem.message}</span>
           <button type="button" class="button small" onClick={() => location.reload()}>
@@ -72,23 +107,103 @@ export function RoomView({ store }: { store: RoomStore }) {
           aria-label="Members"
         >
           <h2>
-            Members <span class="muted">· {store.onlineCount.value} online</span>
+            Members{" "}
+            <span class="muted">
+              · {store.onlineCount.value} of {store.members.value.length} online
+            </span>
           </h2>
           <ul aria-label="Members">
             {store.members.value.map((m) => (
               <li key={m.id} class={m.online ? "member online" : "member"} data-online={m.online}>
                 <Avatar uid={m.id} name={m.name} size="sm" />
                 <span class="member-name">
-                  {m.name}
-                  {m.me && <span class="muted"> (you)</span>}
+                  <span class="member-line">
+                    {m.name}
+                    {m.me && <span class="muted"> (you)</span>}
+                  </span>
+                  {(m.username || m.role === "owner") && (
+                    <span class="member-meta">
+                      {m.username && `@${m.username}`}
+                      {m.username && m.role === "owner" && " · "}
+                      {m.role === "owner" && "owner"}
+                    </span>
+                  )}
                 </span>
                 <span class="presence-dot" title={m.online ? "Online" : "Offline"} />
                 <span class="sr-only">{m.online ? ", online" : ", offline"}</span>
+                {owner && group && !m.me && (
+                  <button
+                    type="button"
+                    class="button ghost small remove"
+                    aria-label={`Remove ${m.name}`}
+                    title={`Remove ${m.name} from the room`}
+                    onClick={() => (open.value = { remove: m })}
+                  >
+                    Remove
+                  </button>
+                )}
               </li>
             ))}
           </ul>
         </aside>
       </div>
+
+      {o === "edit" && <EditRoomDialog room={room} save={store.update} onClose={close} />}
+      {o === "reset" && (
+        <ConfirmDialog
+          title="Reset the invite link?"
+          text="The current link stops working at once: people who have it but haven't joined yet will need the new one. Members stay."
+          confirm="Reset link"
+          onConfirm={async () => {
+            const failed = await store.resetInvite();
+            return failed && failureText(failed);
+          }}
+          onClose={close}
+        />
+      )}
+      {o === "delete" && (
+        <ConfirmDialog
+          title={`Delete ${room.name}?`}
+          text="The room and all its messages are deleted for everyone. This can't be undone."
+          confirm="Delete room"
+          danger
+          onConfirm={async () => {
+            const failed = await store.remove();
+            if (failed) return failureText(failed);
+            onGone();
+            return null;
+          }}
+          onClose={close}
+        />
+      )}
+      {o === "leave" && (
+        <ConfirmDialog
+          title={`Leave ${room.name}?`}
+          text="You'll need a new invite link to come back."
+          confirm="Leave room"
+          danger
+          onConfirm={async () => {
+            const failed = await store.leave();
+            if (failed) return failureText(failed);
+            onGone();
+            return null;
+          }}
+          onClose={close}
+        />
+      )}
+      {o && typeof o === "object" && (
+        <ConfirmDialog
+          title={`Remove ${o.remove.name}?`}
+          text={`${o.remove.name} leaves ${room.name} at once and can only come back with a new invite link. Reset the link if they have it.`}
+          confirm="Remove"
+          danger
+          onConfirm={async () => {
+            const failed = await store.removeMember(o.remove.id);
+            return failed && failureText(failed);
+          }}
+          onClose={close}
+        />
+      )}
     </div>
   );
 }
@@ -98,15 +213,5 @@ function TypingLine({ store }: { store: RoomStore }) {
     <div class="typing" role="status" aria-live="polite">
       {store.typingText}
     </div>
-  );
-}
-
-function PeopleIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">
-      <circle cx="9" cy="8" r="3.5" />
-      <path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5" />
-      <path d="M16 4.8a3.3 3.3 0 0 1 0 6.4M18.5 14.8c1.6.8 2.7 2.5 3 5.2" />
-    </svg>
   );
 }

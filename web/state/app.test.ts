@@ -1,0 +1,118 @@
+/**
+ * Routing and the session actions against a fake /api: the shared schemas refuse bad
+ * input before the server sees it, and the server's answers become what a person reads.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { Me } from "../../worker/protocol";
+import { failureText, retryAfterSeconds } from "../api";
+import { createAppModel, routeOf, type AppModel } from "./app";
+import { json, stubBrowser } from "./fakes";
+
+const guest: Me = { id: "u1", name: "Ann", username: null, kind: "guest" };
+const account: Me = { ...guest, username: "ann", kind: "account" };
+
+let app: AppModel;
+let storage: Map<string, string>;
+const calls = () => vi.mocked(fetch).mock.calls.map(([url, init]) => `${init?.method} ${String(url)}`);
+
+beforeEach(() => {
+  storage = stubBrowser();
+  vi.stubGlobal("history", { pushState: vi.fn(), replaceState: vi.fn() });
+  vi.stubGlobal("fetch", vi.fn(async () => json({ user: guest })));
+  app = createAppModel();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe("routeOf", () => {
+  it("knows home, rooms and invite links", () => {
+    expect(routeOf("/")).toEqual({ name: "home" });
+    expect(routeOf("/r/AAAAAAAAAAAAAAAAAAAAAA")).toEqual({ name: "room", id: "AAAAAAAAAAAAAAAAAAAAAA" });
+    expect(routeOf("/join/abc_DEF-1/")).toEqual({ name: "join", code: "abc_DEF-1" });
+    expect(routeOf("/join/")).toEqual({ name: "unknown" });
+    expect(routeOf("/join/%E0%A4%A")).toEqual({ name: "unknown" }); // malformed escape: no throw
+    expect(routeOf("/elsewhere")).toEqual({ name: "unknown" });
+  });
+});
+
+describe("session actions", () => {
+  it("checks the session: a user, or signed out on 401", async () => {
+    await app.checkSession();
+    expect(app.session.value).toEqual(guest);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "unauthorized", message: "no session" } }, 401));
+    await app.checkSession();
+    expect(app.session.value).toBeNull();
+  });
+
+  it("refuses a signup the password policy rejects without asking the server", async () => {
+    expect((await app.signup({ username: "ann", password: "short" }))?.message).toMatch(/at least 8/);
+    expect((await app.signup({ username: "annabel", password: "AnnaBel" + "" }))?.message).toMatch(/at least 8/);
+    expect((await app.signup({ username: "annabel1", password: "ANNABEL1" }))?.message).toBe("password must not be the username");
+    expect((await app.signup({ username: "a!", password: "long enough" }))?.message).toMatch(/3–24 letters/);
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it("signs up (a guest becomes the account) and says so when the username is taken", async () => {
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "conflict", message: "username taken" } }, 409));
+    expect((await app.signup({ username: "Ann", password: "correct horse" }))?.message).toBe("That username is taken. Choose another one.");
+    vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }, 201));
+    expect(await app.signup({ username: "Ann", password: "correct horse", name: "Ann" })).toBeNull();
+    expect(app.session.value).toEqual(account);
+    const [, init] = vi.mocked(fetch).mock.lastCall!;
+    expect(JSON.parse(String(init?.body))).toEqual({ username: "ann", password: "correct horse", name: "Ann" });
+    expect(calls()).toEqual(["POST /api/auth/signup", "POST /api/auth/signup"]);
+  });
+
+  it("logs in; a wrong password and a rate limit read as people expect", async () => {
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "unauthorized", message: "bad credentials" } }, 401));
+    expect((await app.login({ username: "ann", password: "nope nope" }))?.message).toBe("Wrong username or password.");
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "rate_limited", message: "slow down" } }, 429, { "Retry-After": "42" }));
+    const limited = await app.login({ username: "ann", password: "nope nope" });
+    expect(limited).toMatchObject({ status: 429, retryAfter: 42 });
+    expect(failureText(limited!)).toBe("Too many attempts, try again in 42 s.");
+    vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }));
+    expect(await app.login({ username: " Ann ", password: "correct horse" })).toBeNull();
+    expect(app.session.value).toEqual(account);
+  });
+
+  it("logs out: the server ends the session, and this user's drafts and outbox leave the browser", async () => {
+    vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }));
+    await app.checkSession();
+    storage.set("chat:draft:u1:room", "secret draft");
+    storage.set("chat:outbox:u1:room", "[]");
+    storage.set("chat:draft:u2:room", "someone else's");
+    vi.mocked(fetch).mockResolvedValueOnce(new Response(null, { status: 204 }));
+    expect(await app.logout()).toBeNull();
+    expect(app.session.value).toBeNull();
+    expect([...storage.keys()]).toEqual(["chat:draft:u2:room"]);
+    expect(calls().at(-1)).toBe("POST /api/auth/logout");
+  });
+
+  it("stays signed in when logging out fails for want of a network", async () => {
+    await app.checkSession();
+    vi.mocked(fetch).mockRejectedValueOnce(new TypeError("Failed to fetch"));
+    expect(await app.logout()).toMatchObject({ status: 0 });
+    expect(app.session.value).toEqual(guest);
+  });
+
+  it("puts the unread count before the page title", () => {
+    app.setTitle("Team · Chat");
+    expect(app.documentTitle.value).toBe("Team · Chat");
+    app.setUnread(3);
+    expect(app.documentTitle.value).toBe("(3) Team · Chat");
+  });
+});
+
+describe("retryAfterSeconds", () => {
+  it("reads delta-seconds and HTTP dates", () => {
+    expect(retryAfterSeconds(null)).toBeUndefined();
+    expect(retryAfterSeconds("30")).toBe(30);
+    expect(retryAfterSeconds("0")).toBe(1);
+    const now = Date.parse("2026-11-22T10:00:00Z");
+    expect(retryAfterSeconds("Sun, 22 Nov 2026 10:01:00 GMT", now)).toBe(60);
+    expect(retryAfterSeconds("soon")).toBeUndefined();
+  });
+});

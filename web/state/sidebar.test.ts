@@ -1,0 +1,156 @@
+/**
+ * The sidebar store against a scripted user socket and a fake /api: live previews,
+ * unread counts, ordering, read positions, refetches.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Close, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
+import { BACKOFF_BASE_MS } from "./connection";
+import { FakeSocket, json, lastSocket, stubBrowser } from "./fakes";
+import { READ_DEBOUNCE_MS, createSidebarStore, type SidebarStore } from "./sidebar";
+
+const me: Me = { id: "u-me", name: "Me", username: "me", kind: "account" };
+const summary = (id: string, activityAt: number, over: Partial<RoomSummary> = {}): RoomSummary => ({
+  id,
+  kind: "group",
+  name: `Room ${id}`,
+  topic: "",
+  lastMessage: null,
+  lastSeq: 0,
+  lastRead: 0,
+  unread: 0,
+  activityAt,
+  ...over,
+});
+const activity = (roomId: string, seq: number, uid = "u-bob", ts = 10_000 + seq): HubFrame => ({
+  type: "activity",
+  roomId,
+  lastSeq: seq,
+  lastMessage: { seq, uid, name: uid === me.id ? "Me" : "Bob", text: `hello ${seq}`, ts },
+});
+
+let server: RoomSummary[];
+let store: SidebarStore;
+let sessionLost: ReturnType<typeof vi.fn<() => void>>;
+const calls = () => vi.mocked(fetch).mock.calls.map(([url, init]) => `${init?.method} ${String(url)}${init?.body ? " " + String(init.body) : ""}`);
+const ids = () => store.rooms.value.map((r) => r.id);
+
+beforeEach(async () => {
+  stubBrowser();
+  server = [summary("a", 300), summary("b", 200, { unread: 2, lastSeq: 5, lastRead: 3 }), summary("c", 100)];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (url: string, init?: RequestInit) => {
+      if (url === "/api/rooms" && init?.method === "GET") return json({ rooms: server });
+      if (/\/read$/.test(url)) return new Response(null, { status: 204 });
+      return json({ error: { code: "not_found", message: "no" } }, 404);
+    }),
+  );
+  sessionLost = vi.fn<() => void>();
+  store = createSidebarStore(me, { onSessionLost: sessionLost });
+  await vi.advanceTimersByTimeAsync(0);
+  vi.mocked(fetch).mockClear();
+});
+
+afterEach(() => {
+  store.dispose();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe("sidebar store", () => {
+  it("loads the list, most recent activity first, and opens the user's socket", () => {
+    expect(ids()).toEqual(["a", "b", "c"]);
+    expect(store.loaded.value).toBe(true);
+    expect(store.totalUnread.value).toBe(2);
+    expect(lastSocket().url).toBe("ws://chat.test/api/me/ws");
+  });
+
+  it("a message in a background room updates its preview and unread count and moves it to the top", () => {
+    lastSocket().open();
+    lastSocket().receive(activity("c", 1));
+    expect(ids()).toEqual(["c", "a", "b"]);
+    expect(store.rooms.value[0]).toMatchObject({ unread: 1, lastSeq: 1, lastMessage: { text: "hello 1", name: "Bob" } });
+    // Coalesced: one frame for several messages counts them all.
+    lastSocket().receive(activity("c", 4));
+    expect(store.rooms.value[0]!.unread).toBe(4);
+    // A late duplicate changes nothing.
+    lastSocket().receive(activity("c", 3));
+    expect(store.rooms.value[0]!.unread).toBe(4);
+    expect(store.totalUnread.value).toBe(6);
+  });
+
+  it("never counts the room on screen, nor our own messages, as unread", () => {
+    lastSocket().open();
+    store.setActive("b");
+    expect(store.rooms.value.find((r) => r.id === "b")!.unread).toBe(0);
+    lastSocket().receive(activity("b", 6));
+    lastSocket().receive(activity("c", 1, me.id));
+    expect(store.rooms.value.map((r) => [r.id, r.unread])).toEqual([
+      ["b", 0],
+      ["c", 0],
+      ["a", 0],
+    ]);
+  });
+
+  it("marks read: clears the badge at once and posts the newest seq once, debounced", async () => {
+    store.markRead("b", 6);
+    store.markRead("b", 7);
+    expect(store.rooms.value.find((r) => r.id === "b")).toMatchObject({ unread: 0, lastRead: 7 });
+    expect(calls()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(READ_DEBOUNCE_MS);
+    expect(calls()).toEqual(['POST /api/rooms/b/read {"seq":7}']);
+    // Nothing new: nothing posted.
+    store.markRead("b", 7);
+    await vi.advanceTimersByTimeAsync(READ_DEBOUNCE_MS);
+    expect(calls()).toHaveLength(1);
+  });
+
+  it("does not post a read position the server already has", async () => {
+    store.markRead("b", 3);
+    await vi.advanceTimersByTimeAsync(READ_DEBOUNCE_MS);
+    expect(calls()).toEqual([]);
+  });
+
+  it("a refetch does not bring back a badge we cleared but the server hasn't heard of yet", async () => {
+    store.markRead("b", 5);
+    void store.load(); // e.g. a `rooms` frame, before the debounced read went out
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.rooms.value.find((r) => r.id === "b")!.unread).toBe(0);
+  });
+
+  it("refetches on a `rooms` frame (and says so), and on activity in a room it doesn't know", async () => {
+    lastSocket().open();
+    server = [summary("d", 400), ...server];
+    lastSocket().receive({ type: "rooms" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.roomsChanged.value).toBe(1);
+    expect(ids()).toEqual(["d", "a", "b", "c"]);
+    server = [summary("e", 500, { kind: "dm", unread: 1, lastSeq: 1 }), ...server];
+    lastSocket().receive(activity("e", 1));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ids()[0]).toBe("e");
+    expect(calls()).toEqual(["GET /api/rooms", "GET /api/rooms"]);
+  });
+
+  it("refetches after a reconnect (activity sent while away never arrived)", async () => {
+    lastSocket().open();
+    lastSocket().drop();
+    await vi.advanceTimersByTimeAsync(BACKOFF_BASE_MS);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(calls()).toEqual([]);
+    lastSocket().open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls()).toEqual(["GET /api/rooms"]);
+  });
+
+  it("forget() drops a room at once", () => {
+    store.forget("a");
+    expect(ids()).toEqual(["b", "c"]);
+  });
+
+  it("signs out when the socket closes with 4001", () => {
+    lastSocket().open();
+    lastSocket().drop(Close.UNAUTHORIZED);
+    expect(sessionLost).toHaveBeenCalledOnce();
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * The sidebar: every room and DM of the signed-in user, kept live by the user's own
+ * socket (GET /api/me/ws). One store per signed-in user, created by the app shell.
+ *
+ * - `activity` frames update a room's preview, time and unread count in place and move
+ *   it to the top; a room we do not know yet (just added) makes us refetch the list.
+ * - `rooms` frames (joined, removed, renamed, deleted…) refetch GET /api/rooms, and bump
+ *   `roomsChanged` so an open room view can refresh its own details.
+ * - The room being viewed never gains unread messages: the room view reports what it has
+ *   shown with markRead(), which clears the badge at once and POSTs the read position,
+ *   debounced per room.
+ * - After a reconnect the list is refetched: activity sent while we were away is lost.
+ */
+import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
+import { Close, assertNever, parseHubFrame, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
+import { api, hubSocketUrl } from "../api";
+import { createConnection } from "./connection";
+
+/** Read positions are posted at most this often per room (the last one always goes). */
+export const READ_DEBOUNCE_MS = 1000;
+
+export type SidebarStore = ReturnType<typeof createSidebarStore>;
+
+export interface SidebarOptions {
+  /** The session ended (the hub socket closed with 4001, or GET /api/session said 401). */
+  onSessionLost?: () => void;
+}
+
+const byActivity = (a: RoomSummary, b: RoomSummary) => b.activityAt - a.activityAt;
+
+export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
+  const rooms = signal<readonly RoomSummary[]>([]);
+  /** False until the first list arrived. */
+  const loaded = signal(false);
+  const error = signal<string | null>(null);
+  /** The room on screen, if any: it gains no unread count. */
+  const active = signal<string | null>(null);
+  /** Counts `rooms` frames: open room views refresh their details when it changes. */
+  const roomsChanged = signal(0);
+
+  /** Highest seq we have told the server (or are about to) per room. */
+  const readSeq = new Map<string, number>();
+  const readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  let loading: Promise<void> | null = null;
+  let loadAgain = false;
+  let opens = 0;
+  let failedOpens = 0;
+  let disposed = false;
+
+  /** Fetches the list; calls while one is in flight coalesce into one more fetch after it. */
+  function load(): Promise<void> {
+    if (loading) {
+      loadAgain = true;
+      return loading;
+    }
+    loading = (async () => {
+      do {
+        loadAgain = false;
+        const r = await api.rooms();
+        if (disposed) return;
+        if (r.ok) {
+          batch(() => {
+            rooms.value = r.data.rooms.map(withLocalReads).sort(byActivity);
+            loaded.value = true;
+            error.value = null;
+          });
+        } else if (r.status === 401) {
+          opts.onSessionLost?.();
+          return;
+        } else {
+          error.value = r.status === 0 ? "Can't reach the server." : `Couldn't load your conversations: ${r.message}`;
+        }
+      } while (loadAgain);
+    })().finally(() => (loading = null));
+    return loading;
+  }
+
+  /** The server may not have our latest read position yet (debounced): don't resurrect badges. */
+  function withLocalReads(r: RoomSummary): RoomSummary {
+    const read = readSeq.get(r.id) ?? 0;
+    if (r.unread > 0 && (r.id === active.peek() || read >= r.lastSeq)) {
+      return { ...r, unread: 0, lastRead: Math.max(r.lastRead, read) };
+    }
+    return r;
+  }
+
+  function receive(frame: HubFrame) {
+    switch (frame.type) {
+      case "activity":
+        return onActivity(frame);
+      case "rooms":
+        roomsChanged.value = roomsChanged.peek() + 1;
+        void load();
+        return;
+      default:
+        return assertNever(frame);
+    }
+  }
+
+  function onActivity(f: Extract<HubFrame, { type: "activity" }>) {
+    const list = rooms.peek();
+    const i = list.findIndex((r) => r.id === f.roomId);
+    if (i < 0) return void load(); // A room we don't have yet.
+    const r = list[i]!;
+    // Frames can arrive after a refetch that already counted them.
+    if (f.lastSeq <= r.lastSeq && (r.lastMessage?.seq ?? 0) >= f.lastMessage.seq) return;
+    const viewing = active.peek() === r.id;
+    const mine = f.lastMessage.uid === user.id;
+    const added = Math.max(1, f.lastSeq - r.lastSeq);
+    const next: RoomSummary = {
+      ...r,
+      lastMessage: f.lastMessage,
+      lastSeq: Math.max(r.lastSeq, f.lastSeq),
+      unread: viewing ? 0 : mine ? r.unread : r.unread + added,
+      activityAt: Math.max(r.activityAt, f.lastMessage.ts),
+    };
+    rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
+  }
+
+  /** Actions read with peek(): called from an effect, they must not subscribe it to the list they write. */
+  function patch(id: string, change: (r: RoomSummary) => RoomSummary) {
+    const list = rooms.peek();
+    const i = list.findIndex((r) => r.id === id);
+    if (i < 0) return;
+    const next = change(list[i]!);
+    if (next !== list[i]) rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)];
+  }
+
+  function postRead(id: string) {
+    readTimers.delete(id);
+    const seq = readSeq.get(id);
+    if (seq === undefined || disposed) return;
+    void api.markRead(id, seq);
+  }
+
+  const conn = createConnection({
+    url: hubSocketUrl,
+    onOpen: () => {
+      failedOpens = 0;
+      // What happened while we were away did not reach us as frames.
+      if (opens++ > 0) void load();
+    },
+    onMessage: (data) => {
+      const frame = parseHubFrame(data);
+      if (frame) receive(frame);
+      else if (data !== "pong") console.warn("hub: ignored an unexpected frame", data.slice(0, 200));
+    },
+    onClose: (code, _reason, opened) => {
+      if (code === Close.UNAUTHORIZED) return opts.onSessionLost?.();
+      // The browser hides why an upgrade failed: after a few failures, ask whether we are signed out.
+      if (!opened && ++failedOpens >= 2 && (failedOpens & (failedOpens - 1)) === 0) {
+        void api.getSession().then((r) => {
+          if (!r.ok && r.status === 401 && !disposed) opts.onSessionLost?.();
+        });
+      }
+    },
+  });
+
+  void load();
+
+  return {
+    user,
+    rooms: rooms as ReadonlySignal<readonly RoomSummary[]>,
+    loaded: loaded as ReadonlySignal<boolean>,
+    error: error as ReadonlySignal<string | null>,
+    active: active as ReadonlySignal<string | null>,
+    roomsChanged: roomsChanged as ReadonlySignal<number>,
+    totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
+    /** The live channel's state, for a quiet hint when the list may be behind. */
+    connected: computed(() => conn.status.value === "open"),
+    load,
+
+    /** The room shown on screen (null: none). Its badge clears at once. */
+    setActive(id: string | null) {
+      active.value = id;
+      if (id) patch(id, (r) => (r.unread ? { ...r, unread: 0 } : r));
+    },
+
+    /** The person has seen room `id` up to `seq`: clear its badge, tell the server (debounced). */
+    markRead(id: string, seq: number) {
+      const sent = Math.max(readSeq.get(id) ?? 0, rooms.peek().find((r) => r.id === id)?.lastRead ?? 0);
+      patch(id, (r) => (r.unread || r.lastRead < seq ? { ...r, unread: 0, lastRead: Math.max(r.lastRead, seq) } : r));
+      if (seq <= sent) return;
+      readSeq.set(id, seq);
+      if (!readTimers.has(id)) readTimers.set(id, setTimeout(() => postRead(id), READ_DEBOUNCE_MS));
+    },
+
+    /** A room we left, were removed from, or deleted: off the list now, refetch to be sure. */
+    forget(id: string) {
+      rooms.value = rooms.peek().filter((r) => r.id !== id);
+      void load();
+    },
+
+    dispose() {
+      disposed = true;
+      for (const t of readTimers.values()) clearTimeout(t);
+      readTimers.clear();
+      conn.stop();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/** Inline SVG icons (no icon font, no requests): decorative, hidden from assistive tech. */
+import type { ComponentChildren } from "preact";
+
+function Svg(props: { size?: number; children: ComponentChildren; fill?: boolean }) {
+  const size = props.size ?? 18;
+  return (
+    <svg
+      viewBox="0 0 24 24"
+      width={size}
+      height={size}
+      aria-hidden="true"
+      fill={props.fill ? "currentColor" : "none"}
+      stroke={props.fill ? "none" : "currentColor"}
+      stroke-width="2"
+      stroke-linecap="round"
+      stroke-linejoin="round"
+    >
+      {props.children}
+    </svg>
+  );
+}
+
+export function ChatIcon() {
+  return (
+    <svg viewBox="0 0 32 32" width="40" height="40" aria-hidden="true">
+      <rect width="32" height="32" rx="9" fill="currentColor" />
+      <path d="M8 10h16v10H14l-5 4v-4H8z" fill="#fff" />
+    </svg>
+  );
+}
+
+export const PeopleIcon = () => (
+  <Svg>
+    <circle cx="9" cy="8" r="3.5" />
+    <path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5" />
+    <path d="M16 4.8a3.3 3.3 0 0 1 0 6.4M18.5 14.8c1.6.8 2.7 2.5 3 5.2" />
+  </Svg>
+);
+
+export const LinkIcon = () => (
+  <Svg size={16}>
+    <path d="M10 14a4.5 4.5 0 0 0 6.4 0l3-3a4.5 4.5 0 0 0-6.4-6.4l-1 1" />
+    <path d="M14 10a4.5 4.5 0 0 0-6.4 0l-3 3a4.5 4.5 0 0 0 6.4 6.4l1-1" />
+  </Svg>
+);
+
+export const PlusIcon = () => (
+  <Svg>
+    <path d="M12 5v14M5 12h14" />
+  </Svg>
+);
+
+/** "New message": a pencil on a square. */
+export const ComposeIcon = () => (
+  <Svg>
+    <path d="M11 4H6a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-5" />
+    <path d="M17.5 3.5a2.1 2.1 0 0 1 3 3L12 15l-4 1 1-4z" />
+  </Svg>
+);
+
+export const MoreIcon = () => (
+  <Svg fill>
+    <circle cx="12" cy="5" r="1.8" />
+    <circle cx="12" cy="12" r="1.8" />
+    <circle cx="12" cy="19" r="1.8" />
+  </Svg>
+);
+
+export const BackIcon = () => (
+  <Svg size={22}>
+    <path d="M15 5l-7 7 7 7" />
+  </Svg>
+);
+
+export const ChevronDown = () => (
+  <Svg size={14}>
+    <path d="M6 9l6 6 6-6" />
+  </Svg>
+);
+
+export const SendIcon = () => (
+  <Svg fill>
+    <path d="M3.4 20.4 21 12 3.4 3.6l-.1 6.5L15 12 3.3 13.9z" />
+  </Svg>
+);

@@ -1,0 +1,57 @@
+import { effect } from "@preact/signals";
+import { useEffect, useMemo } from "preact/hooks";
+import type { Me } from "../../worker/protocol";
+import type { Route } from "../state/app";
+import { createSidebarStore } from "../state/sidebar";
+import { useApp } from "./context";
+import { ChatIcon } from "./Icons";
+import { RoomPage } from "./RoomPage";
+import { Sidebar } from "./Sidebar";
+
+/**
+ * The signed-in app: the sidebar beside the open conversation. On phones only one of
+ * the two shows: the list at "/", the room (with a back button) at "/r/<id>".
+ * One sidebar store (and user socket) per signed-in user.
+ */
+export function Shell({ user, route }: { user: Me; route: Extract<Route, { name: "home" | "room" }> }) {
+  const app = useApp();
+  const sidebar = useMemo(() => createSidebarStore(user, { onSessionLost: app.sessionLost }), [user.id]);
+  useEffect(() => {
+    const stop = effect(() => app.setUnread(sidebar.totalUnread.value));
+    return () => {
+      stop();
+      app.setUnread(0);
+      sidebar.dispose();
+    };
+  }, [sidebar]);
+
+  return (
+    <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
+      <Sidebar store={sidebar} />
+      <main class="main">
+        {route.name === "room" ? (
+          // Keyed by id: a different room gets a fresh store and socket.
+          <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} />
+        ) : (
+          <Welcome name={user.name} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+function Welcome({ name }: { name: string }) {
+  const app = useApp();
+  useEffect(() => app.setTitle("Chat"), []);
+  return (
+    <div class="pane-message">
+      <div class="welcome">
+        <div class="brand" aria-hidden="true">
+          <ChatIcon />
+        </div>
+        <h1>Welcome, {name}</h1>
+        <p class="muted">Pick a conversation, or start one: a room for a group (invite people with its link), or a direct message to someone's username.</p>
+      </div>
+    </div>
+  );
+}

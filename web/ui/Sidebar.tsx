@@ -1,0 +1,168 @@
+import { useSignal } from "@preact/signals";
+import type { RoomSummary } from "../../worker/protocol";
+import { failureText } from "../api";
+import { previewLine, shortWhen } from "../state/messages";
+import type { SidebarStore } from "../state/sidebar";
+import { AccountForm } from "./AuthForms";
+import { Avatar } from "./Avatar";
+import { useApp } from "./context";
+import { ConfirmDialog, Dialog } from "./Dialog";
+import { ChevronDown, ComposeIcon, PlusIcon } from "./Icons";
+import { Link } from "./Link";
+import { Menu } from "./Menu";
+import { NewDmDialog, NewRoomDialog } from "./NewDialogs";
+
+type Open = null | "room" | "dm" | "save" | "logout";
+
+/**
+ * The user's conversations, most recent first, with the account menu and the "new" actions
+ * on top. On phones it is the home screen; on wider screens it stays beside the room.
+ */
+export function Sidebar({ store }: { store: SidebarStore }) {
+  const app = useApp();
+  const me = app.session.value;
+  const open = useSignal<Open>(null);
+  const notice = useSignal<string | null>(null);
+  if (!me) return null;
+  const guest = me.kind === "guest";
+  const rooms = store.rooms.value;
+  const close = () => (open.value = null);
+
+  async function logout() {
+    const failed = await app.logout();
+    return failed ? failureText(failed) : null;
+  }
+
+  return (
+    <>
+      <aside class="sidebar" aria-label="Sidebar">
+        <div class="sidebar-header">
+          <Menu
+            class="account"
+            label="Account menu"
+            header={
+              <>
+                <strong>{me.name}</strong>
+                <span class="muted">{me.username ? `@${me.username}` : "Guest"}</span>
+              </>
+            }
+            items={[
+              ...(guest ? [{ label: "Save your account", onSelect: () => (open.value = "save") }] : []),
+              {
+                label: "Log out",
+                onSelect: () => {
+                  if (guest) open.value = "logout";
+                  else void logout().then((t) => (notice.value = t));
+                },
+              },
+            ]}
+          >
+            <Avatar uid={me.id} name={me.name} size="sm" />
+            <span class="account-name">{me.name}</span>
+            <ChevronDown />
+          </Menu>
+          <button type="button" class="button ghost icon" aria-label="New room" title="New room" onClick={() => (open.value = "room")}>
+            <PlusIcon />
+          </button>
+          <button type="button" class="button ghost icon" aria-label="New message" title="New message" onClick={() => (open.value = "dm")}>
+            <ComposeIcon />
+          </button>
+        </div>
+
+        {guest && (
+          <div class="save-nudge">
+            <span>You're using a guest account. Save it to sign in again later.</span>
+            <button type="button" class="button small primary" onClick={() => (open.value = "save")}>
+              Save your account
+            </button>
+          </div>
+        )}
+        {(notice.value ?? store.error.value) && (
+          <p class="sidebar-error error" role="alert">
+            {notice.value ?? store.error.value}
+          </p>
+        )}
+
+        <nav class="conversations" aria-label="Conversations" aria-busy={!store.loaded.value}>
+          {rooms.length > 0 ? (
+            <ul>
+              {rooms.map((r) => (
+                <ConversationItem key={r.id} room={r} meId={me.id} current={store.active.value === r.id} />
+              ))}
+            </ul>
+          ) : store.loaded.value ? (
+            <div class="empty-list">
+              <p>No conversations yet.</p>
+              <p class="muted">Create a room and share its invite link, or message someone by their username.</p>
+              <div class="empty-actions">
+                <button type="button" class="button primary" onClick={() => (open.value = "room")}>
+                  Create a room
+                </button>
+                <button type="button" class="button" onClick={() => (open.value = "dm")}>
+                  Message someone
+                </button>
+              </div>
+            </div>
+          ) : (
+            <p class="empty-list muted">Loading…</p>
+          )}
+        </nav>
+      </aside>
+
+      {/* Beside the aside, not in it: on phones the aside is hidden while a room shows, and a
+          modal <dialog> under a display:none ancestor is not drawn. */}
+      {open.value === "room" && <NewRoomDialog sidebar={store} onClose={close} />}
+      {open.value === "dm" && <NewDmDialog sidebar={store} onClose={close} />}
+      {open.value === "save" && (
+        <Dialog title="Save your account" onClose={close}>
+          <p class="dialog-text muted">Choose a username and password. Your rooms and messages stay yours.</p>
+          <AccountForm mode="signup" upgrade defaultName={me.name} onDone={close} />
+          <button type="button" class="button ghost wide" onClick={close}>
+            Not now
+          </button>
+        </Dialog>
+      )}
+      {open.value === "logout" && (
+        <ConfirmDialog
+          title="Log out of a guest account?"
+          text="Guests can't sign in again: once logged out, you lose access to your rooms and messages. Save your account first to keep them."
+          confirm="Log out"
+          danger
+          onConfirm={logout}
+          onClose={close}
+        />
+      )}
+    </>
+  );
+}
+
+function ConversationItem({ room, meId, current }: { room: RoomSummary; meId: string; current: boolean }) {
+  const preview = previewLine(room.lastMessage, room.kind, meId);
+  const when = room.lastMessage?.ts ?? room.activityAt;
+  return (
+    <li>
+      <Link href={`/r/${room.id}`} class={room.unread ? "conv unread" : "conv"} current={current}>
+        <Avatar uid={room.id} name={room.name} round={room.kind === "dm"} />
+        <span class="conv-main">
+          <span class="conv-top">
+            <span class="conv-name">{room.name}</span>
+            {room.lastMessage && (
+              <time class="conv-time" dateTime={new Date(when).toISOString()}>
+                {shortWhen(when)}
+              </time>
+            )}
+          </span>
+          <span class="conv-bottom">
+            <span class="conv-preview">{preview || room.topic || "No messages"}</span>
+            {room.unread > 0 && (
+              <span class="badge">
+                {room.unread > 99 ? "99+" : room.unread}
+                <span class="sr-only"> unread</span>
+              </span>
+            )}
+          </span>
+        </span>
+      </Link>
+    </li>
+  );
+}
