@@ -104,20 +104,71 @@ export async function send(p: Page, text: string) {
   await composer(p).press("Enter");
 }
 
-/** A guest named `name` creates a room from the home page; returns its URL. */
-export async function createRoom(g: Guest, base: string, name: string): Promise<string> {
-  await g.page.goto(base + "/", { timeout: WAIT });
-  await g.page.getByRole("textbox", { name: "Display name" }).fill(name);
-  await g.page.getByRole("button", { name: "New room" }).click();
-  await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
-  await connection(g.page, "Online").waitFor({ timeout: WAIT });
-  return g.page.url();
+/** The sidebar's list of conversations. */
+export const conversations = (p: Page) => p.getByRole("navigation", { name: "Conversations" });
+/** One conversation in the sidebar, by its name (the room's, or the other person's for a DM). */
+export const conversation = (p: Page, name: string) =>
+  conversations(p).getByRole("link").filter({ has: p.locator(".conv-name", { hasText: new RegExp(`^${name}$`) }) });
+
+/** On the signed-out screen (or the join page): pick a tab of the sign-in card. */
+export async function authTab(p: Page, tab: "Log in" | "Sign up" | "Guest") {
+  await p.getByRole("tab", { name: tab }).click();
 }
 
-/** A guest without a session opens a room link and names themself. */
-export async function joinByLink(g: Guest, url: string, name: string): Promise<void> {
+/** A person without a session continues as a guest named `name` (home page unless `url`). */
+export async function continueAsGuest(g: Guest, base: string, name: string, url = base + "/"): Promise<void> {
   await g.page.goto(url, { timeout: WAIT });
+  await authTab(g.page, "Guest");
   await g.page.getByRole("textbox", { name: "Display name" }).fill(name);
-  await g.page.getByRole("button", { name: "Join room" }).click();
+  await g.page.getByRole("button", { name: "Continue as guest" }).click();
+}
+
+/** Fills and sends the sign-up form on the current page. */
+export async function fillSignup(p: Page, username: string, password: string, name?: string) {
+  await authTab(p, "Sign up");
+  await p.getByRole("textbox", { name: "Username" }).fill(username);
+  await p.getByLabel("Password").fill(password);
+  if (name) await p.getByRole("textbox", { name: /Display name/ }).fill(name);
+  await p.getByRole("button", { name: "Create account" }).click();
+}
+
+/** Creates a group room from the sidebar; returns its URL once the room is online. */
+export async function newRoom(g: Guest, name: string, topic?: string): Promise<string> {
+  const p = g.page;
+  await p.getByRole("button", { name: "New room", exact: true }).click();
+  const dialog = p.getByRole("dialog", { name: "New room" });
+  await dialog.getByRole("textbox", { name: "Room name" }).fill(name);
+  if (topic) await dialog.getByRole("textbox", { name: /Topic/ }).fill(topic);
+  await dialog.getByRole("button", { name: "Create room" }).click();
+  await p.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
+  await connection(p, "Online").waitFor({ timeout: WAIT });
+  return p.url();
+}
+
+/** A guest named `name` creates a room; returns the room's URL. */
+export async function createRoom(g: Guest, base: string, name: string): Promise<string> {
+  await continueAsGuest(g, base, name);
+  return newRoom(g, `${name}'s room`);
+}
+
+/** Clicks "Copy invite link" in the open room and returns what landed on the clipboard. */
+export async function copyInvite(g: Guest, base: string): Promise<string> {
+  await g.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  await g.page.getByRole("button", { name: "Copy invite link" }).click();
+  await g.page.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
+  const url = await g.page.evaluate(() => navigator.clipboard.readText());
+  // Back to the idle label, so a later copy can be told apart.
+  await g.page.getByRole("button", { name: "Copy invite link" }).waitFor({ timeout: WAIT });
+  return url;
+}
+
+/** A person without a session opens an invite link and joins as a guest named `name`. */
+export async function joinByLink(g: Guest, inviteUrl: string, name: string): Promise<void> {
+  await g.page.goto(inviteUrl, { timeout: WAIT });
+  await g.page.getByRole("heading", { level: 1 }).waitFor({ timeout: WAIT });
+  await authTab(g.page, "Guest");
+  await g.page.getByRole("textbox", { name: "Display name" }).fill(name);
+  await g.page.getByRole("button", { name: "Continue as guest" }).click();
+  await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
   await connection(g.page, "Online").waitFor({ timeout: WAIT });
 }

@@ -16,6 +16,8 @@ import {
   WAIT,
   composer,
   connection,
+  conversations,
+  copyInvite,
   createRoom,
   joinByLink,
   log,
@@ -45,18 +47,17 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   let roomUrl = "";
   const HISTORY = ["Hello Bob", "Hi Alice", "<img src=x onerror=alert(1)>", "line one\nline two"];
 
-  it("Alice creates a room and Bob joins by its link; both see each other online", async () => {
+  it("Alice creates a room and Bob joins by its invite link; both see each other online", async () => {
     alice = await s.guest();
     roomUrl = await createRoom(alice, base, "Alice");
-    await alice.page.getByText("No messages yet").waitFor({ timeout: WAIT });
+    await log(alice.page).getByText("No messages yet").waitFor({ timeout: WAIT });
 
-    await alice.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-    await alice.page.getByRole("button", { name: "Copy link" }).click();
-    await alice.page.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
-    expect(await alice.page.evaluate(() => navigator.clipboard.readText())).toBe(roomUrl);
+    const invite = await copyInvite(alice, base);
+    expect(invite).toMatch(new RegExp(`^${base}/join/[A-Za-z0-9_-]{22}$`));
 
     bob = await s.guest();
-    await joinByLink(bob, roomUrl, "Bob");
+    await joinByLink(bob, invite, "Bob");
+    expect(bob.page.url()).toBe(roomUrl);
 
     for (const [p, other] of [
       [alice.page, "Bob"],
@@ -166,8 +167,18 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   it("an unknown room shows a clear not-found page", async () => {
     await bob.page.goto(`${base}/r/AAAAAAAAAAAAAAAAAAAAAA`, { timeout: WAIT });
     await bob.page.getByRole("heading", { name: "Room not found" }).waitFor({ timeout: WAIT });
-    await bob.page.getByRole("link", { name: "Go home" }).click();
-    await bob.page.getByRole("button", { name: "New room" }).waitFor({ timeout: WAIT });
+    await bob.page.getByRole("link", { name: "Back to conversations" }).click();
+    await conversations(bob.page).getByRole("link", { name: /Alice's room/ }).waitFor({ timeout: WAIT });
+  });
+
+  it("a room link is for members only: someone else is told to ask for an invite", async () => {
+    const carol = await s.guest();
+    await carol.page.goto(roomUrl, { timeout: WAIT });
+    await carol.page.getByRole("tab", { name: "Guest" }).click();
+    await carol.page.getByRole("textbox", { name: "Display name" }).fill("Carol");
+    await carol.page.getByRole("button", { name: "Continue as guest" }).click();
+    await carol.page.getByText("You are not a member of this room; ask for an invite link.").waitFor({ timeout: WAIT });
+    expect(await log(carol.page).count()).toBe(0);
   });
 
   it("had no script errors, CSP violations or dialogs", () => {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { DEFAULT_PAGE } from "../../worker/protocol";
-import { WAIT, createRoom, joinByLink, log, messageSeqs, messageTexts, send, setup, skipBrowser, type Session } from "./browser";
+import { WAIT, copyInvite, createRoom, joinByLink, log, messageSeqs, messageTexts, send, setup, skipBrowser, type Session } from "./browser";
 
 const TOTAL = 120;
 
@@ -70,7 +70,7 @@ describe.skipIf(skipBrowser)("history in the browser", () => {
     expect(acked).toBe(TOTAL);
 
     const bob = await s.guest();
-    await joinByLink(bob, url, "Bob");
+    await joinByLink(bob, await copyInvite(alice, s.base), "Bob");
     const p = bob.page;
     await log(p).getByText(`Message ${TOTAL}`, { exact: true }).waitFor({ timeout: WAIT });
     expect(await messageTexts(p)).toHaveLength(DEFAULT_PAGE);
