@@ -66,6 +66,15 @@ describe("session actions", () => {
     expect(calls()).toEqual(["POST /api/auth/signup", "POST /api/auth/signup"]);
   });
 
+  it("a guest saving their account is the same user with a new session: sockets are told to redial", async () => {
+    await app.checkSession();
+    expect(app.sessionEpoch.value).toBe(0);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }, 201));
+    expect(await app.signup({ username: "ann", password: "correct horse" })).toBeNull();
+    expect(app.session.value?.id).toBe(guest.id);
+    expect(app.sessionEpoch.value).toBe(1);
+  });
+
   it("logs in; a wrong password and a rate limit read as people expect", async () => {
     vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "unauthorized", message: "bad credentials" } }, 401));
     expect((await app.login({ username: "ann", password: "nope nope" }))?.message).toBe("Wrong username or password.");

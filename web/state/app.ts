@@ -4,7 +4,7 @@
  * Created once in main.tsx and handed down through context; the sidebar and each open
  * room have their own stores (sidebar.ts, room.ts).
  */
-import { signal, computed, type ReadonlySignal } from "@preact/signals";
+import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
 import * as v from "valibot";
 import { LoginBody, SignupBody, type Me } from "../../worker/protocol";
 import { api, type ApiFailure } from "../api";
@@ -44,6 +44,8 @@ export function createAppModel() {
   const session = signal<Me | null | undefined>(undefined);
   /** Set when the session could not even be checked (server unreachable). */
   const sessionError = signal<string | null>(null);
+  /** Counts new session tokens for the same user (a guest saved their account): sockets redial. */
+  const sessionEpoch = signal(0);
   /** The page's own title, and the unread count shown before it ("(3) Team · Chat"). */
   const title = signal("Chat");
   const unread = signal(0);
@@ -61,6 +63,7 @@ export function createAppModel() {
   return {
     route: computed(() => routeOf(path.value)),
     session: session as ReadonlySignal<Me | null | undefined>,
+    sessionEpoch: sessionEpoch as ReadonlySignal<number>,
     sessionError: sessionError as ReadonlySignal<string | null>,
     checkSession,
     /** document.title, as main.tsx writes it. */
@@ -97,7 +100,11 @@ export function createAppModel() {
       if (!body.success) return invalid(body.issues[0].message);
       const r = await api.signup(body.output);
       if (!r.ok) return r.status === 409 ? { ...r, message: "That username is taken. Choose another one." } : r;
-      session.value = r.data.user;
+      const upgraded = session.value?.id === r.data.user.id;
+      batch(() => {
+        session.value = r.data.user;
+        if (upgraded) sessionEpoch.value++;
+      });
       return null;
     },
 

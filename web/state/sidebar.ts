@@ -33,7 +33,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   /** False until the first list arrived. */
   const loaded = signal(false);
   const error = signal<string | null>(null);
-  /** The room on screen, if any: it gains no unread count. */
+  /** The room on screen in a visible tab, if any: it gains no unread count. */
   const active = signal<string | null>(null);
   /** Counts `rooms` frames: open room views refresh their details when it changes. */
   const roomsChanged = signal(0);
@@ -166,11 +166,11 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     active: active as ReadonlySignal<string | null>,
     roomsChanged: roomsChanged as ReadonlySignal<number>,
     totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
-    /** The live channel's state, for a quiet hint when the list may be behind. */
-    connected: computed(() => conn.status.value === "open"),
     load,
+    /** Dial the user channel again now (e.g. it was opened under a session that has since been replaced). */
+    reconnect: () => conn.reconnectNow(),
 
-    /** The room shown on screen (null: none). Its badge clears at once. */
+    /** The room being looked at: on screen in a visible tab (null: none). Its badge clears at once. */
     setActive(id: string | null) {
       active.value = id;
       if (id) patch(id, (r) => (r.unread ? { ...r, unread: 0 } : r));

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { effect, signal, untracked, useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
+import { useEffect, useMemo } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
@@ -49,9 +49,15 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
     };
   }, [id, attempt.value]);
 
+  // Looked at = on screen in a visible tab. A hidden tab counts unread (the tab title shows it).
+  const visible = useMemo(visibilitySignal, []);
   useEffect(() => {
-    sidebar.setActive(id);
-    return () => sidebar.setActive(null);
+    const stop = effect(() => sidebar.setActive(visible.value ? id : null));
+    return () => {
+      stop();
+      visible.dispose();
+      sidebar.setActive(null);
+    };
   }, [id]);
 
   const s = state.value;
@@ -59,8 +65,8 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
 
   useEffect(() => {
     if (!store) return;
-    const visible = visibilitySignal();
     let seenChanges = sidebar.roomsChanged.peek();
+    let seenSession = app.sessionEpoch.peek();
     const stops = [
       // Seen = on screen in a visible tab: the newest message we show is read.
       effect(() => {
@@ -75,6 +81,14 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
           untracked(() => void store.refresh());
         }
       }),
+      // A new session (a guest saved their account): the socket still carries the old one.
+      effect(() => {
+        const n = app.sessionEpoch.value;
+        if (n !== seenSession) {
+          seenSession = n;
+          untracked(() => store.reconnectNow());
+        }
+      }),
       // Removed, deleted or signed out while open.
       effect(() => {
         const p = store.problem.value;
@@ -83,7 +97,6 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
           else if (p?.kind === "removed" || p?.kind === "deleted") sidebar.forget(id);
         });
       }),
-      visible.dispose,
     ];
     return () => stops.forEach((stop) => stop());
   }, [store]);

@@ -17,9 +17,19 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   const app = useApp();
   const sidebar = useMemo(() => createSidebarStore(user, { onSessionLost: app.sessionLost }), [user.id]);
   useEffect(() => {
-    const stop = effect(() => app.setUnread(sidebar.totalUnread.value));
+    let seenSession = app.sessionEpoch.peek();
+    const stops = [
+      effect(() => app.setUnread(sidebar.totalUnread.value)),
+      // A guest saved their account: a new session token, which the user channel must carry.
+      effect(() => {
+        if (app.sessionEpoch.value !== seenSession) {
+          seenSession = app.sessionEpoch.value;
+          sidebar.reconnect();
+        }
+      }),
+    ];
     return () => {
-      stop();
+      stops.forEach((stop) => stop());
       app.setUnread(0);
       sidebar.dispose();
     };
@@ -27,7 +37,7 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
 
   return (
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
-      <Sidebar store={sidebar} />
+      <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
       <main class="main">
         {route.name === "room" ? (
           // Keyed by id: a different room gets a fresh store and socket.

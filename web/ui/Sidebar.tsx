@@ -18,7 +18,7 @@ type Open = null | "room" | "dm" | "save" | "logout";
  * The user's conversations, most recent first, with the account menu and the "new" actions
  * on top. On phones it is the home screen; on wider screens it stays beside the room.
  */
-export function Sidebar({ store }: { store: SidebarStore }) {
+export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: string | null }) {
   const app = useApp();
   const me = app.session.value;
   const open = useSignal<Open>(null);
@@ -87,7 +87,7 @@ export function Sidebar({ store }: { store: SidebarStore }) {
           {rooms.length > 0 ? (
             <ul>
               {rooms.map((r) => (
-                <ConversationItem key={r.id} room={r} meId={me.id} current={store.active.value === r.id} />
+                <ConversationItem key={r.id} room={r} meId={me.id} current={currentId === r.id} />
               ))}
             </ul>
           ) : store.loaded.value ? (
