@@ -107,6 +107,18 @@ describe("session actions", () => {
     expect(app.session.value).toEqual(guest);
   });
 
+  it("a lost session is checked first: a newer one for the same person (another tab) keeps us in", async () => {
+    await app.checkSession();
+    vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }));
+    await app.sessionLost();
+    expect(app.session.value).toEqual(account);
+    expect(app.sessionEpoch.value).toBe(1);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "unauthorized", message: "no session" } }, 401));
+    await Promise.all([app.sessionLost(), app.sessionLost()]); // one check for both
+    expect(app.session.value).toBeNull();
+    expect(calls().filter((c) => c === "GET /api/session")).toHaveLength(3);
+  });
+
   it("puts the unread count before the page title", () => {
     app.setTitle("Team · Chat");
     expect(app.documentTitle.value).toBe("Team · Chat");

@@ -50,6 +50,8 @@ export function createAppModel() {
   const title = signal("Chat");
   const unread = signal(0);
 
+  let checking: Promise<void> | null = null;
+
   window.addEventListener("popstate", () => (path.value = location.pathname));
 
   async function checkSession(): Promise<void> {
@@ -129,9 +131,24 @@ export function createAppModel() {
       return null;
     },
 
-    /** The server says our session is gone (401, or a socket closed with 4001). */
-    sessionLost() {
-      session.value = null;
+    /**
+     * The server says our session is gone (a 401, or a socket closed with 4001). Another tab
+     * may have replaced it with a newer one in this browser (logged in again, saved a guest
+     * account): ask before signing out. Concurrent calls share one check.
+     */
+    sessionLost(): Promise<void> {
+      checking ??= (async () => {
+        const r = await api.getSession();
+        const was = session.peek();
+        if (!r.ok) session.value = null;
+        else if (was?.id === r.data.user.id) {
+          batch(() => {
+            session.value = r.data.user;
+            sessionEpoch.value++;
+          });
+        } else session.value = r.data.user;
+      })().finally(() => (checking = null));
+      return checking;
     },
   };
 }

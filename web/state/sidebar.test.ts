@@ -148,9 +148,16 @@ describe("sidebar store", () => {
     expect(ids()).toEqual(["b", "c"]);
   });
 
-  it("signs out when the socket closes with 4001", () => {
+  it("reports a lost session when the socket closes with 4001, and can dial anew after it", async () => {
     lastSocket().open();
     lastSocket().drop(Close.UNAUTHORIZED);
     expect(sessionLost).toHaveBeenCalledOnce();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeSocket.all).toHaveLength(1); // stopped for good…
+    store.reconnect(); // …until the app finds a newer session for the same person
+    expect(FakeSocket.all).toHaveLength(2);
+    lastSocket().open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls()).toEqual(["GET /api/rooms"]);
   });
 });

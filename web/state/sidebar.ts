@@ -133,28 +133,32 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     void api.markRead(id, seq);
   }
 
-  const conn = createConnection({
-    url: hubSocketUrl,
-    onOpen: () => {
-      failedOpens = 0;
-      // What happened while we were away did not reach us as frames.
-      if (opens++ > 0) void load();
-    },
-    onMessage: (data) => {
-      const frame = parseHubFrame(data);
-      if (frame) receive(frame);
-      else if (data !== "pong") console.warn("hub: ignored an unexpected frame", data.slice(0, 200));
-    },
-    onClose: (code, _reason, opened) => {
-      if (code === Close.UNAUTHORIZED) return opts.onSessionLost?.();
-      // The browser hides why an upgrade failed: after a few failures, ask whether we are signed out.
-      if (!opened && ++failedOpens >= 2 && (failedOpens & (failedOpens - 1)) === 0) {
-        void api.getSession().then((r) => {
-          if (!r.ok && r.status === 401 && !disposed) opts.onSessionLost?.();
-        });
-      }
-    },
-  });
+  let conn = dial();
+
+  function dial() {
+    return createConnection({
+      url: hubSocketUrl,
+      onOpen: () => {
+        failedOpens = 0;
+        // What happened while we were away did not reach us as frames.
+        if (opens++ > 0) void load();
+      },
+      onMessage: (data) => {
+        const frame = parseHubFrame(data);
+        if (frame) receive(frame);
+        else if (data !== "pong") console.warn("hub: ignored an unexpected frame", data.slice(0, 200));
+      },
+      onClose: (code, _reason, opened) => {
+        if (code === Close.UNAUTHORIZED) return opts.onSessionLost?.();
+        // The browser hides why an upgrade failed: after a few failures, ask whether we are signed out.
+        if (!opened && ++failedOpens >= 2 && (failedOpens & (failedOpens - 1)) === 0) {
+          void api.getSession().then((r) => {
+            if (!r.ok && r.status === 401 && !disposed) opts.onSessionLost?.();
+          });
+        }
+      },
+    });
+  }
 
   void load();
 
@@ -168,7 +172,12 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
     load,
     /** Dial the user channel again now (e.g. it was opened under a session that has since been replaced). */
-    reconnect: () => conn.reconnectNow(),
+    reconnect() {
+      if (disposed) return;
+      // Stopped for good by a 4001 that turned out to concern an older session: start anew.
+      if (conn.status.peek() === "closed") conn = dial();
+      else conn.reconnectNow();
+    },
 
     /** The room being looked at: on screen in a visible tab (null: none). Its badge clears at once. */
     setActive(id: string | null) {

@@ -81,12 +81,13 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
           untracked(() => void store.refresh());
         }
       }),
-      // A new session (a guest saved their account): the socket still carries the old one.
+      // A new session for the same person (a guest saved their account, or another tab
+      // logged in again): redial with it, or start over if the old one's end stopped us.
       effect(() => {
         const n = app.sessionEpoch.value;
         if (n !== seenSession) {
           seenSession = n;
-          untracked(() => store.reconnectNow());
+          untracked(() => (store.problem.value?.kind === "unauthorized" ? attempt.value++ : store.reconnectNow()));
         }
       }),
       // Removed, deleted or signed out while open.
