@@ -49,6 +49,8 @@ export const authRoutes = new Hono<{ Bindings: Env }>()
       if (isUniqueViolation(err)) throw conflict("that username is taken");
       throw err;
     }
+    // Sockets the guest token opened close too (4001); the client reconnects with the new one.
+    if (viewer) await closeSessionSockets(c.env, viewer);
     await startSession(c, id);
     return c.json({ user: { id, name, username: body.username, kind: "account" } } satisfies SessionResponse, 201);
   })
@@ -68,7 +70,10 @@ export const authRoutes = new Hono<{ Bindings: Env }>()
     if (verdict.needsRehash) await d.update(users).set({ passwordHash: await hashPassword(body.password) }).where(eq(users.id, user.id));
     // Whatever session this browser had ends; the new one has a fresh token.
     const previous = await currentUser(c);
-    if (previous) await d.delete(sessions).where(eq(sessions.id, previous.sid));
+    if (previous) {
+      await d.delete(sessions).where(eq(sessions.id, previous.sid));
+      await closeSessionSockets(c.env, previous);
+    }
     await startSession(c, user.id);
     return c.json({ user: { id: user.id, name: user.name, username: user.username, kind: "account" } } satisfies SessionResponse);
   })

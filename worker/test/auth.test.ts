@@ -108,6 +108,18 @@ describe("sessions", () => {
     expect(hit).toBe(0);
   });
 
+  it("login over another session ends it and closes that session's sockets", async () => {
+    const g = await guest("Before");
+    const { room } = await newRoom(g.cookie);
+    const s = await connect(room.id, g.cookie);
+    open.push(s);
+    const { username, password } = await signup();
+    const res = await login(username, password, { "cf-connecting-ip": ip(), cookie: g.cookie });
+    expect(res.status).toBe(200);
+    expect((await s.waitClosed()).code).toBe(4001);
+    expect((await api("/api/session", { cookie: g.cookie })).status).toBe(401);
+  });
+
   it("login issues a new token; a wrong password or unknown user gets the same 401", async () => {
     const { res, username, password } = await signup();
     const first = cookieOf(res);
@@ -168,6 +180,8 @@ describe("sessions", () => {
 
     const { res, username } = await signup(uname(), "guest no more", { cookie: g.cookie });
     expect(res.status).toBe(201);
+    // The guest token's socket is closed with it; logging out later could not reach it.
+    expect((await s.waitClosed()).code).toBe(4001);
     const body = (await res.json()) as { user: { id: string; name: string; username: string; kind: string } };
     expect(body.user).toEqual({ id: g.id, name: "Gina", username, kind: "account" });
     const fresh = cookieOf(res);
