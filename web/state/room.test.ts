@@ -226,6 +226,18 @@ describe("room store", () => {
     ]);
   });
 
+  it("refetches the member list on a `members` frame: a removed member leaves the list", async () => {
+    vi.mocked(fetch).mockResolvedValue(json({ room: { ...room, name: "renamed" }, members: members.filter((m) => m.id !== bob.id) }));
+    last().open();
+    last().receive(welcome([], 0));
+    expect(store.members.value.map((x) => x.name)).toEqual(["Alice", "Bob"]);
+    last().receive({ type: "members" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fetch).toHaveBeenCalledWith(`/api/rooms/${room.id}`, expect.objectContaining({ method: "GET" }));
+    expect(store.members.value.map((x) => x.name)).toEqual(["Alice"]);
+    expect(store.room.value.name).toBe("renamed");
+  });
+
   it("fetches the room's details when someone it doesn't know comes online (a new member)", async () => {
     const carol: Peer = { id: "u-carol", name: "Carol" };
     vi.mocked(fetch).mockResolvedValue(json({ room, members: [...members, { ...carol, username: null, role: "member" }] }));

@@ -215,6 +215,8 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
           pending.value = pending.value.filter((x) => x !== p);
         });
       }
+      case "members":
+        return void refresh();
       case "presence": {
         const left = new Set([...frame.left, ...frame.joined.map((p) => p.id)]);
         return setOnline([...online.value.filter((p) => !left.has(p.id)), ...frame.joined]);

@@ -88,6 +88,8 @@ export const ServerFrameSchema = v.variant("type", [
    */
   v.object({ type: v.literal("presence"), joined: v.array(PeerSchema), left: v.array(v.string()) }),
   v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
+  /** The room's details or member list changed (joined, left, removed, renamed): refetch GET /api/rooms/:id. */
+  v.object({ type: v.literal("members") }),
   v.object({
     type: v.literal("error"),
     code: v.picklist(Object.values(ErrorCode)),

@@ -252,7 +252,14 @@ export class ChatRoom extends DurableObject<Env> {
    */
   kick(userId: string, code: number = Close.FORBIDDEN, endedAt = Date.now(), reason = "you are no longer a member of this room"): number {
     this.ctx.storage.kv.put(`ended:${userId}`, endedAt);
-    return this.#shut(this.ctx.getWebSockets(userTag(userId)), code, reason);
+    const closed = this.#shut(this.ctx.getWebSockets(userTag(userId)), code, reason);
+    this.membersChanged();
+    return closed;
+  }
+
+  /** The member list or the room's details changed: every open client refetches them. */
+  membersChanged(): void {
+    this.#broadcast(frame({ type: "members" }));
   }
 
   /** Closes the sockets opened with one session (logged out): 4001. */

@@ -40,7 +40,10 @@ export const inviteRoutes = new Hono<{ Bindings: Env }>()
     if (!INVITE_CODE_RE.test(code)) throw invalid();
     const d = db(c.env.DB);
     const joined = await joinByInvite(d, code, user.id);
-    if (joined) later(c, announceRoomsChanged(c.env, [user.id]));
+    if (joined) {
+      later(c, announceRoomsChanged(c.env, [user.id]));
+      later(c, c.env.ROOMS.getByName(joined).membersChanged());
+    }
     // Idempotent: joining again (or as the owner) changes nothing and answers the same.
     const room = joined ? await findRoom(d, joined) : await findRoomByInvite(d, code);
     const role = room && (await roleIn(d, room.id, user.id));

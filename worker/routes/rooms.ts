@@ -141,6 +141,7 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     const d = db(c.env.DB);
     await updateRoom(d, room.id, body);
     later(c, memberIds(d, room.id).then((ids) => announceRoomsChanged(c.env, ids)));
+    later(c, c.env.ROOMS.getByName(room.id).membersChanged());
     const updated = { ...room, name: body.name ?? room.name, topic: body.topic ?? room.topic };
     return c.json(await roomResponse(c.env, updated, user.id, role));
   })

@@ -228,6 +228,20 @@ describe("invite links", () => {
 });
 
 describe("removing a member and leaving", () => {
+  it("tells the members' open sockets to refetch the member list when someone joins, is removed or the room is renamed", async () => {
+    const { alice, bob, room } = await aRoom();
+    const a = track(await connect(room.id, alice.cookie));
+    const carol = await guest("Carol");
+    await joinRoom(room.id, carol.cookie);
+    await a.next("members");
+    a.clear();
+    expect((await del(`/api/rooms/${room.id}/members/${bob.id}`, alice.cookie)).status).toBe(204);
+    await a.next("members");
+    a.clear();
+    expect((await patch(room.id, alice.cookie, { name: "renamed" })).status).toBe(200);
+    await a.next("members");
+  });
+
   it("closes the removed member's open socket with 4003, tells the others, and keeps them out", async () => {
     const { alice, bob, room } = await aRoom();
     const a = track(await connect(room.id, alice.cookie));
