@@ -207,19 +207,20 @@ describe("the message path", () => {
     const g = track(await connect(room.id, ghost.cookie, { heartbeat: false }));
     expect((await g.next("welcome")).online.map((p) => p.name).sort()).toEqual(["Alice", "Ghost"]);
 
-    await sleep(2000); // > GHOST_AFTER_MS (1500 in tests); Alice heartbeats, the ghost does not
+    await sleep(3500); // > GHOST_AFTER_MS (3000 in tests); Alice heartbeats, the ghost does not
 
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
     const c = track(await connect(room.id, carol.cookie));
     expect((await c.next("welcome")).online.map((p) => p.name).sort()).toEqual(["Alice", "Carol"]);
 
-    // The alarm's sweep closes the ghost and tells everyone.
-    a.clear();
+    // The alarm's sweep closes the ghost and tells everyone (the room's own alarm
+    // may have got there first on a slow machine; either way it happens once).
     await runDurableObjectAlarm(env.ROOMS.getByName(room.id));
     expect((await g.waitClosed()).code).toBe(4000);
     const p = await a.next("presence", (f) => f.left.length > 0);
     expect(p).toMatchObject({ joined: [], left: [ghost.id] });
+    expect(a.frames.filter((f) => f.type === "presence" && f.left.length > 0)).toHaveLength(1);
   });
 
   it("broadcasts presence when a person joins and leaves, and typing to the others", async () => {
