@@ -7,6 +7,7 @@
  */
 import * as v from "valibot";
 import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME } from "./limits";
+import { CallClientFrames, CallErrorCode, CallServerFrames, CallSummarySchema } from "./calls";
 
 const Cid = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CID));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -29,6 +30,8 @@ export const MessageSchema = v.object({
   text: v.string(),
   /** Server time of acceptance, ms since epoch. */
   ts: v.number(),
+  /** Set on the message a call leaves in the history (sent by the room, `uid` = the caller). */
+  call: v.optional(CallSummarySchema),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 
@@ -45,7 +48,7 @@ export const SendFrame = v.object({
 });
 export const TypingFrame = v.object({ type: v.literal("typing"), on: v.boolean() });
 
-export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame]);
+export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame, ...CallClientFrames]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) => o.entries.type.literal);
 
@@ -60,6 +63,7 @@ export const ErrorCode = {
   BINARY_UNSUPPORTED: "binary_unsupported",
   RATE_LIMITED: "rate_limited",
   INTERNAL: "internal",
+  ...CallErrorCode,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -90,6 +94,7 @@ export const ServerFrameSchema = v.variant("type", [
   v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
   /** The room's details or member list changed (joined, left, removed, renamed): refetch GET /api/rooms/:id. */
   v.object({ type: v.literal("members") }),
+  ...CallServerFrames,
   v.object({
     type: v.literal("error"),
     code: v.picklist(Object.values(ErrorCode)),

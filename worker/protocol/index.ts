@@ -2,3 +2,4 @@ export * from "./limits";
 export * from "./ids";
 export * from "./frames";
 export * from "./http";
+export * from "./calls";
