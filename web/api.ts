@@ -8,6 +8,7 @@ import * as v from "valibot";
 import {
   ApiError,
   HistoryResponse,
+  IceServersResponse,
   InvitePreviewResponse,
   InviteResponse,
   RoomResponse,
@@ -115,6 +116,8 @@ export const api = {
   joinInvite: (code: string) => call("POST", `${invitePath(code)}/join`, RoomResponse, {}),
   /** The one DM with that user (made on first use). */
   startDm: (username: string) => call("POST", "/api/dms", RoomResponse, { username }),
+  /** STUN/TURN servers with short-lived TURN credentials; fetched before each call. */
+  iceServers: () => call("GET", "/api/turn", IceServersResponse),
 };
 
 function wsBase(): string {

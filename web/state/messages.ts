@@ -2,7 +2,7 @@
  * Pure message-list logic: merging by seq, the view rows (day separators, sender
  * groups), typing lines. No signals, no DOM: unit-tested in messages.test.ts.
  */
-import type { Message, Peer } from "../../worker/protocol";
+import type { CallSummary, Message, Peer } from "../../worker/protocol";
 
 /** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
 export interface Pending {
@@ -79,6 +79,8 @@ export type Row =
       head: boolean;
       status: "sent" | "sending" | "failed";
       error?: string;
+      /** Set on the entry a call left in the history. */
+      call?: CallSummary;
     };
 
 /** Consecutive messages by one sender closer than this are drawn as one group. */
@@ -92,17 +94,18 @@ export function buildRows(
   now: number = Date.now(),
 ): Row[] {
   const rows: Row[] = [];
-  let prev: { uid: string; ts: number; day: string } | null = null;
+  let prev: { uid: string; ts: number; day: string; call: boolean } | null = null;
   const push = (m: Omit<Extract<Row, { kind: "msg" }>, "kind" | "key" | "head">) => {
     const day = dayKey(m.ts);
     if (!prev || prev.day !== day) rows.push({ kind: "day", key: "d:" + day, label: dayLabel(m.ts, now), ts: m.ts });
-    const head = !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS;
+    // A call entry stands alone: it neither joins a group nor continues one.
+    const head = !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS || prev.call || !!m.call;
     // The key is (sender, cid) in both states, so a pending line becoming confirmed keeps its DOM node.
     rows.push({ kind: "msg", key: `m:${m.uid}:${m.cid}`, head, ...m });
-    prev = { uid: m.uid, ts: m.ts, day };
+    prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
   };
   for (const m of messages) {
-    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent" });
+    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}) });
   }
   if (me) {
     for (const p of pending) {
@@ -213,4 +216,30 @@ export function previewLine(
   const text = last.text.replace(/\s+/g, " ").trim();
   if (last.uid === meId) return `You: ${text}`;
   return kind === "dm" ? text : `${last.name}: ${text}`;
+}
+
+/** "3:12", "1:02:03": a call's length. */
+export function formatDuration(ms: number): string {
+  const t = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+/**
+ * The line a call leaves in the history, from the reader's side: the caller (`uid` of the
+ * message) sees what became of their call, everyone else a missed call when they never
+ * talked. `missed` tells the UI to draw it as a missed call (red).
+ */
+export function callLine(c: CallSummary, caller: string, mine: boolean): { text: string; missed: boolean } {
+  const kind = c.media === "video" ? "Video call" : "Audio call";
+  const lower = c.media === "video" ? "video call" : "audio call";
+  if (c.outcome === "completed") return { text: `${kind} · ${formatDuration(c.durationMs)}`, missed: false };
+  if (mine) {
+    const why = { missed: "No answer", declined: "Declined", cancelled: "Cancelled", busy: "Busy" }[c.outcome];
+    return { text: `${kind} · ${why}`, missed: false };
+  }
+  if (c.outcome === "declined") return { text: `${kind} from ${caller} · Declined`, missed: false };
+  return { text: `Missed ${lower} from ${caller}`, missed: true };
 }

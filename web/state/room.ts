@@ -20,6 +20,7 @@
  */
 import { signal, computed, batch, effect, type ReadonlySignal } from "@preact/signals";
 import {
+  CallErrorCode,
   Close,
   ErrorCode,
   MAX_PAGE,
@@ -31,6 +32,7 @@ import {
   type Me,
   type Member,
   type Message,
+  type CallState,
   type Peer,
   type RoomDetail,
   type RoomResponse,
@@ -72,6 +74,13 @@ export type RoomProblem = {
 };
 
 export type RoomStore = ReturnType<typeof createRoomStore>;
+
+/** Frames the room hands to its call store (web/state/call.ts): signaling, call outcomes and call errors. */
+export type CallFrame =
+  | Extract<ServerFrame, { type: "call" | "call.ended" | "rtc" }>
+  | (Extract<ServerFrame, { type: "error" }> & { code: CallErrorCode });
+type CallErrorCode = (typeof CallErrorCode)[keyof typeof CallErrorCode];
+const CALL_ERRORS: readonly string[] = Object.values(CallErrorCode);
 
 export const NOT_MEMBER = "You are not a member of this room; ask for an invite link.";
 
@@ -124,6 +133,14 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
   const problem = signal<RoomProblem | null>(null);
   /** True once the first welcome has been applied (the list is meaningful). */
   const ready = signal(false);
+  /** The room's current call as the server last told us (null: none). */
+  const call = signal<CallState | null>(null);
+  /** Counts welcomes: a change after the first means our socket came back (the call store rejoins). */
+  const welcomes = signal(0);
+  const callListeners = new Set<(f: CallFrame) => void>();
+  const toCall = (f: CallFrame) => {
+    for (const l of callListeners) l(f);
+  };
 
   /** Seq up to which we hold every message, as of the last welcome; null before the first. */
   let synced: number | null = null;
@@ -223,7 +240,14 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
       }
       case "typing":
         return frame.on ? startTyping(frame.user, frame.ttl) : stopTyping(frame.user.id);
+      case "call":
+        call.value = frame.call;
+        return toCall(frame);
+      case "call.ended":
+      case "rtc":
+        return toCall(frame);
       case "error": {
+        if (!frame.cid && CALL_ERRORS.includes(frame.code)) return toCall(frame as CallFrame);
         const text = errorText(frame.code, frame.message);
         if (frame.cid && pending.value.some((p) => p.cid === frame.cid)) {
           pending.value = pending.value.map((p) => (p.cid === frame.cid ? { ...p, status: "failed", error: text } : p));
@@ -254,6 +278,7 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
       settle(w.messages);
       synced = w.lastSeq;
       ready.value = true;
+      welcomes.value++;
     });
     // Re-send the outbox with the same cids; the room dedupes and re-acks.
     for (const p of pending.value) if (p.status === "sending") transmit(p.cid);
@@ -410,6 +435,19 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
     notice: notice as ReadonlySignal<string | null>,
     problem: problem as ReadonlySignal<RoomProblem | null>,
     ready: ready as ReadonlySignal<boolean>,
+    /** The room's running call (server state), null when none. */
+    call: call as ReadonlySignal<CallState | null>,
+    welcomes: welcomes as ReadonlySignal<number>,
+
+    /** The call store listens here; returns an unsubscribe. */
+    onCallFrame(fn: (f: CallFrame) => void): () => void {
+      callListeners.add(fn);
+      return () => callListeners.delete(fn);
+    },
+    /** Sends a call frame now; false when not connected (nothing is queued). */
+    sendCall(f: Extract<ClientFrame, { type: `call.${string}` | "rtc" }>): boolean {
+      return sendFrame(f);
+    },
 
     /** Queues a message and sends it if we are connected. False when the outbox is full. */
     send(text: string): boolean {

@@ -4,6 +4,7 @@ import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { buildRows, fullDate, timeLabel, type Row } from "../state/messages";
 import type { RoomStore } from "../state/room";
 import { Avatar } from "./Avatar";
+import { CallEntry } from "./Call";
 
 /** How close to the bottom (px) still counts as "at the bottom" (sticky autoscroll). */
 const STICK_PX = 48;
@@ -192,6 +193,16 @@ class MessageItem extends Component<ItemProps> {
 }
 
 function MessageView({ row, queued, onRetry, onDiscard }: ItemProps) {
+  if (row.call) {
+    return (
+      <div class="msg call head" data-key={row.key} data-seq={row.seq ?? undefined}>
+        <CallEntry call={row.call} caller={row.name} mine={row.mine} />
+        <time dateTime={new Date(row.ts).toISOString()} title={fullDate(row.ts)}>
+          {timeLabel(row.ts)}
+        </time>
+      </div>
+    );
+  }
   const time = (
     <time dateTime={new Date(row.ts).toISOString()} title={fullDate(row.ts)}>
       {timeLabel(row.ts)}

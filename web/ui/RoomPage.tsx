@@ -3,6 +3,7 @@ import { effect, signal, untracked, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
+import { createCallStore, type CallStore } from "../state/call";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
 import type { SidebarStore } from "../state/sidebar";
 import { useApp } from "./context";
@@ -13,7 +14,7 @@ type State =
   | { kind: "loading" }
   | { kind: "problem"; problem: RoomProblem }
   | { kind: "error"; message: string }
-  | { kind: "ready"; store: RoomStore };
+  | { kind: "ready"; store: RoomStore; call: CallStore };
 
 const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't exist, or its link is mistyped." };
 
@@ -31,13 +32,15 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
   useEffect(() => {
     if (!isRoomId(id)) return;
     let store: RoomStore | null = null;
+    let call: CallStore | null = null;
     let cancelled = false;
     state.value = { kind: "loading" };
     void api.getRoom(id).then((r) => {
       if (cancelled) return;
       if (r.ok) {
         store = createRoomStore(r.data, user);
-        state.value = { kind: "ready", store };
+        call = createCallStore(store);
+        state.value = { kind: "ready", store, call };
       } else if (r.status === 401) app.sessionLost();
       else if (r.status === 403) state.value = { kind: "problem", problem: { kind: "forbidden", message: NOT_MEMBER } };
       else if (r.status === 404) state.value = { kind: "problem", problem: NOT_FOUND };
@@ -45,6 +48,8 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
     });
     return () => {
       cancelled = true;
+      // Leaving the room leaves its call (hang up first, while the socket is still open).
+      call?.dispose();
       store?.dispose();
     };
   }, [id, attempt.value]);
@@ -123,6 +128,7 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
   return (
     <RoomView
       store={s.store}
+      call={s.call}
       onGone={() => {
         sidebar.forget(id);
         app.navigate("/", { replace: true });

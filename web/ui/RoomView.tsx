@@ -1,7 +1,9 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { failureText } from "../api";
+import type { CallStore } from "../state/call";
 import type { MemberRow, RoomStore } from "../state/room";
+import { CallButtons, CallView, IncomingCall, MediaProblemDialog } from "./Call";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { ConnectionBadge } from "./ConnectionBadge";
@@ -20,7 +22,7 @@ type Open = null | "edit" | "reset" | "delete" | "leave" | { remove: MemberRow }
  * composer, and the member list (a drawer on phones). `onGone` runs after we left or
  * deleted the room ourselves.
  */
-export function RoomView({ store, onGone }: { store: RoomStore; onGone: () => void }) {
+export function RoomView({ store, call, onGone }: { store: RoomStore; call: CallStore; onGone: () => void }) {
   const membersOpen = useSignal(false);
   const open = useSignal<Open>(null);
   const problem = store.problem.value;
@@ -67,6 +69,7 @@ export function RoomView({ store, onGone }: { store: RoomStore; onGone: () => vo
             )}
           </div>
         </div>
+        <CallButtons call={call} />
         <button
           type="button"
           class="button ghost members-toggle"
@@ -94,6 +97,14 @@ export function RoomView({ store, onGone }: { store: RoomStore; onGone: () => vo
           </button>
         </div>
       )}
+      {call.notice.value && (
+        <div class="banner call-notice" role="alert">
+          <span>{call.notice.value}</span>
+        </div>
+      )}
+      <IncomingCall call={call} />
+      <CallView call={call} />
+      <MediaProblemDialog call={call} />
       <div class="room-body">
         <section class="chat" aria-label="Conversation">
           <MessageList store={store} />
