@@ -37,7 +37,27 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function setup(options: StartDevOptions = {}): Promise<Session> {
+export interface SetupOptions extends StartDevOptions {
+  /** Extra Chromium switches, e.g. FAKE_MEDIA for calls. */
+  chromiumArgs?: readonly string[];
+}
+
+/**
+ * Chromium's fake camera (a moving test pattern), microphone (a beep) and screen, with
+ * every permission prompt answered "allow": calls work headless and unattended.
+ */
+export const FAKE_MEDIA = Object.freeze([
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--auto-select-desktop-capture-source=Entire screen",
+  // A background context still renders and decodes video on time.
+  "--disable-renderer-backgrounding",
+  "--disable-background-timer-throttling",
+  "--disable-backgrounding-occluded-windows",
+]);
+
+export async function setup(options: SetupOptions = {}): Promise<Session> {
+  const { chromiumArgs = [], ...devOptions } = options;
   if (!executablePath) {
     throw new Error(
       "chromium not found at /usr/bin/chromium (or $CHROMIUM_PATH), and CI is set: browser tests must run in CI. Install it: apt-get install -y chromium",
@@ -54,9 +74,9 @@ export async function setup(options: StartDevOptions = {}): Promise<Session> {
   };
   try {
     const external = process.env.E2E_BASE_URL?.replace(/\/$/, "");
-    if (!external) server = await startDev(options);
+    if (!external) server = await startDev(devOptions);
     const base = external ?? server!.url;
-    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
+    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...chromiumArgs], timeout: 60_000 });
     const b = browser;
     return {
       base,

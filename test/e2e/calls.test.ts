@@ -1,0 +1,169 @@
+/**
+ * Audio and video calls in the browser, with Chromium's fake camera, microphone and
+ * screen: Alice video-calls Bob through the room header, Bob accepts from the incoming
+ * banner, both peer connections connect and both sides decode the other's video; Alice
+ * shares her screen and Bob still receives video; Alice hangs up and every track on both
+ * sides ends (no lit camera). Then: decline, cancel (Bob's missed call), and a 3-person
+ * group call that connects every pair.
+ *
+ * Media checks go through `window.__call` (the call store's test hook: its live
+ * RTCPeerConnections and every track it held or received) and `getStats()`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { FAKE_MEDIA, WAIT, copyInvite, createRoom, joinByLink, log, setup, skipBrowser, type Guest, type Session } from "./browser";
+import { connectedPairs, framesDecoded, incoming, shoot, tracksEnded, waitConnected } from "./calls-support";
+
+describe.skipIf(skipBrowser)("calls in the browser", () => {
+  let s: Session;
+  let base = "";
+  let alice: Guest;
+  let bob: Guest;
+  let invite = "";
+  beforeAll(async () => {
+    // No STUN: the sandbox has no internet, and loopback host candidates are all a local call needs.
+    s = await setup({ chromiumArgs: FAKE_MEDIA, vars: { STUN_URLS: "" } });
+    base = s.base;
+    alice = await s.guest();
+    await createRoom(alice, base, "Alice");
+    invite = await copyInvite(alice, base);
+    bob = await s.guest();
+    await joinByLink(bob, invite, "Bob");
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const header = (p: Page) => p.locator(".room-header");
+  const callView = (p: Page) => p.getByRole("region", { name: "Call" });
+  const status = (p: Page) => callView(p).getByRole("timer");
+
+  it("Alice video-calls Bob; Bob accepts; both connect and decode each other's video", async () => {
+    await header(alice.page).getByRole("button", { name: "Video call" }).click();
+    await status(alice.page).filter({ hasText: "Ringing…" }).waitFor({ timeout: WAIT });
+
+    const banner = incoming(bob.page);
+    await banner.waitFor({ timeout: WAIT });
+    await expect(banner.textContent()).resolves.toMatch(/Alice.*Incoming video call/);
+    await shoot(bob.page, "call-incoming");
+
+    await banner.getByRole("button", { name: "Accept" }).click();
+    await banner.waitFor({ state: "detached", timeout: WAIT });
+    await waitConnected(alice.page, 1);
+    await waitConnected(bob.page, 1);
+    // The running duration replaces "Connecting…".
+    await status(alice.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+    await status(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+
+    for (const p of [alice.page, bob.page]) {
+      const before = await framesDecoded(p);
+      await p.waitForTimeout(1500);
+      const after = await framesDecoded(p);
+      expect(after, "remote video frames keep being decoded").toBeGreaterThan(before);
+    }
+    // The remote tile shows video, not an avatar.
+    await callView(bob.page).getByLabel("Alice's video").waitFor({ timeout: WAIT });
+    await shoot(bob.page, "call-view");
+    await shoot(alice.page, "call-view-caller", [[1280, 800]]);
+  });
+
+  it("Alice mutes and shares her screen: Bob sees both and still receives video; stopping returns to the camera", async () => {
+    await callView(alice.page).getByRole("button", { name: "Mute" }).click();
+    await callView(bob.page).locator(".tile.remote").getByText("(muted)").waitFor({ state: "attached", timeout: WAIT });
+    await callView(alice.page).getByRole("button", { name: "Unmute" }).click();
+    await callView(bob.page).locator(".tile.remote").getByText("(muted)").waitFor({ state: "detached", timeout: WAIT });
+
+    await callView(alice.page).getByRole("button", { name: "Share screen" }).click();
+    await callView(alice.page).getByRole("button", { name: "Stop sharing" }).waitFor({ timeout: WAIT });
+    await callView(bob.page).locator(".tile.remote").getByText("sharing screen").waitFor({ timeout: WAIT });
+    const sent = await alice.page.evaluate(() =>
+      window.__call!.connections().map((pc) => pc.getSenders().find((x) => x.track?.kind === "video")?.track?.label ?? ""),
+    );
+    expect(sent[0], "the screen's track replaced the camera's").not.toMatch(/fake_device|Fake Default/i);
+    const before = await framesDecoded(bob.page);
+    await bob.page.waitForTimeout(1500);
+    expect(await framesDecoded(bob.page)).toBeGreaterThan(before);
+    await shoot(bob.page, "call-screen-share", [[1280, 800]]);
+
+    await callView(alice.page).getByRole("button", { name: "Stop sharing" }).click();
+    await callView(alice.page).getByRole("button", { name: "Share screen" }).waitFor({ timeout: WAIT });
+    await callView(bob.page).locator(".tile.remote").getByText("sharing screen").waitFor({ state: "detached", timeout: WAIT });
+    const again = await framesDecoded(bob.page);
+    await bob.page.waitForTimeout(1500);
+    expect(await framesDecoded(bob.page)).toBeGreaterThan(again);
+  });
+
+  it("Alice hangs up: the call ends for both, every track is stopped, and the history shows the call", async () => {
+    await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
+    for (const p of [alice.page, bob.page]) {
+      await callView(p).waitFor({ state: "detached", timeout: WAIT });
+      await p.waitForFunction(() => window.__call!.connections().length === 0, null, { timeout: WAIT });
+      const t = await tracksEnded(p);
+      expect(t.total, "tracks were held").toBeGreaterThan(0);
+      expect(t.live, "no track is still live").toEqual([]);
+      await log(p).locator(".call-entry").filter({ hasText: /^Video call · \d+:\d\d$/ }).waitFor({ timeout: WAIT });
+    }
+  });
+
+  it("Bob declines an audio call: Alice sees Declined and her microphone is released", async () => {
+    await header(alice.page).getByRole("button", { name: "Audio call" }).click();
+    const banner = incoming(bob.page);
+    await banner.waitFor({ timeout: WAIT });
+    await expect(banner.textContent()).resolves.toMatch(/Incoming audio call/);
+    await banner.getByRole("button", { name: "Decline" }).click();
+    await banner.waitFor({ state: "detached", timeout: WAIT });
+    await alice.page.getByRole("status").filter({ hasText: "Declined" }).waitFor({ timeout: WAIT });
+    expect((await tracksEnded(alice.page)).live).toEqual([]);
+    await log(alice.page).locator(".call-entry").filter({ hasText: "Audio call · Declined" }).waitFor({ timeout: WAIT });
+    await log(bob.page).locator(".call-entry").filter({ hasText: "Audio call from Alice · Declined" }).waitFor({ timeout: WAIT });
+  });
+
+  it("Alice cancels before Bob answers: his banner disappears and he has a missed call", async () => {
+    await header(alice.page).getByRole("button", { name: "Video call" }).click();
+    const banner = incoming(bob.page);
+    await banner.waitFor({ timeout: WAIT });
+    await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
+    await banner.waitFor({ state: "detached", timeout: WAIT });
+    await log(bob.page).locator(".call-entry.missed").filter({ hasText: "Missed video call from Alice" }).waitFor({ timeout: WAIT });
+    expect((await tracksEnded(alice.page)).live).toEqual([]);
+  });
+
+  it("a 3-person group call connects every pair", async () => {
+    const carol = await s.guest();
+    await joinByLink(carol, invite, "Carol");
+    await header(alice.page).getByRole("button", { name: "Video call" }).click();
+    for (const g of [bob, carol]) {
+      const banner = incoming(g.page);
+      await banner.waitFor({ timeout: WAIT });
+      await banner.getByRole("button", { name: "Accept" }).click();
+    }
+    for (const g of [alice, bob, carol]) await waitConnected(g.page, 2);
+    const pairs = await Promise.all([alice, bob, carol].map((g) => connectedPairs(g.page)));
+    expect(pairs).toEqual([2, 2, 2]);
+    for (const g of [alice, bob, carol]) {
+      const before = await framesDecoded(g.page);
+      await g.page.waitForTimeout(1200);
+      expect(await framesDecoded(g.page)).toBeGreaterThan(before);
+    }
+    await shoot(carol.page, "call-group", [[1280, 800], [360, 740]]);
+
+    // Carol leaves; Alice and Bob go on together.
+    await callView(carol.page).getByRole("button", { name: "Hang up" }).click();
+    await callView(carol.page).waitFor({ state: "detached", timeout: WAIT });
+    expect((await tracksEnded(carol.page)).live).toEqual([]);
+    await alice.page.waitForFunction(() => window.__call!.connections().length === 1, null, { timeout: WAIT });
+    // She can come back from the header while it runs.
+    await header(carol.page).getByRole("button", { name: "Join call" }).click();
+    await waitConnected(carol.page, 2);
+    await waitConnected(alice.page, 2);
+
+    await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
+    await callView(bob.page).getByRole("button", { name: "Hang up" }).click();
+    await callView(carol.page).waitFor({ state: "detached", timeout: WAIT });
+    for (const g of [alice, bob, carol]) {
+      await g.page.waitForFunction(() => window.__call!.connections().length === 0, null, { timeout: WAIT });
+      expect((await tracksEnded(g.page)).live).toEqual([]);
+      expect(g.problems).toEqual([]);
+    }
+  });
+});
