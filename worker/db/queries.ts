@@ -209,14 +209,18 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     .where(before === null ? eq(messages.roomId, roomId) : and(eq(messages.roomId, roomId), lt(messages.seq, before)))
     .orderBy(desc(messages.seq))
     .limit(limit);
-  return rows.map((r) => ({ seq: r.seq, cid: r.cid, uid: r.userId, name: r.userName, text: r.body, ts: r.createdAt }));
+  return rows.map((r) => {
+    const m: Message = { seq: r.seq, cid: r.cid, uid: r.userId, name: r.userName, text: r.body, ts: r.createdAt };
+    if (r.call !== null) m.call = r.call;
+    return m;
+  });
 }
 
 /**
- * D1 allows 100 bound parameters per statement; a message row binds 7.
+ * D1 allows 100 bound parameters per statement; a message row binds 8.
  * Rows per INSERT statement in a flush batch.
  */
-const ROWS_PER_INSERT = 14;
+const ROWS_PER_INSERT = 12;
 
 /**
  * Writes a room's messages to D1 idempotently: a row already there (same room and
@@ -233,6 +237,7 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
     userName: m.name,
     body: m.text,
     createdAt: m.ts,
+    call: m.call ?? null,
   }));
   const stmts = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {

@@ -2,6 +2,7 @@
  * D1 schema: the system of record for everything queried across rooms.
  * `npm run db:generate` turns changes here into a new SQL file in migrations/.
  */
+import type { CallSummary } from "../protocol";
 import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -80,6 +81,8 @@ export const messages = sqliteTable(
     userName: text("user_name").notNull(),
     body: text("body").notNull(),
     createdAt: integer("created_at").notNull(),
+    /** Set on the message a call leaves behind: its CallSummary as JSON (the body is the text fallback). */
+    call: text("call", { mode: "json" }).$type<CallSummary>(),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.seq] }), uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid)],
 );

@@ -5,7 +5,7 @@
  *
  * Nothing about a connection lives only in memory: who a socket is travels in its
  * attachment, presence is derived from `getWebSockets()` on demand, and the log,
- * the room id and the flush state are in storage. What is in memory (rate-limit
+ * the room id, the flush state and the call are in storage. What is in memory (rate-limit
  * buckets, abuse strikes, last-activity times) may be forgotten at any wake.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -20,7 +20,9 @@ import {
   REPLAY_LIMIT,
   TYPING_TTL_MS,
   assertNever,
+  randomId,
   parseClientFrame,
+  type CallSummary,
   type ClientFrame,
   type Message,
   type Peer,
@@ -28,13 +30,17 @@ import {
 } from "../protocol";
 import { db } from "../db/client";
 import { insertMessages, memberIds } from "../db/queries";
-import { identityFrom, sessionTag, userTag } from "./identity";
+import { connTag, identityFrom, sessionTag, userTag } from "./identity";
+import * as calls from "./call";
+import type { Sender, Step, StoredCall } from "./call";
 import { TokenBuckets } from "./rate-limit";
 
 /** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
 interface Attachment {
   uid: string;
   name: string;
+  /** This connection's own id (also its tag `c:<conn>`): a call participant is a connection. */
+  conn: string;
   /** When the socket was accepted (ms). */
   at: number;
   /** Set when the room closes the socket itself and has already told the others. */
@@ -76,8 +82,8 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS log_unflushed ON log (seq) WHERE flushed = 0`,
 ];
 
-type Row = Message & Record<string, SqlStorageValue>;
-const COLUMNS = "seq, cid, uid, name, text, ts";
+type Row = Omit<Message, "call"> & { call: string | null } & Record<string, SqlStorageValue>;
+const COLUMNS = "seq, cid, uid, name, text, ts, call";
 
 const frame = (f: ServerFrame) => JSON.stringify(f);
 
@@ -107,6 +113,9 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
     for (const s of SCHEMA) this.#sql.exec(s);
+    // Added with calls: logs made before have no `call` column (a call's summary, JSON).
+    const cols = this.#sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray();
+    if (!cols.some((c) => c.name === "call")) this.#sql.exec("ALTER TABLE log ADD COLUMN call TEXT");
     this.#messageBuckets = new TokenBuckets(Number(env.MSG_RATE_PER_SEC) || 10, Number(env.MSG_BURST) || 20);
     this.#ghostAfterMs = Number(env.GHOST_AFTER_MS) || 60_000;
     this.#flushDelayMs = Number(env.FLUSH_DELAY_MS) || 1000;
@@ -141,8 +150,9 @@ export class ChatRoom extends DurableObject<Env> {
     }
     if (this.ctx.storage.kv.get<string>("room") === undefined) this.ctx.storage.kv.put("room", who.room);
     const url = new URL(req.url);
-    // Tags find a person's sockets (removal) and a session's sockets (logout).
-    this.ctx.acceptWebSocket(server, [userTag(who.id), sessionTag(who.sid)]);
+    // Tags find a person's sockets (removal), a session's sockets (logout) and one connection (calls).
+    const conn = randomId(9);
+    this.ctx.acceptWebSocket(server, [userTag(who.id), sessionTag(who.sid), connTag(conn)]);
 
     const version = url.searchParams.get("v");
     if (version !== null && version !== String(PROTOCOL)) {
@@ -152,11 +162,13 @@ export class ChatRoom extends DurableObject<Env> {
 
     const me: Peer = { id: who.id, name: who.name };
     const wasOnline = this.#online().some((p) => p.id === me.id);
-    server.serializeAttachment({ uid: me.id, name: me.name, at: Date.now() } satisfies Attachment);
+    server.serializeAttachment({ uid: me.id, name: me.name, conn, at: Date.now() } satisfies Attachment);
     const online = this.#online();
     const since = url.searchParams.get("since");
     const replay = this.#replay(since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
     server.send(frame({ type: "welcome", v: PROTOCOL, me, online, ...replay }));
+    const call = this.#call();
+    if (call) server.send(frame({ type: "call", call: calls.view(call) }));
     if (!wasOnline) this.#broadcast(frame({ type: "presence", joined: [me], left: [] }), server);
     // While anyone is connected the alarm also sweeps out ghosts.
     this.#alarmBy(Date.now() + this.#ghostAfterMs);
@@ -205,6 +217,8 @@ export class ChatRoom extends DurableObject<Env> {
     if (this.#gone) return;
     const now = Date.now();
     let next = Infinity;
+    // Call deadlines first: a call that ends here leaves its history message for this flush.
+    this.#callStep(calls.tick(this.#call(), now));
     try {
       const flushing = this.#flush();
       this.#flushing = flushing;
@@ -223,6 +237,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     this.#sweepGhosts(now);
     if (this.ctx.getWebSockets().length > 0) next = Math.min(next, now + this.#ghostAfterMs);
+    next = Math.min(next, calls.deadline(this.#call()) ?? Infinity);
     if (next !== Infinity) this.#alarmBy(next);
   }
 
@@ -293,6 +308,16 @@ export class ChatRoom extends DurableObject<Env> {
           frame({ type: "typing", user: { id: me.uid, name: me.name }, on: f.on, ttl: TYPING_TTL_MS }),
           ws,
         );
+      case "call.start":
+      case "call.accept":
+      case "call.join":
+      case "call.decline":
+      case "call.busy":
+      case "call.hangup":
+      case "call.media":
+        return this.#callFrame(ws, me, f);
+      case "rtc":
+        return this.#rtc(ws, me, f);
       default:
         return assertNever(f);
     }
@@ -312,21 +337,131 @@ export class ChatRoom extends DurableObject<Env> {
     if (!this.#messageBuckets.take(me.uid)) {
       return this.#reject(ws, ErrorCode.RATE_LIMITED, "you are sending messages too fast", f.cid);
     }
+    const m = this.#append({ cid: f.cid, uid: me.uid, name: me.name, text: f.text });
+    send(ws, frame({ type: "ack", cid: m.cid, seq: m.seq, ts: m.ts }));
+    this.#publish(m);
+  }
+
+  /**
+   * Assigns the next seq and stores a message in one statement (the caller has
+   * checked for a duplicate), and makes sure a flush will take it to D1.
+   */
+  #append(m: { cid: string; uid: string; name: string; text: string; call?: CallSummary }): Message {
     const ts = Date.now();
     const { seq } = this.#sql
       .exec<{ seq: number }>(
-        `INSERT INTO log (seq, cid, uid, name, text, ts)
-         VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM log), ?, ?, ?, ?, ?) RETURNING seq`,
-        f.cid,
-        me.uid,
-        me.name,
-        f.text,
+        `INSERT INTO log (seq, cid, uid, name, text, ts, call)
+         VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM log), ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        m.cid,
+        m.uid,
+        m.name,
+        m.text,
         ts,
+        m.call ? JSON.stringify(m.call) : null,
       )
       .one();
-    send(ws, frame({ type: "ack", cid: f.cid, seq, ts }));
-    this.#publish({ seq, cid: f.cid, uid: me.uid, name: me.name, text: f.text, ts });
     this.#alarmBy(ts + this.#flushDelayMs);
+    return { seq, ts, ...m };
+  }
+
+  // ── calls ──────────────────────────────────────────────────────────────────
+
+  #call(): StoredCall | null {
+    return this.ctx.storage.kv.get<StoredCall>("call") ?? null;
+  }
+
+  #callFrame(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: `call.${string}` }>): void {
+    const c = this.#call();
+    const who: Sender = { id: me.uid, name: me.name, conn: me.conn };
+    const now = Date.now();
+    let step: Step;
+    switch (f.type) {
+      case "call.start": {
+        const others = this.#online().filter((p) => p.id !== me.uid);
+        step = calls.start(c, who, f.media, others, randomId(12), now);
+        break;
+      }
+      case "call.accept":
+        step = calls.accept(c, who, f.callId, now);
+        break;
+      case "call.join":
+        step = calls.join(c, who, f.callId, now);
+        break;
+      case "call.decline":
+        step = calls.refuse(c, who, f.callId, "declined", now);
+        break;
+      case "call.busy":
+        step = calls.refuse(c, who, f.callId, "busy", now);
+        break;
+      case "call.hangup":
+        step = calls.hangup(c, who, f.callId, now);
+        break;
+      case "call.media":
+        step = calls.media(c, who, f.callId, { audio: f.audio, video: f.video, screen: f.screen });
+        break;
+      default:
+        return assertNever(f);
+    }
+    this.#callStep(step, ws);
+  }
+
+  /**
+   * Carries out one step of the call: the error for the sender, the new state
+   * stored and broadcast (one serialized frame), `call.ended` to those it
+   * concerned, the history message, and the alarm at the next deadline.
+   */
+  #callStep(step: Step, from?: WebSocket): void {
+    const before = this.#call();
+    if (step.error && from) this.#reject(from, step.error.code, step.error.message);
+    if (step.call !== before) {
+      if (step.call) this.ctx.storage.kv.put("call", step.call);
+      else this.ctx.storage.kv.delete("call");
+    }
+    if (step.replaced) {
+      for (const ws of this.ctx.getWebSockets(connTag(step.replaced))) {
+        send(ws, frame({ type: "error", code: ErrorCode.NOT_IN_CALL, message: "you joined this call from another connection" }));
+      }
+    }
+    const e = step.ended;
+    if (e) {
+      const ended = frame({ type: "call.ended", callId: e.call.id, outcome: e.outcome, ...(e.by ? { by: e.by } : {}) });
+      const to = new Set<WebSocket>();
+      for (const c of e.conns) for (const ws of this.ctx.getWebSockets(connTag(c))) to.add(ws);
+      for (const u of e.users) for (const ws of this.ctx.getWebSockets(userTag(u))) to.add(ws);
+      for (const ws of to) send(ws, ended);
+    }
+    if (step.call !== before && (step.call || before)) {
+      this.#broadcast(frame({ type: "call", call: step.call ? calls.view(step.call) : null }));
+    }
+    if (e) {
+      // One history message per call, on the normal message path (cid dedupes a repeat).
+      const cid = `call:${e.call.id}`;
+      const dup = this.#sql.exec("SELECT 1 FROM log WHERE uid = ? AND cid = ?", e.call.caller.id, cid).toArray().length > 0;
+      if (!dup) this.#publish(this.#append({ cid, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }));
+    }
+    const at = calls.deadline(step.call);
+    if (at !== null) this.#alarmBy(at);
+  }
+
+  /** Relays SDP or an ICE candidate to the one connection the addressed person is in the call with. */
+  #rtc(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "rtc" }>): void {
+    const target = calls.rtcTarget(this.#call(), { id: me.uid, name: me.name, conn: me.conn }, f.callId, f.to);
+    if ("code" in target) return this.#reject(ws, target.code, target.message);
+    if (target.conn === null) return; // they dropped and may come back; they will negotiate anew
+    const out = frame({
+      type: "rtc",
+      callId: f.callId,
+      from: me.uid,
+      ...(f.description !== undefined ? { description: f.description } : {}),
+      ...(f.candidate !== undefined ? { candidate: f.candidate } : {}),
+    });
+    for (const peer of this.ctx.getWebSockets(connTag(target.conn))) send(peer, out);
+  }
+
+  /** A socket closed or was closed: if it was in the call, its participant is gone for now. */
+  #callDisconnected(ws: WebSocket): void {
+    const a = attachment(ws);
+    if (a?.conn) this.#callStep(calls.disconnected(this.#call(), a.conn, Date.now()));
   }
 
   /**
@@ -386,6 +521,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** After a socket closed: tell the others if its person is now gone. */
   #left(ws: WebSocket): void {
+    this.#callDisconnected(ws);
     const a = attachment(ws);
     if (a && !a.shut && !this.#online(ws).some((p) => p.id === a.uid)) {
       this.#broadcast(frame({ type: "presence", joined: [], left: [a.uid] }), ws);
@@ -419,6 +555,7 @@ export class ChatRoom extends DurableObject<Env> {
         }
       }
       close(ws, code, reason);
+      this.#callDisconnected(ws);
     }
     for (const p of this.#online()) gone.delete(p.id);
     if (gone.size > 0) this.#broadcast(frame({ type: "presence", joined: [], left: [...gone] }));
@@ -531,5 +668,7 @@ function attachment(ws: WebSocket): Attachment | null {
 }
 
 function toMessage(r: Row): Message {
-  return { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
+  const m: Message = { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
+  if (r.call !== null) m.call = JSON.parse(r.call) as CallSummary;
+  return m;
 }

@@ -52,3 +52,5 @@ export function identityFrom(req: Request): Identity | null {
 /** Socket tags (≤ 10 per socket, ≤ 256 chars each): find a user's or a session's sockets. */
 export const userTag = (uid: string) => `u:${uid}`;
 export const sessionTag = (sid: string) => `s:${sid}`;
+/** One connection (the room gives every socket its own id): a call participant is a connection. */
+export const connTag = (conn: string) => `c:${conn}`;
