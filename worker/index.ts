@@ -7,6 +7,7 @@ import { roomRoutes } from "./routes/rooms";
 import { inviteRoutes } from "./routes/invites";
 import { dmRoutes } from "./routes/dms";
 import { meRoutes } from "./routes/me";
+import { turnRoutes } from "./routes/turn";
 
 export { ChatRoom } from "./room/chat-room";
 export { UserHub } from "./room/user-hub";
@@ -19,7 +20,8 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/rooms", roomRoutes)
   .route("/api/invites", inviteRoutes)
   .route("/api/dms", dmRoutes)
-  .route("/api/me", meRoutes);
+  .route("/api/me", meRoutes)
+  .route("/api/turn", turnRoutes);
 
 app.notFound((c) => errorResponse(notFound("no such endpoint"), c));
 app.onError(errorResponse);
