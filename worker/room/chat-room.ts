@@ -417,10 +417,10 @@ export class ChatRoom extends DurableObject<Env> {
       if (step.call) this.ctx.storage.kv.put("call", step.call);
       else this.ctx.storage.kv.delete("call");
     }
-    if (step.replaced) {
-      for (const ws of this.ctx.getWebSockets(connTag(step.replaced))) {
-        send(ws, frame({ type: "error", code: ErrorCode.NOT_IN_CALL, message: "you joined this call from another connection" }));
-      }
+    if (step.replaced && step.call) {
+      // The person rejoined on a newer connection: for this one (if still open) the call is over.
+      const over = frame({ type: "call.ended", callId: step.call.id, outcome: "completed" });
+      for (const ws of this.ctx.getWebSockets(connTag(step.replaced))) send(ws, over);
     }
     const e = step.ended;
     if (e) {
