@@ -17,6 +17,23 @@ export const incoming = (p: Page) => p.getByRole("alertdialog", { name: "Incomin
 
 /** Waits until the page has exactly `n` peer connections, all `connected`. */
 export async function waitConnected(p: Page, n: number, timeout = WAIT * 2): Promise<void> {
+  const lines: string[] = [];
+  const onConsole = (m: { text(): string }) => void lines.push(m.text());
+  p.on("console", onConsole);
+  try {
+    await waitConnectedQuiet(p, n, timeout);
+  } catch (e) {
+    // Say where it stuck: each connection's signaling/ICE/connection state and what the page logged.
+    const states = await p.evaluate(() =>
+      (window.__call?.connections() ?? []).map((pc) => `${pc.signalingState}/${pc.iceConnectionState}/${pc.connectionState}`),
+    );
+    throw new Error(`${String(e)}\nconnections: ${JSON.stringify(states)}\nconsole:\n${lines.join("\n")}`);
+  } finally {
+    p.off("console", onConsole);
+  }
+}
+
+async function waitConnectedQuiet(p: Page, n: number, timeout: number): Promise<void> {
   await p.waitForFunction(
     (n) => {
       const c = window.__call?.connections() ?? [];
