@@ -6,6 +6,8 @@
 interface __Secrets_Env {
   /** coturn's static-auth-secret (`use-auth-secret`): TURN credentials are minted from it. Never sent to a browser. */
   TURN_SECRET?: string;
+  /** Cloudflare Realtime TURN: the key's API token (with CF_TURN_KEY_ID in [vars]). Never sent to a browser. */
+  CF_TURN_API_TOKEN?: string;
 }
 declare namespace Cloudflare {
   interface Env extends __Secrets_Env {}

@@ -4,7 +4,7 @@ import { createExecutionContext } from "cloudflare:test";
 import worker from "../index";
 import { ORIGIN, api, guest } from "./helpers";
 import type { IceServersResponse } from "../protocol";
-import { turnCredential } from "../routes/turn";
+import { iceServers, turnCredential } from "../routes/turn";
 
 describe("GET /api/turn", () => {
   const turn = async (cookie: string | undefined, vars: Partial<Record<"STUN_URLS" | "TURN_URLS" | "TURN_TTL_S" | "FORCE_RELAY" | "TURN_SECRET", string>>) => {
@@ -62,5 +62,53 @@ describe("GET /api/turn", () => {
     expect(body.iceTransportPolicy).toBe("relay");
     expect(body.iceServers).toHaveLength(1);
     expect(body.iceServers[0]!.urls).toEqual(["turn:127.0.0.1:3478"]);
+  });
+
+  describe("Cloudflare Realtime TURN (the alternative)", () => {
+    const cfAnswer = {
+      iceServers: [
+        { urls: ["stun:stun.cloudflare.com:3478", "stun:stun.cloudflare.com:53"] },
+        {
+          urls: ["turn:turn.cloudflare.com:3478?transport=udp", "turn:turn.cloudflare.com:53?transport=udp", "turns:turn.cloudflare.com:443?transport=tcp"],
+          username: "cf-user",
+          credential: "cf-cred",
+        },
+      ],
+    };
+    const cfEnv = (vars: Record<string, string> = {}) => ({ ...env, CF_TURN_KEY_ID: "key-1", CF_TURN_API_TOKEN: "tok", TURN_TTL_S: "900", ...vars }) as unknown as Env;
+
+    it("asks the key service for credentials with the TTL and hands them on (port 53 left out)", async () => {
+      const calls: Request[] = [];
+      const fake = (async (input: RequestInfo | URL, init?: RequestInit) => {
+        calls.push(new Request(input, init));
+        return Response.json(cfAnswer, { status: 201 });
+      }) as typeof fetch;
+      const r = await iceServers(cfEnv(), "u1", Date.now(), fake);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.url).toBe("https://rtc.live.cloudflare.com/v1/turn/keys/key-1/credentials/generate-ice-servers");
+      expect(calls[0]!.method).toBe("POST");
+      expect(calls[0]!.headers.get("authorization")).toBe("Bearer tok");
+      expect(await calls[0]!.json()).toEqual({ ttl: 900 });
+      expect(r).toEqual({
+        iceServers: [
+          { urls: ["stun:stun.cloudflare.com:3478"] },
+          { urls: ["turn:turn.cloudflare.com:3478?transport=udp", "turns:turn.cloudflare.com:443?transport=tcp"], username: "cf-user", credential: "cf-cred" },
+        ],
+        iceTransportPolicy: "all",
+        ttl: 900,
+      });
+      expect(JSON.stringify(r)).not.toContain("tok");
+    });
+
+    it("a failing key service leaves TURN out instead of failing the request", async () => {
+      const down = (async () => new Response("nope", { status: 500 })) as typeof fetch;
+      expect((await iceServers(cfEnv(), "u1", Date.now(), down)).iceServers).toEqual([{ urls: ["stun:stun.cloudflare.com:3478"] }]);
+      const garbage = (async () => Response.json({ hello: 1 })) as typeof fetch;
+      expect((await iceServers(cfEnv(), "u1", Date.now(), garbage)).iceServers).toHaveLength(1);
+      const never = (async () => {
+        throw new Error("unreachable");
+      }) as typeof fetch;
+      expect((await iceServers(cfEnv({ CF_TURN_API_TOKEN: "" }), "u1", Date.now(), never)).iceServers).toHaveLength(1);
+    });
   });
 });
