@@ -4,7 +4,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
 import { account, startDm } from "./room-helpers";
 import { CALL_MAX_PARTICIPANTS, PEER_GONE_MS, type CallState, type Message } from "../protocol";
-import type { StoredCall } from "../room/call";
+import { formatDuration, type StoredCall } from "../room/call";
 
 const open: Client[] = [];
 afterEach(() => {
@@ -371,6 +371,17 @@ describe("calls: hibernation, eviction and dropped connections", () => {
     expect((await historyMsg(a, s.id)).call?.outcome).toBe("completed");
   });
 
+  it("a caller who drops while it rings and does not come back: cancelled for those it rang", async () => {
+    const { a, b, stub, alice } = await dm();
+    const s = await ring(a, [b], "audio");
+    a.close();
+    await callState(b, (x) => x.participants[0]!.goneSince !== null);
+    await editCall(stub, (c) => void (c.participants.find((p) => p.id === alice.id)!.goneSince = Date.now() - PEER_GONE_MS));
+    await runDurableObjectAlarm(stub);
+    expect(await b.next("call.ended")).toEqual({ type: "call.ended", callId: s.id, outcome: "cancelled" });
+    expect((await historyMsg(b, s.id)).text).toBe("Cancelled audio call");
+  });
+
   it("a participant who comes back on a new socket and joins takes their place again", async () => {
     const { a, b, bob, roomId } = await dm();
     const s = await ring(a, [b]);
@@ -402,5 +413,26 @@ describe("calls: hibernation, eviction and dropped connections", () => {
     a.send({ type: "rtc", callId: s.id, to: bob.id, candidate: null });
     await b2.next("rtc");
     expect(b.frames.some((f) => f.type === "rtc")).toBe(false);
+  });
+});
+
+describe("calls: frames that make no sense", () => {
+  it("are answered with an error and change nothing", async () => {
+    const { a, b, stub } = await dm();
+    a.send({ type: "call.join", callId: "none" });
+    await errorCode(a, "no_such_call");
+    a.send({ type: "call.media", callId: "none", audio: true, video: true, screen: false });
+    await a.next("error", () => errors(a, "no_such_call") === 2);
+    a.send(JSON.stringify({ type: "call.start", media: "hologram" }));
+    await errorCode(a, "invalid_frame");
+    a.send(JSON.stringify({ type: "rtc", callId: "x", to: "y", description: { type: "offer", sdp: "x".repeat(12_001) } }));
+    await a.next("error", () => errors(a, "invalid_frame") === 2);
+    expect(await storedCall(stub)).toBeNull();
+    expect(b.frames.some((f) => f.type === "call" || f.type === "rtc")).toBe(false);
+    expect(a.closed).toBeNull();
+  });
+
+  it("durations read as m:ss, or h:mm:ss from an hour", () => {
+    expect([0, 5_000, 192_000, 3_599_000, 3_723_000].map(formatDuration)).toEqual(["0:00", "0:05", "3:12", "59:59", "1:02:03"]);
   });
 });
