@@ -218,7 +218,8 @@ export class ChatRoom extends DurableObject<Env> {
     const now = Date.now();
     let next = Infinity;
     // Call deadlines first: a call that ends here leaves its history message for this flush.
-    this.#callStep(calls.tick(this.#call(), now));
+    const call = this.#call();
+    this.#callStep(call, calls.tick(call, now));
     try {
       const flushing = this.#flush();
       this.#flushing = flushing;
@@ -402,16 +403,16 @@ export class ChatRoom extends DurableObject<Env> {
       default:
         return assertNever(f);
     }
-    this.#callStep(step, ws);
+    this.#callStep(c, step, ws);
   }
 
   /**
-   * Carries out one step of the call: the error for the sender, the new state
+   * Carries out one step of the call from `before` (the stored call the step was
+   * computed from; an unchanged call is the very same object): the error for the sender, the new state
    * stored and broadcast (one serialized frame), `call.ended` to those it
    * concerned, the history message, and the alarm at the next deadline.
    */
-  #callStep(step: Step, from?: WebSocket): void {
-    const before = this.#call();
+  #callStep(before: StoredCall | null, step: Step, from?: WebSocket): void {
     if (step.error && from) this.#reject(from, step.error.code, step.error.message);
     if (step.call !== before) {
       if (step.call) this.ctx.storage.kv.put("call", step.call);
@@ -461,7 +462,9 @@ export class ChatRoom extends DurableObject<Env> {
   /** A socket closed or was closed: if it was in the call, its participant is gone for now. */
   #callDisconnected(ws: WebSocket): void {
     const a = attachment(ws);
-    if (a?.conn) this.#callStep(calls.disconnected(this.#call(), a.conn, Date.now()));
+    if (!a?.conn) return;
+    const c = this.#call();
+    this.#callStep(c, calls.disconnected(c, a.conn, Date.now()));
   }
 
   /**

@@ -432,6 +432,28 @@ describe("calls: frames that make no sense", () => {
     expect(a.closed).toBeNull();
   });
 
+  it("an error or an alarm that changes nothing broadcasts nothing and writes nothing", async () => {
+    const { sockets, stub, room, people } = await groupOf("Bob", "Carol");
+    const [a, b, c] = sockets as [Client, Client, Client];
+    const s = await ring(a, [b, c]);
+    b.send({ type: "call.accept", callId: s.id });
+    await callState(c, (x) => x.participants.length === 2);
+    const stored = await storedCall(stub);
+    for (const x of [a, b, c]) x.clear();
+    c.send({ type: "call.accept", callId: "nope" });
+    await errorCode(c, "no_such_call");
+    a.send({ type: "call.join", callId: s.id }); // already in it on this connection
+    b.send({ type: "call.media", callId: s.id, audio: true, video: true, screen: false }); // as it was
+    await runDurableObjectAlarm(stub); // ringing Carol until ringUntil: nothing due yet
+    const late = track(await connect(room.id, people[2]!.cookie)); // a socket that is not in the call
+    late.close();
+    a.send({ type: "typing", on: true }); // a marker: frames are handled in order
+    await b.next("typing");
+    await c.next("typing");
+    expect([a, b, c].flatMap((x) => x.frames.filter((f) => f.type === "call"))).toEqual([]);
+    expect(await storedCall(stub)).toEqual(stored);
+  });
+
   it("durations read as m:ss, or h:mm:ss from an hour", () => {
     expect([0, 5_000, 192_000, 3_599_000, 3_723_000].map(formatDuration)).toEqual(["0:00", "0:05", "3:12", "59:59", "1:02:03"]);
   });
