@@ -271,6 +271,18 @@ export function disconnected(c: StoredCall | null, conn: string, now: number): S
   return { call: { ...c, participants: c.participants.map((p) => (p === mine ? { ...p, goneSince: now } : p)) } };
 }
 
+/**
+ * A person is no longer a member of the room (removed, or left it): out of the
+ * call at once, and no longer rung. Their sockets are closed; there is no coming back.
+ */
+export function removed(c: StoredCall | null, userId: string, now: number): Step {
+  if (!c || (!c.ringing.includes(userId) && !c.participants.some((p) => p.id === userId))) return { call: c };
+  const next = { ...c, participants: c.participants.filter((p) => p.id !== userId), ringing: c.ringing.filter((u) => u !== userId) };
+  const s = settle(next, now, []);
+  if (s.call !== null && next.answeredAt === null && next.ringing.length === 0) return end(next, "missed", now);
+  return s;
+}
+
 /** The alarm: removes participants gone for PEER_GONE_MS, and stops ringing (missed when unanswered). */
 export function tick(c: StoredCall | null, now: number): Step {
   if (!c) return { call: c };

@@ -269,6 +269,8 @@ export class ChatRoom extends DurableObject<Env> {
   kick(userId: string, code: number = Close.FORBIDDEN, endedAt = Date.now(), reason = "you are no longer a member of this room"): number {
     this.ctx.storage.kv.put(`ended:${userId}`, endedAt);
     const closed = this.#shut(this.ctx.getWebSockets(userTag(userId)), code, reason);
+    const call = this.#call();
+    this.#callStep(call, calls.removed(call, userId, endedAt));
     this.membersChanged();
     return closed;
   }

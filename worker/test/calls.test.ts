@@ -382,6 +382,24 @@ describe("calls: hibernation, eviction and dropped connections", () => {
     expect((await historyMsg(b, s.id)).text).toBe("Cancelled audio call");
   });
 
+  it("a member removed from the room is out of the call at once (and no longer rung)", async () => {
+    const { sockets, people, room, stub } = await groupOf("Bob", "Carol", "Dave");
+    const [a, b, c, d] = sockets as [Client, Client, Client, Client];
+    const [alice, bob, carol, dave] = people as [Person, Person, Person, Person];
+    const s = await ring(a, [b, c, d]);
+    b.send({ type: "call.accept", callId: s.id });
+    c.send({ type: "call.accept", callId: s.id });
+    await callState(a, (x) => x.participants.length === 3);
+    const remove = (who: Person) => api(`/api/rooms/${room.id}/members/${who.id}`, { method: "DELETE", cookie: alice.cookie });
+    expect((await remove(dave)).status).toBe(204);
+    expect((await callState(a, (x) => x.ringing.length === 0)).participants).toHaveLength(3);
+    expect((await remove(carol)).status).toBe(204);
+    expect((await callState(a, (x) => x.participants.length === 2)).participants.map((p) => p.id)).toEqual([alice.id, bob.id]);
+    expect((await remove(bob)).status).toBe(204);
+    expect(await a.next("call.ended")).toEqual({ type: "call.ended", callId: s.id, outcome: "completed" });
+    expect(await storedCall(stub)).toBeNull();
+  });
+
   it("a participant who comes back on a new socket and joins takes their place again", async () => {
     const { a, b, bob, roomId } = await dm();
     const s = await ring(a, [b]);
