@@ -242,6 +242,30 @@ describe("calls: how they end", () => {
     expect(page.messages).toEqual([m]);
   });
 
+  it("a room whose log predates calls gets the call column on its next start, and keeps its messages", async () => {
+    const { a, b, stub, roomId, alice } = await dm();
+    a.send({ type: "send", cid: "old", text: "from before calls" });
+    await a.next("ack");
+    // The log as it was before calls: no `call` column (constraints aside).
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      const sql = state.storage.sql;
+      sql.exec("CREATE TABLE log_old AS SELECT seq, cid, uid, name, text, ts, flushed FROM log");
+      sql.exec("DROP TABLE log");
+      sql.exec("ALTER TABLE log_old RENAME TO log");
+    });
+    await evictDurableObject(stub);
+    const cols = await runInDurableObject(stub, (_i, state: DurableObjectState) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray().map((c) => c.name),
+    );
+    expect(cols).toContain("call");
+    const a2 = track(await connect(roomId, alice.cookie, { query: "?since=0" }));
+    expect((await a2.next("welcome")).messages).toMatchObject([{ cid: "old", text: "from before calls" }]);
+    expect((await a2.next("welcome")).messages[0]!.call).toBeUndefined();
+    const s = await ring(a2, [b], "audio"); // Bob's socket stayed open through the eviction
+    a2.send({ type: "call.hangup", callId: s.id });
+    expect((await historyMsg(b, s.id)).call).toEqual({ id: s.id, media: "audio", outcome: "cancelled", durationMs: 0 });
+  });
+
   it("history from the room's log carries the summary too, and ordinary messages have none", async () => {
     const { a, b, roomId, alice } = await dm();
     a.send({ type: "send", cid: "hi", text: "hi" });
