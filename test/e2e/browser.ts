@@ -23,6 +23,10 @@ export const executablePath = findChromium();
 export const skipBrowser = executablePath === null && !process.env.CI;
 if (skipBrowser) console.warn("browser tests skipped: chromium not found at /usr/bin/chromium (apt-get install -y chromium)");
 
+const consoles = new WeakMap<Page, string[]>();
+/** The page's last console lines (for failure messages). */
+export const consoleOf = (p: Page): readonly string[] => consoles.get(p) ?? [];
+
 export interface Guest {
   context: BrowserContext;
   page: Page;
@@ -90,8 +94,12 @@ export async function setup(options: SetupOptions = {}): Promise<Session> {
         const page = await context.newPage();
         const g: Guest = { context, page, problems: [] };
         page.on("pageerror", (e) => g.problems.push(`pageerror: ${e.message}`));
+        const lines: string[] = [];
+        consoles.set(page, lines);
         page.on("console", (m) => {
           if (/Content.Security.Policy/i.test(m.text())) g.problems.push(`csp: ${m.text()}`);
+          lines.push(`${m.type()}: ${m.text()}`);
+          if (lines.length > 300) lines.shift();
         });
         page.on("dialog", (d) => {
           g.problems.push(`dialog: ${d.message()}`);

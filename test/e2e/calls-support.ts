@@ -5,7 +5,7 @@
 import path from "node:path";
 import { expect } from "vitest";
 import type { Page } from "playwright-core";
-import { SHOTS, WAIT } from "./browser";
+import { SHOTS, WAIT, consoleOf } from "./browser";
 
 declare global {
   interface Window {
@@ -17,9 +17,6 @@ export const incoming = (p: Page) => p.getByRole("alertdialog", { name: "Incomin
 
 /** Waits until the page has exactly `n` peer connections, all `connected`. */
 export async function waitConnected(p: Page, n: number, timeout = WAIT * 2): Promise<void> {
-  const lines: string[] = [];
-  const onConsole = (m: { text(): string }) => void lines.push(m.text());
-  p.on("console", onConsole);
   try {
     await waitConnectedQuiet(p, n, timeout);
   } catch (e) {
@@ -27,9 +24,7 @@ export async function waitConnected(p: Page, n: number, timeout = WAIT * 2): Pro
     const states = await p.evaluate(() =>
       (window.__call?.connections() ?? []).map((pc) => `${pc.signalingState}/${pc.iceConnectionState}/${pc.connectionState}`),
     );
-    throw new Error(`${String(e)}\nconnections: ${JSON.stringify(states)}\nconsole:\n${lines.join("\n")}`);
-  } finally {
-    p.off("console", onConsole);
+    throw new Error(`${String(e)}\nconnections: ${JSON.stringify(states)}\nconsole:\n${consoleOf(p).slice(-40).join("\n")}`);
   }
 }
 

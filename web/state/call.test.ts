@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CallState, CallSummary, Me, RoomResponse, ServerFrame } from "../../worker/protocol";
 import { FakeSocket, json, stubBrowser } from "./fakes";
-import { createCallStore, isPolite, mediaErrorText, type CallEnv, type CallStore } from "./call";
+import { FIRST_OFFER_WAIT_MS, createCallStore, isPolite, mediaErrorText, type CallEnv, type CallStore } from "./call";
 import { createRoomStore, type RoomStore } from "./room";
 import { callLine, formatDuration } from "./messages";
 
@@ -80,13 +80,19 @@ class FakePC {
       },
     };
     this.senders.push(s);
-    queueMicrotask(() => this.onnegotiationneeded?.());
+    // As browsers do: a track added while answering an offer rides on that answer.
+    if (this.signalingState !== "have-remote-offer") queueMicrotask(() => this.onnegotiationneeded?.());
     return s;
   }
   getReceivers() {
     return [];
   }
-  async setLocalDescription() {
+  async setLocalDescription(d?: { type: string }) {
+    if (d?.type === "rollback") {
+      this.applied.push("local-rollback");
+      this.signalingState = "stable";
+      return;
+    }
     const type = this.signalingState === "have-remote-offer" ? "answer" : "offer";
     this.localDescription = { type, sdp: `${type}-sdp` };
     this.signalingState = type === "offer" ? "have-local-offer" : "stable";
@@ -269,7 +275,12 @@ describe("in a call", () => {
     sock().receive({ type: "call", call: callState({ caller: alice, participants: [participant(alice)], ringing: [bob.id] }) });
     sock().receive({ type: "call", call: callState({ caller: alice, answeredAt: 9, ringing: [], participants: [participant(alice), participant(bob, 9)] }) });
     await flush();
-    return FakePC.all[0]!;
+    return FakePC.all[FakePC.all.length - 1]!;
+  }
+
+  async function inCallWithBobAfter() {
+    sock().receive({ type: "call", call: null });
+    return inCallWithBob();
   }
 
   it("the caller rings, then connects to whoever answers; hang up stops every track and closes every connection", async () => {
@@ -310,11 +321,30 @@ describe("in a call", () => {
     });
     await flush();
     const toAaron = FakePC.all[1]!;
+    // Polite: no first offer of ours; Aaron's would come. When it doesn't, we offer after a while.
+    expect(toAaron.signalingState).toBe("stable");
+    expect(toAaron.senders).toEqual([]);
+    await vi.advanceTimersByTimeAsync(FIRST_OFFER_WAIT_MS);
+    await flush();
     expect(toAaron.signalingState).toBe("have-local-offer");
     sock().receive({ type: "rtc", callId: "call-1", from: aaron.id, description: { type: "offer", sdp: "aaron-offer" } });
     await flush();
-    expect(toAaron.applied).toEqual(["offer", "rollback"]);
+    expect(toAaron.applied).toEqual(["local-rollback", "offer"]);
     expect(sent("rtc").filter((f) => f.to === aaron.id).at(-1)).toMatchObject({ description: { type: "answer" } });
+  });
+
+  it("the polite side answers the first offer with its tracks on the offered transceivers", async () => {
+    await call.start("video");
+    sock().receive({ type: "call", call: callState({ caller: alice, participants: [participant(alice)], ringing: [aaron.id] }) });
+    sock().receive({ type: "call", call: callState({ caller: alice, answeredAt: 9, ringing: [], participants: [participant(alice), participant(aaron, 9)] }) });
+    sock().receive({ type: "rtc", callId: "call-1", from: aaron.id, description: { type: "offer", sdp: "aaron-offer" } });
+    await flush();
+    const pc = FakePC.all[0]!;
+    expect(pc.applied).toEqual(["offer"]);
+    expect(pc.senders.map((x) => x.track?.kind)).toEqual(["audio", "video"]);
+    expect(sent("rtc").filter((f) => f.description)).toEqual([{ type: "rtc", callId: "call-1", to: aaron.id, description: { type: "answer", sdp: "answer-sdp" } }]);
+    await vi.advanceTimersByTimeAsync(FIRST_OFFER_WAIT_MS);
+    expect(pc.senders).toHaveLength(2);
   });
 
   it("a participant who leaves loses their connection; the call ending ends ours", async () => {
@@ -343,6 +373,21 @@ describe("in a call", () => {
     sock().receive(welcome);
     sock().receive({ type: "call", call: callState({ caller: alice, answeredAt: 9, ringing: [], participants: [participant(alice), participant(bob, 9)] }) });
     expect(sent("call.join")).toEqual([{ type: "call.join", callId: "call-1" }]);
+    await flush();
+    // Our offer from before the drop never got its answer: rolled back, then a fresh one.
+    expect(pc.applied).toEqual(["local-rollback"]);
+    expect(pc.restarts).toBe(1);
+  });
+
+  it("when a participant's connection comes back, negotiates afresh (signaling sent meanwhile was dropped)", async () => {
+    const pc = await inCallWithBob();
+    const gone = { ...participant(bob, 9), goneSince: 20 };
+    sock().receive({ type: "call", call: callState({ caller: alice, answeredAt: 9, ringing: [], participants: [participant(alice), gone] }) });
+    await flush();
+    expect(pc.restarts).toBe(0);
+    sock().receive({ type: "call", call: callState({ caller: alice, answeredAt: 9, ringing: [], participants: [participant(alice), participant(bob, 9)] }) });
+    await flush();
+    expect(pc.applied).toEqual(["local-rollback"]);
     expect(pc.restarts).toBe(1);
   });
 
@@ -386,9 +431,21 @@ describe("in a call", () => {
     expect(sent("call.media").at(-1)).toMatchObject({ audio: false, video: false });
   });
 
-  it("call_full is told plainly", () => {
+  it("joining a full call is told plainly and releases the camera; a stray error does not end a call", async () => {
+    sock().receive({ type: "call", call: callState({ answeredAt: 3, ringing: [], participants: [participant(bob), participant(carol), participant(aaron)] }) });
+    expect(call.joinable.value?.id).toBe("call-1");
+    await call.join("call-1");
+    expect(sent("call.join")).toEqual([{ type: "call.join", callId: "call-1" }]);
     sock().receive({ type: "error", code: "call_full", message: "call is full" });
     expect(call.notice.value).toBe("Call is full");
+    expect(call.phase.value).toBe("idle");
+    expect(held.every((t) => t.readyState === "ended")).toBe(true);
+
+    const pc = await inCallWithBobAfter();
+    await vi.advanceTimersByTimeAsync(6000);
+    sock().receive({ type: "error", code: "not_in_call", message: "that person is not in this call" });
+    expect(call.phase.value).not.toBe("idle");
+    expect(pc.signalingState).not.toBe("closed");
   });
 });
 

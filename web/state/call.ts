@@ -53,6 +53,10 @@ const inCall = new Set<object>();
 
 /** After a connection's ICE goes `disconnected`, wait this long for it to recover before restarting. */
 export const ICE_RESTART_AFTER_MS = 2000;
+/** The polite side waits this long for the first offer before making one itself. */
+export const FIRST_OFFER_WAIT_MS = 4000;
+/** An error frame this soon after our start/accept/join is its answer. */
+const ACTION_ANSWER_MS = 5000;
 /** How long "Declined" / "No answer" / "Call ended" stays on screen. */
 export const OUTCOME_SHOWN_MS = 4000;
 
@@ -124,6 +128,11 @@ type Peer = {
   audio: RTCRtpSender | null;
   video: RTCRtpSender | null;
   restartTimer?: ReturnType<typeof setTimeout>;
+  /** Our tracks are on the connection (the polite side adds them when the first offer comes). */
+  sending: boolean;
+  offerTimer?: ReturnType<typeof setTimeout>;
+  /** Our offer being made (onnegotiationneeded); never rejects. */
+  offering: Promise<void>;
 };
 
 export type CallStore = ReturnType<typeof createCallStore>;
@@ -152,6 +161,10 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
   /** Our call.start is on its way: the next call whose caller is us is ours. */
   let starting: CallMedia | null = null;
   let rejoin = false;
+  /** Participants whose connection was down in the last `call` frame. */
+  let away = new Set<string>();
+  /** When we last sent call.start / accept / join (an error frame soon after answers it). */
+  let actedAt = 0;
   /** Hung up before our call.start was answered with the call's id. */
   let cancelStart = false;
   /** The call we were last in: its call.ended may come after the `call` frame that ended it. */
@@ -215,19 +228,27 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       case "rtc":
         if (f.callId !== joined.value || f.from === myId()) return;
         return signalFrom(f.from, f.description, f.candidate);
-      case "error":
-        if (starting || preparing.value) {
+      case "error": {
+        // The answer to a start/accept/join we just sent: that attempt failed. Anything else
+        // (an ICE candidate that reached someone who just left) is not news: the `call`
+        // frames say who is in the call, and errors never end ours.
+        const answered = Date.now() - actedAt < ACTION_ANSWER_MS;
+        if (starting && !joined.value) {
           starting = null;
-          preparing.value = null;
-          if (!joined.value) stopLocal();
+          inCall.delete(token);
+          stopLocal();
+        } else if (answered && joined.value && !current.value?.participants.some((p) => p.id === myId())) {
+          leave();
         }
+        if (!answered) return console.warn("call:", f.code, f.message);
+        actedAt = 0;
         if (f.code === "call_full") flash("Call is full");
         else if (f.code === "call_exists") flash("A call is already running in this room");
         else if (f.code === "nobody_to_call") flash("Nobody else is here to call");
-        else if (f.code === "no_such_call") flash("That call has ended");
+        else if (f.code === "no_such_call" || f.code === "not_ringing") flash("That call has ended");
         else flash(f.message);
-        if (joined.value && (f.code === "no_such_call" || f.code === "not_in_call")) leave();
         return;
+      }
     }
   }
 
@@ -255,7 +276,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
         if (!stillIn) for (const pid of [...conns.keys()]) closePeer(pid);
         room.sendCall({ type: "call.join", callId: id });
         sendMedia();
-        for (const p of conns.values()) p.pc.restartIce();
+        for (const p of conns.values()) renegotiate(p);
       }
       syncPeers(c);
     }
@@ -272,8 +293,35 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
   function syncPeers(c: CallState) {
     const ids = new Set(c.participants.map((p) => p.id).filter((pid) => pid !== myId()));
     for (const pid of [...conns.keys()]) if (!ids.has(pid)) closePeer(pid);
+    // Someone whose connection dropped is back: what we sent them meanwhile was lost
+    // (the room drops signaling to an absent participant), so negotiate afresh.
+    for (const p of c.participants) {
+      const conn = conns.get(p.id);
+      if (conn && p.goneSince === null && away.has(p.id)) renegotiate(conn);
+    }
+    away = new Set(c.participants.filter((p) => p.goneSince !== null).map((p) => p.id));
     if (c.answeredAt === null) return;
     for (const pid of ids) ensurePeer(pid);
+  }
+
+  /**
+   * A fresh offer with an ICE restart, after signaling may have been lost: an offer of ours
+   * that never got its answer is rolled back first (else we would sit in have-local-offer
+   * and, impolite, ignore the other side's new offer: a deadlock).
+   */
+  function renegotiate(p: Peer) {
+    p.chain = p.chain.then(async () => {
+      const pc = p.pc;
+      if (pc.signalingState === "closed") return;
+      if (pc.signalingState === "have-local-offer") {
+        try {
+          await pc.setLocalDescription({ type: "rollback" });
+        } catch (e) {
+          console.warn("call: rollback failed", e);
+        }
+      }
+      pc.restartIce();
+    });
   }
 
   // ── peer connections ──
@@ -292,24 +340,28 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       chain: Promise.resolve(),
       audio: null,
       video: null,
+      sending: false,
+      offering: Promise.resolve(),
     };
     conns.set(pid, p);
     setView(pid, { id: pid, stream: null, state: pc.connectionState });
-    if (stream) {
-      if (mic) p.audio = pc.addTrack(mic, stream);
-      const v = screen ?? cam;
-      if (v) p.video = pc.addTrack(v, stream);
-    }
-    pc.onnegotiationneeded = async () => {
-      try {
-        p.makingOffer = true;
-        await pc.setLocalDescription();
-        sendDescription(pid, pc.localDescription);
-      } catch (e) {
-        console.warn("call: offer failed", e);
-      } finally {
-        p.makingOffer = false;
-      }
+    // The first offer comes from the impolite side only: the polite side adds its tracks to
+    // the transceivers that offer brings, in its answer. No glare on the way in; perfect
+    // negotiation is there for everything after (and if the offer does not come, we offer).
+    if (!p.polite) addTracks(p);
+    else p.offerTimer = setTimeout(() => addTracks(p), FIRST_OFFER_WAIT_MS);
+    pc.onnegotiationneeded = () => {
+      p.offering = (async () => {
+        try {
+          p.makingOffer = true;
+          await pc.setLocalDescription();
+          sendDescription(pid, pc.localDescription);
+        } catch (e) {
+          console.warn("call: offer failed", e);
+        } finally {
+          p.makingOffer = false;
+        }
+      })();
     };
     pc.onicecandidate = (e) => {
       room.sendCall({ type: "rtc", callId: joined.value!, to: pid, candidate: e.candidate ? candidateJson(e.candidate) : null });
@@ -341,6 +393,16 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     return p;
   }
 
+  function addTracks(p: Peer) {
+    clearTimeout(p.offerTimer);
+    if (p.sending || conns.get(p.id) !== p) return;
+    p.sending = true;
+    if (!stream) return;
+    if (mic) p.audio = p.pc.addTrack(mic, stream);
+    const v = screen ?? cam;
+    if (v) p.video = p.pc.addTrack(v, stream);
+  }
+
   function signalFrom(pid: string, description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null) {
     if (!current.value) return;
     const p = ensurePeer(pid);
@@ -354,10 +416,17 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
           const collision = description.type === "offer" && !readyForOffer;
           p.ignoreOffer = !p.polite && collision;
           if (p.ignoreOffer) return;
+          if (collision) {
+            // Polite: roll our own offer back explicitly once it exists, rather than leaning on
+            // the implicit rollback racing a setLocalDescription still in flight.
+            await p.offering;
+            if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" });
+          }
           p.settingAnswer = description.type === "answer";
-          await pc.setRemoteDescription(description); // the polite side rolls back implicitly
+          await pc.setRemoteDescription(description);
           p.settingAnswer = false;
           if (description.type === "offer") {
+            addTracks(p); // onto the offered transceivers: sent with this answer
             await pc.setLocalDescription();
             sendDescription(pid, pc.localDescription);
           }
@@ -386,6 +455,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     if (!p) return;
     conns.delete(pid);
     clearTimeout(p.restartTimer);
+    clearTimeout(p.offerTimer);
     p.pc.onnegotiationneeded = p.pc.onicecandidate = p.pc.ontrack = null;
     p.pc.onconnectionstatechange = p.pc.oniceconnectionstatechange = null;
     for (const r of p.pc.getReceivers()) everyTrack.add(r.track);
@@ -454,6 +524,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     }
     await Promise.all(
       [...conns.values()].map(async (p) => {
+        if (!p.sending) return; // Its tracks go on when it connects.
         if (p.video) await p.video.replaceTrack(track).catch((e) => console.warn("call: replaceTrack", e));
         else if (track && stream) p.video = p.pc.addTrack(track, stream); // renegotiates
       }),
@@ -467,6 +538,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     }
     await Promise.all(
       [...conns.values()].map(async (p) => {
+        if (!p.sending) return;
         if (p.audio) await p.audio.replaceTrack(track);
         else if (stream) p.audio = p.pc.addTrack(track, stream);
       }),
@@ -526,6 +598,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       return;
     }
     starting = media;
+    actedAt = Date.now();
     inCall.add(token);
     preparing.value = null;
   }
@@ -547,6 +620,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       flash("Not connected. Try again when the room is back online.");
       return;
     }
+    actedAt = Date.now();
     enter(callId);
   }
 
