@@ -11,7 +11,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { FAKE_MEDIA, WAIT, copyInvite, createRoom, joinByLink, log, setup, skipBrowser, type Guest, type Session } from "./browser";
+import { RING_TIMEOUT_MS } from "../../worker/protocol";
+import { FAKE_MEDIA, WAIT, connection, copyInvite, createRoom, joinByLink, log, setup, skipBrowser, type Guest, type Session } from "./browser";
 import { connectedPairs, framesDecoded, incoming, shoot, tracksEnded, waitConnected } from "./calls-support";
 
 describe.skipIf(skipBrowser)("calls in the browser", () => {
@@ -93,6 +94,24 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     expect(await framesDecoded(bob.page)).toBeGreaterThan(again);
   });
 
+  it("Bob's connection drops and comes back: the call goes on (rejoined, ICE restarted) and video flows again", async () => {
+    await bob.context.setOffline(true);
+    await connection(bob.page, "(Offline|Reconnecting)").waitFor({ timeout: WAIT });
+    await bob.page.waitForTimeout(1000);
+    await bob.context.setOffline(false);
+    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    // Alice sees Bob back (not "Reconnecting…") and both are connected again.
+    await callView(alice.page).locator(".tile.remote .tile-state").waitFor({ state: "detached", timeout: WAIT });
+    await waitConnected(alice.page, 1);
+    await waitConnected(bob.page, 1);
+    for (const p of [alice.page, bob.page]) {
+      const before = await framesDecoded(p);
+      await p.waitForTimeout(1500);
+      expect(await framesDecoded(p)).toBeGreaterThan(before);
+    }
+    await status(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+  });
+
   it("Alice hangs up: the call ends for both, every track is stopped, and the history shows the call", async () => {
     await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
     for (const p of [alice.page, bob.page]) {
@@ -126,6 +145,18 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     await banner.waitFor({ state: "detached", timeout: WAIT });
     await log(bob.page).locator(".call-entry.missed").filter({ hasText: "Missed video call from Alice" }).waitFor({ timeout: WAIT });
     expect((await tracksEnded(alice.page)).live).toEqual([]);
+  });
+
+  it("nobody answers for 30 s: Alice sees No answer, Bob's banner goes and he has a missed call", async () => {
+    await header(alice.page).getByRole("button", { name: "Audio call" }).click();
+    const banner = incoming(bob.page);
+    await banner.waitFor({ timeout: WAIT });
+    // RING_TIMEOUT_MS (30 s) is a protocol constant, not configuration: this test waits it out.
+    await alice.page.getByRole("status").filter({ hasText: "No answer" }).waitFor({ timeout: RING_TIMEOUT_MS + WAIT });
+    await banner.waitFor({ state: "detached", timeout: WAIT });
+    expect((await tracksEnded(alice.page)).live).toEqual([]);
+    await log(alice.page).locator(".call-entry").filter({ hasText: "Audio call · No answer" }).waitFor({ timeout: WAIT });
+    await log(bob.page).locator(".call-entry.missed").filter({ hasText: "Missed audio call from Alice" }).waitFor({ timeout: WAIT });
   });
 
   it("a 3-person group call connects every pair", async () => {
