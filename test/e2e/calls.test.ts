@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { RING_TIMEOUT_MS } from "../../worker/protocol";
-import { FAKE_MEDIA, WAIT, connection, copyInvite, createRoom, joinByLink, log, setup, skipBrowser, type Guest, type Session } from "./browser";
+import { FAKE_MEDIA, WAIT, connection, copyInvite, createRoom, joinByLink, log, newRoom, setup, skipBrowser, type Guest, type Session } from "./browser";
 import { connectedPairs, framesDecoded, incoming, shoot, tracksEnded, waitConnected } from "./calls-support";
 
 describe.skipIf(skipBrowser)("calls in the browser", () => {
@@ -110,6 +110,24 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
       expect(await framesDecoded(p)).toBeGreaterThan(before);
     }
     await status(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+  });
+
+  it("Bob opens another conversation mid-call: the call goes on in a bar, and he returns to it", async () => {
+    await newRoom(bob, "Bob's side room");
+    const bar = bob.page.getByRole("region", { name: "Ongoing call" });
+    await bar.waitFor({ timeout: WAIT });
+    await shoot(bob.page, "call-ongoing-bar");
+    // The new room's call buttons are off: one call at a time.
+    expect(await header(bob.page).getByRole("button", { name: "Video call" }).isDisabled()).toBe(true);
+    await waitConnected(bob.page, 1);
+    const before = await framesDecoded(alice.page);
+    await alice.page.waitForTimeout(1500);
+    expect(await framesDecoded(alice.page), "Bob still sends video").toBeGreaterThan(before);
+
+    await bar.getByRole("link", { name: /Return to the call in Alice's room/ }).click();
+    await callView(bob.page).getByLabel("Alice's video").waitFor({ timeout: WAIT });
+    await bar.waitFor({ state: "detached", timeout: WAIT });
+    await waitConnected(bob.page, 1);
   });
 
   it("Alice hangs up: the call ends for both, every track is stopped, and the history shows the call", async () => {

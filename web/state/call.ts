@@ -48,8 +48,27 @@ export function browserEnv(): CallEnv {
   };
 }
 
-/** The room's call that someone else in the room, or another call, already holds us in. */
-const inCall = new Set<object>();
+/**
+ * The call stores that are in a call (or starting one) on this page: a person is in one
+ * call at a time, so the others answer `busy` and their call buttons are off.
+ */
+const inCall = signal<ReadonlySet<object>>(new Set());
+const enterCall = (t: object) => (inCall.value = new Set([...inCall.value, t]));
+const leaveCall = (t: object) => {
+  if (inCall.value.has(t)) inCall.value = new Set([...inCall.value].filter((x) => x !== t));
+};
+
+/**
+ * Every peer connection open on this page and every track any call store held or received:
+ * the browser tests read them as `window.__call` (all tracks must be `ended` after a call).
+ */
+const seen = { connections: new Set<RTCPeerConnection>(), tracks: new Set<MediaStreamTrack>() };
+if (typeof window !== "undefined") {
+  (window as unknown as { __call?: unknown }).__call = {
+    connections: () => [...seen.connections],
+    tracks: () => [...seen.tracks],
+  };
+}
 
 /** After a connection's ICE goes `disconnected`, wait this long for it to recover before restarting. */
 export const ICE_RESTART_AFTER_MS = 2000;
@@ -171,8 +190,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
   let lastCallId: string | null = null;
   let outcomeTimer: ReturnType<typeof setTimeout> | undefined;
   let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Every track we ever held or received: the test hook checks they all ended. */
-  const everyTrack = new Set<MediaStreamTrack>();
+  const everyTrack = seen.tracks;
   const myId = () => room.me.value.id;
 
   // ── derived state for the UI ──
@@ -235,7 +253,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
         const answered = Date.now() - actedAt < ACTION_ANSWER_MS;
         if (starting && !joined.value) {
           starting = null;
-          inCall.delete(token);
+          leaveCall(token);
           stopLocal();
         } else if (answered && joined.value && !current.value?.participants.some((p) => p.id === myId())) {
           leave();
@@ -287,7 +305,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     }
   }
 
-  const busyElsewhere = () => [...inCall].some((t) => t !== token);
+  const busyElsewhere = () => [...inCall.peek()].some((t) => t !== token);
 
   /** One peer connection per other participant, no more. */
   function syncPeers(c: CallState) {
@@ -330,6 +348,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     const have = conns.get(pid);
     if (have) return have;
     const pc = env.peer(rtcConfig);
+    seen.connections.add(pc);
     const p: Peer = {
       id: pid,
       pc,
@@ -460,6 +479,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     p.pc.onconnectionstatechange = p.pc.oniceconnectionstatechange = null;
     for (const r of p.pc.getReceivers()) everyTrack.add(r.track);
     p.pc.close();
+    seen.connections.delete(p.pc);
     const next = new Map(peers.value);
     next.delete(pid);
     peers.value = next;
@@ -582,7 +602,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       preparing.value = null;
       joined.value = lastCallId = callId;
     });
-    inCall.add(token);
+    enterCall(token);
     sendMedia();
     const c = current.value;
     if (c) syncPeers(c);
@@ -599,7 +619,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     }
     starting = media;
     actedAt = Date.now();
-    inCall.add(token);
+    enterCall(token);
     preparing.value = null;
   }
 
@@ -630,7 +650,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     stopLocal();
     starting = null;
     rejoin = false;
-    inCall.delete(token);
+    leaveCall(token);
     batch(() => {
       joined.value = null;
       preparing.value = null;
@@ -678,6 +698,8 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     joinable,
     /** We are in this room's call from another tab. */
     elsewhere,
+    /** We are in a call in another room (on this page). */
+    busy: computed(() => [...inCall.value].some((t) => t !== token)),
     phase,
     /** The other participants (server state: names, mute/camera/screen, goneSince). */
     others,
@@ -817,12 +839,6 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     },
     refreshDevices,
 
-    /** For tests (window.__call): the live peer connections and every track we held or received. */
-    debug: {
-      connections: () => [...conns.values()].map((p) => p.pc),
-      tracks: () => [...everyTrack],
-    },
-
     dispose() {
       if (joined.value) room.sendCall({ type: "call.hangup", callId: joined.value });
       leave();
@@ -833,8 +849,6 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       clearTimeout(noticeTimer);
     },
   };
-  // The test hook: the browser tests read peer connections and tracks through it.
-  if (typeof window !== "undefined") (window as unknown as { __call?: unknown }).__call = store.debug;
   return store;
 }
 
@@ -847,3 +861,48 @@ function candidateJson(c: RTCIceCandidate) {
     usernameFragment: j.usernameFragment ?? null,
   };
 }
+
+/**
+ * Keeps a room's stores alive while we are in its call and the room is off screen (the
+ * person opened another conversation): the call goes on, with a bar to return or hang up.
+ * One per signed-in shell; disposes what it holds once that call is over.
+ */
+export function createCallHolder() {
+  const held = signal<{ room: RoomStore; call: CallStore } | null>(null);
+  let stopWatch: (() => void) | null = null;
+
+  function drop(dispose: boolean) {
+    stopWatch?.();
+    stopWatch = null;
+    const h = held.peek();
+    held.value = null;
+    if (h && dispose) {
+      h.call.dispose();
+      h.room.dispose();
+    }
+  }
+
+  return {
+    held: held as ReadonlySignal<{ room: RoomStore; call: CallStore } | null>,
+    /** The room goes off screen: keeps its stores if we are in its call (true), else false. */
+    keep(room: RoomStore, call: CallStore): boolean {
+      const phase = call.phase.peek();
+      if (phase === "idle" || phase === "preparing") return false;
+      drop(true);
+      held.value = { room, call };
+      stopWatch = effect(() => {
+        if (call.phase.value === "idle") queueMicrotask(() => held.peek()?.call === call && drop(true));
+      });
+      return true;
+    },
+    /** The room comes back on screen: its held stores, if any (no longer held). */
+    take(roomId: string): { room: RoomStore; call: CallStore } | null {
+      const h = held.peek();
+      if (!h || h.room.id !== roomId) return null;
+      drop(false);
+      return h;
+    },
+    dispose: () => drop(true),
+  };
+}
+export type CallHolder = ReturnType<typeof createCallHolder>;

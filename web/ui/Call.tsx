@@ -6,10 +6,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { CallParticipant, CallSummary } from "../../worker/protocol";
-import type { CallStore, PeerView } from "../state/call";
+import type { CallHolder, CallStore, PeerView } from "../state/call";
 import { callLine, formatDuration } from "../state/messages";
 import { Avatar } from "./Avatar";
 import { Dialog } from "./Dialog";
+import { Link } from "./Link";
 import { GearIcon, HangUpIcon, MicIcon, MicOffIcon, PhoneIcon, ScreenIcon, VideoIcon, VideoOffIcon } from "./Icons";
 
 /** Audio and video call buttons, or "Join call" while a call runs here without us. */
@@ -22,12 +23,12 @@ export function CallButtons({ call }: { call: CallStore }) {
   }
   if (joinable && joinable.answeredAt !== null) {
     return (
-      <button type="button" class="button small join-call" disabled={!online} onClick={() => void call.join(joinable.id)}>
+      <button type="button" class="button small join-call" disabled={!online || call.busy.value} onClick={() => void call.join(joinable.id)}>
         <PhoneIcon size={16} /> Join call
       </button>
     );
   }
-  const busy = phase !== "idle" || !!joinable || !online;
+  const busy = phase !== "idle" || !!joinable || !online || call.busy.value;
   return (
     <span class="call-buttons">
       <button type="button" class="button ghost icon" aria-label="Audio call" title="Audio call" disabled={busy} onClick={() => void call.start("audio")}>
@@ -329,4 +330,44 @@ function useNow(on: boolean): number {
     return () => clearInterval(t);
   }, [on]);
   return now.value;
+}
+
+/**
+ * The call we are in while its room is off screen: a bar to go back to it or hang up.
+ * It also plays the others' audio (their video elements are not on screen now).
+ */
+export function OngoingCall({ calls }: { calls: CallHolder }) {
+  const h = calls.held.value;
+  const now = useNow(!!h);
+  if (!h) return null;
+  const { room, call } = h;
+  const c = call.current.value;
+  const phase = call.phase.value;
+  const peers = [...call.peers.value.values()];
+  return (
+    <div class="ongoing-call" role="region" aria-label="Ongoing call">
+      {peers.map((p) => p.stream && <RemoteAudio key={p.id} stream={p.stream} />)}
+      <span class="ongoing-dot" aria-hidden="true" />
+      <Link href={`/r/${room.id}`} class="ongoing-link" label={`Return to the call in ${room.room.value.name}`}>
+        <span class="ongoing-name">{room.room.value.name}</span>
+        <span class="ongoing-time">
+          {phase === "ringing" ? "Ringing…" : c?.answeredAt != null && phase === "active" ? formatDuration(now - c.answeredAt) : "Connecting…"}
+        </span>
+      </Link>
+      <button type="button" class="round-button hangup small" aria-label="Hang up" title="Hang up" onClick={call.hangup}>
+        <HangUpIcon size={18} />
+      </button>
+    </div>
+  );
+}
+
+function RemoteAudio({ stream }: { stream: MediaStream }) {
+  const ref = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    const a = ref.current;
+    if (!a) return;
+    if (a.srcObject !== stream) a.srcObject = stream;
+    void a.play().catch(() => {});
+  });
+  return <audio ref={ref} autoplay />;
 }

@@ -3,7 +3,7 @@ import { effect, signal, untracked, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
-import { createCallStore, type CallStore } from "../state/call";
+import { createCallStore, type CallHolder, type CallStore } from "../state/call";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
 import type { SidebarStore } from "../state/sidebar";
 import { useApp } from "./context";
@@ -24,7 +24,7 @@ const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't 
  * active room: it reports what has been seen (mark read) and refreshes its details when
  * the user's room list changes (renamed, removed…).
  */
-export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar: SidebarStore }) {
+export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; sidebar: SidebarStore; calls: CallHolder }) {
   const app = useApp();
   const state = useSignal<State>(isRoomId(id) ? { kind: "loading" } : { kind: "problem", problem: NOT_FOUND });
   const attempt = useSignal(0);
@@ -34,8 +34,14 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
     let store: RoomStore | null = null;
     let call: CallStore | null = null;
     let cancelled = false;
-    state.value = { kind: "loading" };
-    void api.getRoom(id).then((r) => {
+    // Back to the room whose call went on while we were elsewhere: the same stores.
+    const kept = calls.take(id);
+    if (kept) {
+      store = kept.room;
+      call = kept.call;
+      state.value = { kind: "ready", store, call };
+    } else state.value = { kind: "loading" };
+    if (!kept) void api.getRoom(id).then((r) => {
       if (cancelled) return;
       if (r.ok) {
         store = createRoomStore(r.data, user);
@@ -48,7 +54,9 @@ export function RoomPage({ id, user, sidebar }: { id: string; user: Me; sidebar:
     });
     return () => {
       cancelled = true;
-      // Leaving the room leaves its call (hang up first, while the socket is still open).
+      // In its call, the room's stores stay alive off screen; otherwise they go (a call
+      // being prepared is hung up first, while the socket is still open).
+      if (store && call && calls.keep(store, call)) return;
       call?.dispose();
       store?.dispose();
     };

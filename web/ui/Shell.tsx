@@ -2,7 +2,9 @@ import { effect } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
+import { createCallHolder } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
+import { OngoingCall } from "./Call";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { RoomPage } from "./RoomPage";
@@ -16,6 +18,8 @@ import { Sidebar } from "./Sidebar";
 export function Shell({ user, route }: { user: Me; route: Extract<Route, { name: "home" | "room" }> }) {
   const app = useApp();
   const sidebar = useMemo(() => createSidebarStore(user, { onSessionLost: app.sessionLost }), [user.id]);
+  const calls = useMemo(createCallHolder, [user.id]);
+  useEffect(() => () => calls.dispose(), [calls]);
   useEffect(() => {
     let seenSession = app.sessionEpoch.peek();
     const stops = [
@@ -37,11 +41,12 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
 
   return (
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
+      <OngoingCall calls={calls} />
       <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
       <main class="main">
         {route.name === "room" ? (
           // Keyed by id: a different room gets a fresh store and socket.
-          <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} />
+          <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} calls={calls} />
         ) : (
           <Welcome name={user.name} />
         )}
