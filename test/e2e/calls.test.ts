@@ -215,4 +215,37 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
       expect(g.problems).toEqual([]);
     }
   });
+  it("a blocked camera: the caller is told why and goes on with audio only", async () => {
+    const dan = await s.guest();
+    // As if the camera permission were denied: any request that wants video fails.
+    await dan.context.addInitScript(() => {
+      const md = navigator.mediaDevices;
+      const real = md.getUserMedia.bind(md);
+      md.getUserMedia = (c?: MediaStreamConstraints) =>
+        c?.video ? Promise.reject(new DOMException("Permission denied", "NotAllowedError")) : real(c);
+    });
+    await joinByLink(dan, invite, "Dan");
+    await header(dan.page).getByRole("button", { name: "Video call" }).click();
+    const dialog = dan.page.getByRole("dialog", { name: "Can't use your camera or microphone" });
+    await dialog.getByText(/Access to your camera and microphone was blocked/).waitFor({ timeout: WAIT });
+    await shoot(dan.page, "call-media-error");
+    await dialog.getByRole("button", { name: "Continue with audio only" }).click();
+    await status(dan.page).filter({ hasText: "Ringing…" }).waitFor({ timeout: WAIT });
+    const banner = incoming(alice.page);
+    await banner.waitFor({ timeout: WAIT });
+    await banner.getByRole("button", { name: "Accept" }).click();
+    await waitConnected(dan.page, 1);
+    await waitConnected(alice.page, 1);
+    // Alice sees Dan's avatar with "camera off", not a black video.
+    await callView(alice.page).locator(".tile.remote.off").getByText("(camera off)").waitFor({ state: "attached", timeout: WAIT });
+    const kinds = await dan.page.evaluate(() => window.__call!.tracks().filter((t) => t.readyState === "live").map((t) => t.kind));
+    expect(kinds.filter((k) => k === "audio").length).toBeGreaterThan(0);
+    await callView(dan.page).getByRole("button", { name: "Hang up" }).click();
+    for (const g of [alice, dan]) {
+      await g.page.waitForFunction(() => window.__call!.connections().length === 0, null, { timeout: WAIT });
+      expect((await tracksEnded(g.page)).live).toEqual([]);
+    }
+    // The others being rung see the banner go.
+    for (const g of [bob]) await incoming(g.page).waitFor({ state: "detached", timeout: WAIT });
+  });
 });
