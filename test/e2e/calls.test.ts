@@ -165,6 +165,43 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     expect((await tracksEnded(alice.page)).live).toEqual([]);
   });
 
+  it("an audio call shows avatars; sharing the screen in it renegotiates and Bob receives video", async () => {
+    await header(alice.page).getByRole("button", { name: "Audio call" }).click();
+    const banner = incoming(bob.page);
+    await banner.waitFor({ timeout: WAIT });
+    await banner.getByRole("button", { name: "Accept" }).click();
+    await waitConnected(alice.page, 1);
+    await waitConnected(bob.page, 1);
+    await callView(bob.page).locator(".tile.remote.off").waitFor({ timeout: WAIT });
+    const videoSent = await alice.page.evaluate(() =>
+      window.__call!.connections().flatMap((pc) => pc.getSenders().filter((x) => x.track?.kind === "video")).length,
+    );
+    expect(videoSent).toBe(0);
+    await shoot(bob.page, "call-audio");
+
+    // No video sender yet: the screen is a new track, a renegotiation from Alice's side.
+    await callView(alice.page).getByRole("button", { name: "Share screen" }).click();
+    await callView(bob.page).getByLabel("Alice's video").waitFor({ timeout: WAIT });
+    await bob.page.waitForFunction(
+      async () => {
+        let n = 0;
+        for (const pc of window.__call!.connections()) {
+          (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number }) => {
+            if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded ?? 0;
+          });
+        }
+        return n > 10;
+      },
+      null,
+      { timeout: WAIT, polling: 250 },
+    );
+    await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
+    for (const p of [alice.page, bob.page]) {
+      await p.waitForFunction(() => window.__call!.connections().length === 0, null, { timeout: WAIT });
+      expect((await tracksEnded(p)).live).toEqual([]);
+    }
+  });
+
   it("nobody answers for 30 s: Alice sees No answer, Bob's banner goes and he has a missed call", async () => {
     await header(alice.page).getByRole("button", { name: "Audio call" }).click();
     const banner = incoming(bob.page);

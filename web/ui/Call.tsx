@@ -209,7 +209,8 @@ function CallControls({ call }: { call: CallStore }) {
       </button>
       <button
         type="button"
-        class={`round-button${local.video ? "" : " off"}`}
+        // Off is only news in a video call; in an audio call this button adds video.
+        class={`round-button${local.video || call.current.value?.media === "audio" ? "" : " off"}`}
         aria-label={local.video ? "Turn camera off" : "Turn camera on"}
         title={local.video ? "Turn camera off" : "Turn camera on"}
         disabled={!inCall}
