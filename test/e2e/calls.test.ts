@@ -46,6 +46,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
     await expect(banner.textContent()).resolves.toMatch(/Alice.*Incoming video call/);
+    expect(await bob.page.title()).toMatch(/Alice is calling…/);
     await shoot(bob.page, "call-incoming");
 
     await banner.getByRole("button", { name: "Accept" }).click();

@@ -116,9 +116,11 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
   }, [store]);
 
   const name = store?.room.value.name;
+  // Ringing: the tab says so (a background tab is where a call is most easily missed).
+  const caller = s.kind === "ready" ? s.call.incoming.value?.caller.name : undefined;
   useEffect(() => {
-    app.setTitle(name ? `${name} · Chat` : "Chat");
-  }, [name]);
+    app.setTitle(caller ? `${caller} is calling… · Chat` : name ? `${name} · Chat` : "Chat");
+  }, [name, caller]);
 
   if (s.kind === "loading") return <Centered busy>Loading…</Centered>;
   if (s.kind === "error") {
