@@ -246,6 +246,9 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
       case "call.ended":
       case "rtc":
         return toCall(frame);
+      case "reaction":
+      case "deleted":
+        return; // handled by the media UI
       case "error": {
         if (!frame.cid && CALL_ERRORS.includes(frame.code)) return toCall(frame as CallFrame);
         const text = errorText(frame.code, frame.message);

@@ -8,6 +8,7 @@
 import * as v from "valibot";
 import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallSummarySchema } from "./calls";
+import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
 
 const Cid = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CID));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -32,25 +33,44 @@ export const MessageSchema = v.object({
   ts: v.number(),
   /** Set on the message a call leaves in the history (sent by the room, `uid` = the caller). */
   call: v.optional(CallSummarySchema),
+  /** Files sent with the message (full metadata), in the order the sender listed them. */
+  attachments: v.optional(v.array(AttachmentSchema)),
+  /** Aggregated reactions (on welcome/history; live changes come as `reaction` frames). */
+  reactions: v.optional(v.array(ReactionSchema)),
+  /** A deleted message: a tombstone (text "", no attachments or reactions). */
+  deleted: v.optional(v.boolean()),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 
 // ── client → server ────────────────────────────────────────────────────────────
 
-export const SendFrame = v.object({
-  type: v.literal("send"),
-  cid: Cid,
-  text: v.pipe(
-    v.string(),
-    v.check((s) => s.trim().length > 0, "message is empty"),
-    v.maxLength(MAX_BODY, `message is longer than ${MAX_BODY} characters`),
+export const SendFrame = v.pipe(
+  v.object({
+    type: v.literal("send"),
+    cid: Cid,
+    text: v.pipe(v.string(), v.maxLength(MAX_BODY, `message is longer than ${MAX_BODY} characters`)),
+    /** Ids of ready uploads of the sender in this room, not used by another message (≤ MAX_ATTACHMENTS). */
+    attachments: v.optional(
+      v.pipe(
+        v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))),
+        v.maxLength(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} attachments`),
+        v.check((a) => new Set(a).size === a.length, "attachments must not repeat"),
+      ),
+    ),
+  }),
+  // Text may be empty only when files are attached.
+  v.forward(
+    v.check((f) => f.text.trim().length > 0 || (f.attachments?.length ?? 0) > 0, "message is empty"),
+    ["text"],
   ),
-});
+);
 export const TypingFrame = v.object({ type: v.literal("typing"), on: v.boolean() });
 
-export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame, ...CallClientFrames]);
+export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame, ...CallClientFrames, ...MediaClientFrames]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
-export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) => o.entries.type.literal);
+export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) =>
+  "pipe" in o ? o.pipe[0].entries.type.literal : o.entries.type.literal,
+);
 
 // ── server → client ────────────────────────────────────────────────────────────
 
@@ -64,6 +84,7 @@ export const ErrorCode = {
   RATE_LIMITED: "rate_limited",
   INTERNAL: "internal",
   ...CallErrorCode,
+  ...MediaErrorCode,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -83,7 +104,14 @@ export const ServerFrameSchema = v.variant("type", [
      */
     gap: v.boolean(),
   }),
-  v.object({ type: v.literal("ack"), cid: v.string(), seq: Seq, ts: v.number() }),
+  v.object({
+    type: v.literal("ack"),
+    cid: v.string(),
+    seq: Seq,
+    ts: v.number(),
+    /** The attachments' stored metadata, when the message has any. */
+    attachments: v.optional(v.array(AttachmentSchema)),
+  }),
   /** New messages, oldest first. Several may be coalesced into one frame. */
   v.object({ type: v.literal("msgs"), messages: v.array(MessageSchema) }),
   /**
@@ -95,6 +123,7 @@ export const ServerFrameSchema = v.variant("type", [
   /** The room's details or member list changed (joined, left, removed, renamed): refetch GET /api/rooms/:id. */
   v.object({ type: v.literal("members") }),
   ...CallServerFrames,
+  ...MediaServerFrames,
   v.object({
     type: v.literal("error"),
     code: v.picklist(Object.values(ErrorCode)),

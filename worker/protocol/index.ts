@@ -3,3 +3,4 @@ export * from "./ids";
 export * from "./frames";
 export * from "./http";
 export * from "./calls";
+export * from "./media";

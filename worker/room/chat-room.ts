@@ -321,6 +321,9 @@ export class ChatRoom extends DurableObject<Env> {
         return this.#callFrame(ws, me, f);
       case "rtc":
         return this.#rtc(ws, me, f);
+      case "react":
+      case "delete":
+        return this.#reject(ws, ErrorCode.UNKNOWN_TYPE, `${f.type} is not supported yet`);
       default:
         return assertNever(f);
     }
