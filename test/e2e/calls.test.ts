@@ -36,6 +36,27 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   const header = (p: Page) => p.locator(".room-header");
+  /** Both pages connected and decoding fresh video from each other. */
+  async function flowing(...pages: Page[]) {
+    for (const p of pages) await waitConnected(p, 1);
+    for (const p of pages) {
+      await p.waitForFunction(() => window.__call!.connections().every((pc) => pc.connectionState === "connected"), null, { timeout: WAIT });
+      const before = await framesDecoded(p);
+      await p.waitForFunction(
+        async (before) => {
+          let n = 0;
+          for (const pc of window.__call!.connections()) {
+            (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number }) => {
+              if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded ?? 0;
+            });
+          }
+          return n > before + 10;
+        },
+        before,
+        { timeout: WAIT, polling: 250 },
+      );
+    }
+  }
   const callView = (p: Page) => p.getByRole("region", { name: "Call" });
   const status = (p: Page) => callView(p).getByRole("timer");
 
@@ -131,6 +152,25 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     await waitConnected(bob.page, 1);
   });
 
+  it("Alice moves the call to another tab and back ('Join here'); the tab she leaves releases its camera", async () => {
+    const roomUrl = alice.page.url();
+    const tab2 = await alice.context.newPage();
+    await tab2.goto(roomUrl);
+    await connection(tab2, "Online").waitFor({ timeout: WAIT });
+    await header(tab2).getByRole("button", { name: "Join here" }).click();
+    await waitConnected(tab2, 1);
+    await callView(alice.page).waitFor({ state: "detached", timeout: WAIT });
+    expect((await tracksEnded(alice.page)).live).toEqual([]);
+    await flowing(tab2, bob.page);
+
+    await header(alice.page).getByRole("button", { name: "Join here" }).click();
+    await waitConnected(alice.page, 1);
+    await callView(tab2).waitFor({ state: "detached", timeout: WAIT });
+    expect((await tracksEnded(tab2)).live).toEqual([]);
+    await tab2.close();
+    await flowing(alice.page, bob.page);
+  });
+
   it("Alice hangs up: the call ends for both, every track is stopped, and the history shows the call", async () => {
     await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
     for (const p of [alice.page, bob.page]) {
@@ -150,7 +190,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     await expect(banner.textContent()).resolves.toMatch(/Incoming audio call/);
     await banner.getByRole("button", { name: "Decline" }).click();
     await banner.waitFor({ state: "detached", timeout: WAIT });
-    await alice.page.getByRole("status").filter({ hasText: "Declined" }).waitFor({ timeout: WAIT });
+    await alice.page.getByRole("status").filter({ hasText: "Bob declined" }).waitFor({ timeout: WAIT });
     expect((await tracksEnded(alice.page)).live).toEqual([]);
     await log(alice.page).locator(".call-entry").filter({ hasText: "Audio call · Declined" }).waitFor({ timeout: WAIT });
     await log(bob.page).locator(".call-entry").filter({ hasText: "Audio call from Alice · Declined" }).waitFor({ timeout: WAIT });

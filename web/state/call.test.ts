@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CallState, CallSummary, Me, RoomResponse, ServerFrame } from "../../worker/protocol";
 import { FakeSocket, json, stubBrowser } from "./fakes";
-import { FIRST_OFFER_WAIT_MS, createCallStore, isPolite, mediaErrorText, type CallEnv, type CallStore } from "./call";
+import { FIRST_OFFER_WAIT_MS, createCallStore, fingerprintOf, isPolite, mediaErrorText, type CallEnv, type CallStore } from "./call";
 import { createRoomStore, type RoomStore } from "./room";
 import { callLine, formatDuration } from "./messages";
 
@@ -345,6 +345,23 @@ describe("in a call", () => {
     expect(sent("rtc").filter((f) => f.description)).toEqual([{ type: "rtc", callId: "call-1", to: aaron.id, description: { type: "answer", sdp: "answer-sdp" } }]);
     await vi.advanceTimersByTimeAsync(FIRST_OFFER_WAIT_MS);
     expect(pc.senders).toHaveLength(2);
+  });
+
+  it("an offer from another endpoint (the call moved to their other tab) gets a fresh connection", async () => {
+    const pc = await inCallWithBob();
+    sock().receive({ type: "rtc", callId: "call-1", from: bob.id, description: { type: "answer", sdp: "v=0\r\na=fingerprint:sha-256 AA:BB\r\n" } });
+    await flush();
+    expect(pc.applied).toEqual(["answer"]);
+    const moved = { ...participant(bob, 30) };
+    sock().receive({ type: "call", call: callState({ caller: alice, answeredAt: 9, ringing: [], participants: [participant(alice), moved] }) });
+    sock().receive({ type: "rtc", callId: "call-1", from: bob.id, description: { type: "offer", sdp: "v=0\r\na=fingerprint:sha-256 CC:DD\r\n" } });
+    await flush();
+    expect(pc.signalingState).toBe("closed");
+    const fresh = FakePC.all[FakePC.all.length - 1]!;
+    expect(fresh).not.toBe(pc);
+    expect(fresh.applied).toEqual(["offer"]);
+    expect(fresh.senders.map((x) => x.track?.kind)).toEqual(["audio", "video"]);
+    expect(fingerprintOf("a=x\r\na=fingerprint:SHA-256 AB:CD\r\n")).toBe("sha-256 ab:cd");
   });
 
   it("a participant who leaves loses their connection; the call ending ends ours", async () => {

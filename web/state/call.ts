@@ -150,6 +150,8 @@ type Peer = {
   /** Our tracks are on the connection (the polite side adds them when the first offer comes). */
   sending: boolean;
   offerTimer?: ReturnType<typeof setTimeout>;
+  /** The DTLS fingerprint of the last description we got from them. */
+  remoteFp?: string;
   /** Our offer being made (onnegotiationneeded); never rejects. */
   offering: Promise<void>;
 };
@@ -182,6 +184,8 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
   let rejoin = false;
   /** Participants whose connection was down in the last `call` frame. */
   let away = new Set<string>();
+  /** Each participant's joinedAt in the last `call` frame. */
+  let joinedAt = new Map<string, number>();
   /** When we last sent call.start / accept / join (an error frame soon after answers it). */
   let actedAt = 0;
   /** Hung up before our call.start was answered with the call's id. */
@@ -313,11 +317,16 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     for (const pid of [...conns.keys()]) if (!ids.has(pid)) closePeer(pid);
     // Someone whose connection dropped is back: what we sent them meanwhile was lost
     // (the room drops signaling to an absent participant), so negotiate afresh.
+    // So is someone whose connection is new (joinedAt changes when the room re-binds them:
+    // after a reconnect, or the call moved to another tab of theirs). A new tab is a new
+    // endpoint: the fingerprint check in signalFrom then starts a fresh connection.
     for (const p of c.participants) {
       const conn = conns.get(p.id);
-      if (conn && p.goneSince === null && away.has(p.id)) renegotiate(conn);
+      const before = joinedAt.get(p.id);
+      if (conn && p.goneSince === null && (away.has(p.id) || (before !== undefined && before !== p.joinedAt))) renegotiate(conn);
     }
     away = new Set(c.participants.filter((p) => p.goneSince !== null).map((p) => p.id));
+    joinedAt = new Map(c.participants.map((p) => [p.id, p.joinedAt]));
     if (c.answeredAt === null) return;
     for (const pid of ids) ensurePeer(pid);
   }
@@ -344,7 +353,8 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
 
   // ── peer connections ──
 
-  function ensurePeer(pid: string): Peer {
+  /** `initiate`: add our tracks (and so offer) at once; by default only the impolite side does. */
+  function ensurePeer(pid: string, initiate?: boolean): Peer {
     const have = conns.get(pid);
     if (have) return have;
     const pc = env.peer(rtcConfig);
@@ -367,7 +377,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     // The first offer comes from the impolite side only: the polite side adds its tracks to
     // the transceivers that offer brings, in its answer. No glare on the way in; perfect
     // negotiation is there for everything after (and if the offer does not come, we offer).
-    if (!p.polite) addTracks(p);
+    if (initiate ?? !p.polite) addTracks(p);
     else p.offerTimer = setTimeout(() => addTracks(p), FIRST_OFFER_WAIT_MS);
     pc.onnegotiationneeded = () => {
       p.offering = (async () => {
@@ -424,7 +434,21 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
 
   function signalFrom(pid: string, description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit | null) {
     if (!current.value) return;
-    const p = ensurePeer(pid);
+    let p = ensurePeer(pid);
+    // A description from another DTLS endpoint than the one we negotiated with: they moved
+    // the call to another tab (or reloaded). An RTCPeerConnection cannot change its remote
+    // certificate, so start a fresh one: it answers a new offer, or (for an answer to our
+    // old offer) makes its own offer. Decided here, in arrival order, so the candidates
+    // that follow go to the fresh connection.
+    const fp = description ? fingerprintOf(description.sdp ?? "") : null;
+    if (fp) {
+      if (p.remoteFp && fp !== p.remoteFp) {
+        closePeer(pid);
+        p = ensurePeer(pid, description!.type === "answer");
+        if (description!.type === "answer") return;
+      }
+      p.remoteFp = fp;
+    }
     p.chain = p.chain.then(async () => {
       const pc = p.pc;
       if (pc.signalingState === "closed") return;
@@ -850,6 +874,12 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
     },
   };
   return store;
+}
+
+/** The first `a=fingerprint:` of an SDP (what identifies the sending endpoint's certificate). */
+export function fingerprintOf(sdp: string): string | null {
+  const m = /^a=fingerprint:(.+)$/m.exec(sdp);
+  return m?.[1]?.trim().toLowerCase() ?? null;
 }
 
 function candidateJson(c: RTCIceCandidate) {

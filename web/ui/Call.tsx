@@ -18,8 +18,14 @@ export function CallButtons({ call }: { call: CallStore }) {
   const phase = call.phase.value;
   const joinable = call.joinable.value;
   const online = call.room.connection.value === "online";
-  if (call.elsewhere.value) {
-    return <span class="call-elsewhere muted">In call in another tab</span>;
+  const c = call.elsewhere.value ? call.room.call.value : null;
+  if (c) {
+    // We are in it from another tab (or device): move it here (the room hands the call over).
+    return (
+      <button type="button" class="button small join-call" disabled={!online || call.busy.value} onClick={() => void call.join(c.id)}>
+        <PhoneIcon size={16} /> Join here
+      </button>
+    );
   }
   if (joinable && joinable.answeredAt !== null) {
     return (
@@ -73,8 +79,11 @@ export function CallView({ call }: { call: CallStore }) {
   if (phase === "idle") {
     return outcome ? (
       <div class="call-outcome" role="status">
-        {outcome.by && outcome.outcome !== "completed" ? `${outcome.by}: ` : ""}
-        {outcome.text}
+        {outcome.by && outcome.outcome === "declined"
+          ? `${outcome.by} declined`
+          : outcome.by && outcome.outcome === "busy"
+            ? `${outcome.by} is busy`
+            : outcome.text}
       </div>
     ) : null;
   }
