@@ -8,6 +8,8 @@ import { inviteRoutes } from "./routes/invites";
 import { dmRoutes } from "./routes/dms";
 import { meRoutes } from "./routes/me";
 import { turnRoutes } from "./routes/turn";
+import { mediaRoutes } from "./routes/media";
+import { sweepUploads } from "./media/sweep";
 
 export { ChatRoom } from "./room/chat-room";
 export { UserHub } from "./room/user-hub";
@@ -18,6 +20,7 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/session", sessionRoutes)
   .route("/api/auth", authRoutes)
   .route("/api/rooms", roomRoutes)
+  .route("/api/rooms", mediaRoutes)
   .route("/api/invites", inviteRoutes)
   .route("/api/dms", dmRoutes)
   .route("/api/me", meRoutes)
@@ -26,4 +29,10 @@ const app = new Hono<{ Bindings: Env }>()
 app.notFound((c) => errorResponse(notFound("no such endpoint"), c));
 app.onError(errorResponse);
 
-export default app satisfies ExportedHandler<Env>;
+export default {
+  fetch: app.fetch,
+  /** Cron (wrangler.toml [triggers]): sweep uploads abandoned for more than 24 h. */
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweepUploads(env, Date.now()));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,8 +1,8 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { DB } from "./client";
-import { messages, roomMembers, rooms, users } from "./schema";
-import type { Member, Message, Role, RoomSummary } from "../protocol";
+import { attachments, messages, reactions, roomMembers, rooms, users } from "./schema";
+import type { Member, Message, Reaction, Role, RoomSummary } from "../protocol";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
 export type RoomRow = typeof rooms.$inferSelect;
@@ -209,18 +209,41 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     .where(before === null ? eq(messages.roomId, roomId) : and(eq(messages.roomId, roomId), lt(messages.seq, before)))
     .orderBy(desc(messages.seq))
     .limit(limit);
-  return rows.map((r) => {
+  const list = rows.map((r) => {
     const m: Message = { seq: r.seq, cid: r.cid, uid: r.userId, name: r.userName, text: r.body, ts: r.createdAt };
     if (r.call !== null) m.call = r.call;
+    if (r.attachments !== null) m.attachments = r.attachments;
+    if (r.deleted === 1) m.deleted = true;
     return m;
   });
+  if (list.length === 0) return list;
+  const seqs = list.map((m) => m.seq);
+  const rx = await d
+    .select({ seq: reactions.seq, emoji: reactions.emoji, uid: reactions.userId })
+    .from(reactions)
+    .where(and(eq(reactions.roomId, roomId), inArray(reactions.seq, seqs)))
+    .orderBy(asc(reactions.createdAt), asc(reactions.userId));
+  return attachReactions(list, rx);
+}
+
+/** Groups reaction rows (in the order given) into each message's `reactions`. */
+export function attachReactions(list: Message[], rows: readonly { seq: number; emoji: string; uid: string }[]): Message[] {
+  const by = new Map<number, Reaction[]>();
+  for (const r of rows) {
+    const on = by.get(r.seq) ?? [];
+    const e = on.find((x) => x.emoji === r.emoji);
+    if (e) e.users.push(r.uid);
+    else on.push({ emoji: r.emoji, users: [r.uid] });
+    by.set(r.seq, on);
+  }
+  return list.map((m) => (by.has(m.seq) ? { ...m, reactions: by.get(m.seq)! } : m));
 }
 
 /**
- * D1 allows 100 bound parameters per statement; a message row binds 8.
+ * D1 allows 100 bound parameters per statement; a message row binds 10.
  * Rows per INSERT statement in a flush batch.
  */
-const ROWS_PER_INSERT = 12;
+const ROWS_PER_INSERT = 9;
 
 /**
  * Writes a room's messages to D1 idempotently: a row already there (same room and
@@ -238,11 +261,95 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
     body: m.text,
     createdAt: m.ts,
     call: m.call ?? null,
+    attachments: m.attachments ?? null,
+    deleted: m.deleted ? 1 : 0,
   }));
   const stmts = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
     stmts.push(d.insert(messages).values(rows.slice(i, i + ROWS_PER_INSERT)).onConflictDoNothing());
   }
+  // The files now belong to their message.
+  for (const m of list) {
+    const ids = m.attachments?.map((a) => a.id) ?? [];
+    if (ids.length > 0) {
+      stmts.push(d.update(attachments).set({ messageSeq: m.seq }).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, ids))));
+    }
+  }
   const [first, ...rest] = stmts;
   await d.batch([first!, ...rest]);
+}
+
+// ── attachments ──────────────────────────────────────────────────────────────
+
+export type AttachmentRow = typeof attachments.$inferSelect;
+
+export async function insertAttachment(d: DB, row: AttachmentRow): Promise<void> {
+  await d.insert(attachments).values(row);
+}
+
+/** The attachment `id` of room `roomId`, or null. */
+export async function findAttachment(d: DB, roomId: string, id: string): Promise<AttachmentRow | null> {
+  const rows = await d.select().from(attachments).where(and(eq(attachments.roomId, roomId), eq(attachments.id, id))).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function updateAttachment(d: DB, id: string, set: Partial<AttachmentRow>): Promise<void> {
+  await d.update(attachments).set(set).where(eq(attachments.id, id));
+}
+
+export async function deleteAttachmentRows(d: DB, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await d.delete(attachments).where(inArray(attachments.id, [...ids]));
+}
+
+/** Uploads still pending that were started before `before` (abandoned), at most `limit`. */
+export async function stalePending(d: DB, before: number, limit: number): Promise<AttachmentRow[]> {
+  return d
+    .select()
+    .from(attachments)
+    .where(and(eq(attachments.status, "pending"), lt(attachments.createdAt, before)))
+    .limit(limit);
+}
+
+// ── reactions and deletions (flushed by the room's alarm) ─────────────────────
+
+export interface ReactionEvent {
+  seq: number;
+  emoji: string;
+  userId: string;
+  on: boolean;
+  ts: number;
+}
+
+/**
+ * Applies a room's reaction changes in order, in one D1 transaction: add = insert (a row
+ * already there stays), remove = delete. Replaying a batch ends in the same state.
+ */
+export async function applyReactions(d: DB, roomId: string, events: readonly ReactionEvent[]): Promise<void> {
+  const stmts = events.map((e) =>
+    e.on
+      ? d.insert(reactions).values({ roomId, seq: e.seq, emoji: e.emoji, userId: e.userId, createdAt: e.ts }).onConflictDoNothing()
+      : d
+          .delete(reactions)
+          .where(and(eq(reactions.roomId, roomId), eq(reactions.seq, e.seq), eq(reactions.emoji, e.emoji), eq(reactions.userId, e.userId))),
+  );
+  const [first, ...rest] = stmts;
+  if (first) await d.batch([first, ...rest]);
+}
+
+/**
+ * Deleted messages: each becomes a tombstone (body "", no call, no attachments), its reactions
+ * and attachment rows go, in one D1 transaction. Idempotent. (The R2 bytes are the caller's.)
+ */
+export async function applyDeletions(d: DB, roomId: string, list: readonly { seq: number; files: readonly string[] }[]): Promise<void> {
+  const stmts = list.flatMap((x) => [
+    d
+      .update(messages)
+      .set({ body: "", call: null, attachments: null, deleted: 1 })
+      .where(and(eq(messages.roomId, roomId), eq(messages.seq, x.seq))),
+    d.delete(reactions).where(and(eq(reactions.roomId, roomId), eq(reactions.seq, x.seq))),
+    ...(x.files.length > 0 ? [d.delete(attachments).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, [...x.files])))] : []),
+  ]);
+  const [first, ...rest] = stmts;
+  if (first) await d.batch([first, ...rest]);
 }

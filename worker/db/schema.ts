@@ -2,7 +2,7 @@
  * D1 schema: the system of record for everything queried across rooms.
  * `npm run db:generate` turns changes here into a new SQL file in migrations/.
  */
-import type { CallSummary } from "../protocol";
+import type { Attachment, CallSummary } from "../protocol";
 import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -83,6 +83,56 @@ export const messages = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** Set on the message a call leaves behind: its CallSummary as JSON (the body is the text fallback). */
     call: text("call", { mode: "json" }).$type<CallSummary>(),
+    /** The files sent with the message: full metadata as JSON (Attachment[]), as every socket saw it. */
+    attachments: text("attachments", { mode: "json" }).$type<Attachment[]>(),
+    /** 1: deleted by its author, a tombstone (body "", no attachments). */
+    deleted: integer("deleted").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.seq] }), uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid)],
+);
+
+/**
+ * Uploaded files. Bytes in R2 under `rooms/<roomId>/<id>` (thumbnail `…/thumb`, see
+ * worker/media/r2.ts). A row is `pending` while its bytes are being uploaded (swept after
+ * 24 h by the scheduled handler) and `ready` after; `message_seq` is set when the message
+ * that carries it is flushed.
+ */
+export const attachments = sqliteTable(
+  "attachments",
+  {
+    id: text("id").primaryKey(),
+    roomId: text("room_id").notNull(),
+    uploaderId: text("uploader_id").notNull(),
+    key: text("key").notNull(),
+    /** Sanitized file name. */
+    name: text("name").notNull(),
+    /** Content type as stored (an image whose bytes do not match its claim becomes application/octet-stream). */
+    type: text("type").notNull(),
+    size: integer("size").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    durationMs: integer("duration_ms"),
+    thumbKey: text("thumb_key"),
+    status: text("status", { enum: ["pending", "ready"] }).notNull().default("pending"),
+    /** "single" (one PUT) or "multipart" (R2 multipart upload `upload_id`). */
+    mode: text("mode", { enum: ["single", "multipart"] }).notNull(),
+    uploadId: text("upload_id"),
+    partSize: integer("part_size").notNull(),
+    createdAt: integer("created_at").notNull(),
+    messageSeq: integer("message_seq"),
+  },
+  (t) => [index("attachments_room").on(t.roomId, t.messageSeq), index("attachments_pending").on(t.status, t.createdAt)],
+);
+
+/** Current reactions, flushed from each room's log of reaction events (add = insert-or-ignore, remove = delete). */
+export const reactions = sqliteTable(
+  "reactions",
+  {
+    roomId: text("room_id").notNull(),
+    seq: integer("seq").notNull(),
+    emoji: text("emoji").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.seq, t.emoji, t.userId] })],
 );

@@ -190,6 +190,12 @@ export const ApiErrorCode = {
   CONFLICT: "conflict",
   UPGRADE_REQUIRED: "upgrade_required",
   RATE_LIMITED: "rate_limited",
+  /** 413: the file (or part, or thumbnail) is larger than allowed. */
+  TOO_LARGE: "too_large",
+  /** 411: an upload without Content-Length. */
+  LENGTH_REQUIRED: "length_required",
+  /** 416: a Range outside the file. */
+  RANGE_NOT_SATISFIABLE: "range_not_satisfiable",
   INTERNAL: "internal",
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

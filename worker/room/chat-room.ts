@@ -22,6 +22,7 @@ import {
   assertNever,
   randomId,
   parseClientFrame,
+  type Attachment as FileMeta,
   type CallSummary,
   type ClientFrame,
   type Message,
@@ -29,7 +30,8 @@ import {
   type ServerFrame,
 } from "../protocol";
 import { db } from "../db/client";
-import { insertMessages, memberIds } from "../db/queries";
+import { applyDeletions, applyReactions, attachReactions, insertMessages, memberIds, type ReactionEvent } from "../db/queries";
+import { mediaKey } from "../media/files";
 import { connTag, identityFrom, sessionTag, userTag } from "./identity";
 import * as calls from "./call";
 import type { Sender, Step, StoredCall } from "./call";
@@ -80,10 +82,25 @@ const SCHEMA = [
    )`,
   `CREATE UNIQUE INDEX IF NOT EXISTS log_uid_cid ON log (uid, cid)`,
   `CREATE INDEX IF NOT EXISTS log_unflushed ON log (seq) WHERE flushed = 0`,
+  // Finished uploads of this room, told by the Worker (attachmentReady); seq is set once a message carries one.
+  `CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, uid TEXT NOT NULL, meta TEXT NOT NULL, seq INTEGER)`,
+  // Current reactions (for welcome/page) and the ordered log of changes still to flush to D1.
+  `CREATE TABLE IF NOT EXISTS reactions (seq INTEGER NOT NULL, emoji TEXT NOT NULL, uid TEXT NOT NULL, ts INTEGER NOT NULL,
+     PRIMARY KEY (seq, emoji, uid))`,
+  `CREATE TABLE IF NOT EXISTS reaction_log (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, emoji TEXT NOT NULL,
+     uid TEXT NOT NULL, on_ INTEGER NOT NULL, ts INTEGER NOT NULL)`,
+  // Deleted messages whose D1 rows and R2 objects the alarm still has to clean up (files: JSON id list).
+  `CREATE TABLE IF NOT EXISTS doomed (seq INTEGER PRIMARY KEY, files TEXT NOT NULL)`,
 ];
 
-type Row = Omit<Message, "call"> & { call: string | null } & Record<string, SqlStorageValue>;
-const COLUMNS = "seq, cid, uid, name, text, ts, call";
+type Row = Omit<Message, "call" | "attachments" | "reactions" | "deleted"> & {
+  call: string | null;
+  attachments: string | null;
+  deleted: number;
+} & Record<string, SqlStorageValue>;
+const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted";
+/** Most distinct reactions one person may leave on one message. */
+const MAX_REACTIONS_PER_USER = 20;
 
 const frame = (f: ServerFrame) => JSON.stringify(f);
 
@@ -116,6 +133,9 @@ export class ChatRoom extends DurableObject<Env> {
     // Added with calls: logs made before have no `call` column (a call's summary, JSON).
     const cols = this.#sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray();
     if (!cols.some((c) => c.name === "call")) this.#sql.exec("ALTER TABLE log ADD COLUMN call TEXT");
+    // Added with media: the files a message carries (Attachment[] JSON) and the tombstone flag.
+    if (!cols.some((c) => c.name === "attachments")) this.#sql.exec("ALTER TABLE log ADD COLUMN attachments TEXT");
+    if (!cols.some((c) => c.name === "deleted")) this.#sql.exec("ALTER TABLE log ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
     this.#messageBuckets = new TokenBuckets(Number(env.MSG_RATE_PER_SEC) || 10, Number(env.MSG_BURST) || 20);
     this.#ghostAfterMs = Number(env.GHOST_AFTER_MS) || 60_000;
     this.#flushDelayMs = Number(env.FLUSH_DELAY_MS) || 1000;
@@ -251,7 +271,23 @@ export class ChatRoom extends DurableObject<Env> {
       before === null
         ? this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log ORDER BY seq DESC LIMIT ?`, n)
         : this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, n);
-    return rows.toArray().map(toMessage);
+    return this.#withReactions(rows.toArray().map(toMessage));
+  }
+
+  /**
+   * An upload of `uploaderId` in this room is complete (called by the Worker): from now on
+   * a `send` of that person may carry it, checked here without leaving the room.
+   */
+  attachmentReady(uploaderId: string, meta: FileMeta): void {
+    this.#sql.exec("INSERT OR IGNORE INTO files (id, uid, meta, seq) VALUES (?, ?, ?, NULL)", meta.id, uploaderId, JSON.stringify(meta));
+  }
+
+  /** The uploader discards a finished upload: false when a message already carries it (then it stays). */
+  dropAttachment(id: string): boolean {
+    const row = this.#sql.exec<{ seq: number | null }>("SELECT seq FROM files WHERE id = ?", id).toArray()[0];
+    if (row && row.seq !== null) return false;
+    this.#sql.exec("DELETE FROM files WHERE id = ?", id);
+    return true;
   }
 
   /** The newest seq the room has assigned (0 when none). */
@@ -322,8 +358,9 @@ export class ChatRoom extends DurableObject<Env> {
       case "rtc":
         return this.#rtc(ws, me, f);
       case "react":
+        return this.#react(ws, me, f);
       case "delete":
-        return this.#reject(ws, ErrorCode.UNKNOWN_TYPE, `${f.type} is not supported yet`);
+        return this.#delete(ws, me, f);
       default:
         return assertNever(f);
     }
@@ -338,32 +375,102 @@ export class ChatRoom extends DurableObject<Env> {
     const dup = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE uid = ? AND cid = ?`, me.uid, f.cid).toArray()[0];
     if (dup) {
       // A resend after a lost ack: confirm it again, store and broadcast nothing.
-      return send(ws, frame({ type: "ack", cid: dup.cid, seq: dup.seq, ts: dup.ts }));
+      const again = toMessage(dup);
+      return send(ws, frame({ type: "ack", cid: dup.cid, seq: dup.seq, ts: dup.ts, ...(again.attachments ? { attachments: again.attachments } : {}) }));
     }
     if (!this.#messageBuckets.take(me.uid)) {
       return this.#reject(ws, ErrorCode.RATE_LIMITED, "you are sending messages too fast", f.cid);
     }
-    const m = this.#append({ cid: f.cid, uid: me.uid, name: me.name, text: f.text });
-    send(ws, frame({ type: "ack", cid: m.cid, seq: m.seq, ts: m.ts }));
+    let files: FileMeta[] | undefined;
+    if (f.attachments && f.attachments.length > 0) {
+      files = [];
+      for (const id of f.attachments) {
+        const row = this.#sql.exec<{ uid: string; meta: string; seq: number | null }>("SELECT uid, meta, seq FROM files WHERE id = ?", id).toArray()[0];
+        if (!row || row.uid !== me.uid || row.seq !== null) {
+          return this.#reject(ws, ErrorCode.BAD_ATTACHMENT, `attachment ${id.slice(0, 64)} is not a finished upload of yours in this room, or is already sent`, f.cid);
+        }
+        files.push(JSON.parse(row.meta) as FileMeta);
+      }
+    }
+    const m = this.#append({ cid: f.cid, uid: me.uid, name: me.name, text: f.text, ...(files ? { attachments: files } : {}) });
+    if (files) for (const a of files) this.#sql.exec("UPDATE files SET seq = ? WHERE id = ?", m.seq, a.id);
+    send(ws, frame({ type: "ack", cid: m.cid, seq: m.seq, ts: m.ts, ...(files ? { attachments: files } : {}) }));
     this.#publish(m);
+  }
+
+  /** The live row of message `seq` (not deleted), or null. */
+  #live(seq: number): Row | null {
+    return this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE seq = ? AND deleted = 0`, seq).toArray()[0] ?? null;
+  }
+
+  /** Adds or removes the sender's reaction, logs the change for the flush and broadcasts it. No change: nothing. */
+  #react(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "react" }>): void {
+    if (!this.#live(f.seq)) return this.#reject(ws, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to react to`);
+    const ts = Date.now();
+    if (f.on) {
+      const mine = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM reactions WHERE seq = ? AND uid = ?", f.seq, me.uid).one().n;
+      if (mine >= MAX_REACTIONS_PER_USER) {
+        return this.#reject(ws, ErrorCode.INVALID_FRAME, `at most ${MAX_REACTIONS_PER_USER} reactions per message`);
+      }
+    }
+    const changed = f.on
+      ? this.#sql.exec("INSERT OR IGNORE INTO reactions (seq, emoji, uid, ts) VALUES (?, ?, ?, ?)", f.seq, f.emoji, me.uid, ts).rowsWritten
+      : this.#sql.exec("DELETE FROM reactions WHERE seq = ? AND emoji = ? AND uid = ?", f.seq, f.emoji, me.uid).rowsWritten;
+    if (changed === 0) return;
+    this.#sql.exec("INSERT INTO reaction_log (seq, emoji, uid, on_, ts) VALUES (?, ?, ?, ?, ?)", f.seq, f.emoji, me.uid, f.on ? 1 : 0, ts);
+    this.#alarmBy(ts + this.#flushDelayMs);
+    this.#broadcast(frame({ type: "reaction", seq: f.seq, emoji: f.emoji, user: me.uid, on: f.on }));
+  }
+
+  /**
+   * The author deletes a message: it becomes a tombstone here at once (text, files,
+   * reactions gone) and for everyone (`deleted`); D1 and R2 are cleaned by the alarm.
+   */
+  #delete(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "delete" }>): void {
+    const row = this.#live(f.seq);
+    if (!row) return this.#reject(ws, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to delete`);
+    if (row.uid !== me.uid) return this.#reject(ws, ErrorCode.NOT_YOUR_MESSAGE, "you can only delete your own messages");
+    const files = (toMessage(row).attachments ?? []).map((a) => a.id);
+    this.#sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, deleted = 1 WHERE seq = ?", f.seq);
+    this.#sql.exec("DELETE FROM reactions WHERE seq = ?", f.seq);
+    this.#sql.exec("DELETE FROM reaction_log WHERE seq = ?", f.seq);
+    this.#sql.exec("DELETE FROM files WHERE seq = ?", f.seq);
+    this.#sql.exec("INSERT OR REPLACE INTO doomed (seq, files) VALUES (?, ?)", f.seq, JSON.stringify(files));
+    this.#alarmBy(Date.now() + this.#flushDelayMs);
+    this.#broadcast(frame({ type: "deleted", seq: f.seq }));
+  }
+
+  /** Adds the aggregated reactions to messages (one query for the page). */
+  #withReactions(list: Message[]): Message[] {
+    if (list.length === 0) return list;
+    const seqs = list.map((m) => m.seq);
+    const rows = this.#sql
+      .exec<{ seq: number; emoji: string; uid: string }>(
+        "SELECT seq, emoji, uid FROM reactions WHERE seq BETWEEN ? AND ? ORDER BY ts, rowid",
+        Math.min(...seqs),
+        Math.max(...seqs),
+      )
+      .toArray();
+    return attachReactions(list, rows);
   }
 
   /**
    * Assigns the next seq and stores a message in one statement (the caller has
    * checked for a duplicate), and makes sure a flush will take it to D1.
    */
-  #append(m: { cid: string; uid: string; name: string; text: string; call?: CallSummary }): Message {
+  #append(m: { cid: string; uid: string; name: string; text: string; call?: CallSummary; attachments?: FileMeta[] }): Message {
     const ts = Date.now();
     const { seq } = this.#sql
       .exec<{ seq: number }>(
-        `INSERT INTO log (seq, cid, uid, name, text, ts, call)
-         VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM log), ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments)
+         VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
         m.cid,
         m.uid,
         m.name,
         m.text,
         ts,
         m.call ? JSON.stringify(m.call) : null,
+        m.attachments ? JSON.stringify(m.attachments) : null,
       )
       .one();
     this.#alarmBy(ts + this.#flushDelayMs);
@@ -585,7 +692,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (since >= lastSeq) return { messages: [], lastSeq, gap: false };
     if (lastSeq - since <= REPLAY_LIMIT && first !== null && since + 1 >= first) {
       const rows = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE seq > ? ORDER BY seq`, since).toArray();
-      return { messages: rows.map(toMessage), lastSeq, gap: false };
+      return { messages: this.#withReactions(rows.map(toMessage)), lastSeq, gap: false };
     }
     return { messages: this.page(null, DEFAULT_PAGE).reverse(), lastSeq, gap: true };
   }
@@ -612,7 +719,40 @@ export class ChatRoom extends DurableObject<Env> {
       if (rows.length < FLUSH_BATCH) break;
     }
     this.#sql.exec("DELETE FROM log WHERE flushed = 1 AND seq <= (SELECT max(seq) FROM log) - ?", KEEP_FLUSHED);
-    const more = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM log WHERE flushed = 0").one().n > 0;
+    // Reactions after the messages they are on; in their order, so a replay ends in the same state.
+    let moreReactions = false;
+    for (let round = 0; round < FLUSH_ROUNDS; round++) {
+      const events = this.#sql
+        .exec<{ id: number; seq: number; emoji: string; uid: string; on_: number; ts: number }>(
+          "SELECT id, seq, emoji, uid, on_, ts FROM reaction_log ORDER BY id LIMIT ?",
+          FLUSH_BATCH,
+        )
+        .toArray();
+      if (events.length === 0) break;
+      await applyReactions(
+        db(this.env.DB),
+        room,
+        events.map((e): ReactionEvent => ({ seq: e.seq, emoji: e.emoji, userId: e.uid, on: e.on_ === 1, ts: e.ts })),
+      );
+      if (this.#gone) return { more: false, newest: null };
+      this.#sql.exec("DELETE FROM reaction_log WHERE id <= ?", events.at(-1)!.id);
+      moreReactions = events.length === FLUSH_BATCH;
+      if (!moreReactions) break;
+    }
+    // Deleted messages last: tombstone in D1, their reactions and attachment rows gone, then the bytes.
+    const doomed = this.#sql.exec<{ seq: number; files: string }>("SELECT seq, files FROM doomed ORDER BY seq LIMIT 50").toArray();
+    if (doomed.length > 0) {
+      const list = doomed.map((d) => ({ seq: d.seq, files: JSON.parse(d.files) as string[] }));
+      await applyDeletions(db(this.env.DB), room, list);
+      const keys = list.flatMap((d) => d.files.flatMap((id) => [mediaKey(room, id), mediaKey(room, id, true)]));
+      for (let i = 0; i < keys.length; i += 1000) await this.env.MEDIA.delete(keys.slice(i, i + 1000));
+      if (this.#gone) return { more: false, newest: null };
+      this.#sql.exec("DELETE FROM doomed WHERE seq <= ?", doomed.at(-1)!.seq);
+    }
+    const more =
+      this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM log WHERE flushed = 0").one().n > 0 ||
+      moreReactions ||
+      this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM doomed").one().n > 0;
     return { more, newest };
   }
 
@@ -678,5 +818,8 @@ function attachment(ws: WebSocket): Attachment | null {
 function toMessage(r: Row): Message {
   const m: Message = { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
   if (r.call !== null) m.call = JSON.parse(r.call) as CallSummary;
+  if (r.attachments !== null) m.attachments = JSON.parse(r.attachments) as FileMeta[];
+  if (r.deleted === 1) m.deleted = true;
   return m;
 }
+

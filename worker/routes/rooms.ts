@@ -46,7 +46,7 @@ import { announceRoomsChanged } from "../room/user-hub";
 type Ctx = Context<{ Bindings: Env }>;
 
 /** What a route knows once it has checked who is asking about which room. */
-interface Access {
+export interface Access {
   user: Viewer;
   room: RoomRow;
   role: Role;
@@ -55,7 +55,7 @@ interface Access {
 }
 
 /** Authenticates, finds the room in the path (404 for malformed or unknown ids), and requires membership (403). */
-async function memberAccess(c: Ctx): Promise<Access> {
+export async function memberAccess(c: Ctx): Promise<Access> {
   const user = await requireUser(c);
   const id = c.req.param("id") ?? "";
   const d = db(c.env.DB);

@@ -18,6 +18,9 @@ export default defineConfig(async () => ({
           GHOST_AFTER_MS: "3000",
           // Flushes are driven by the tests (runDurableObjectAlarm), not the clock.
           FLUSH_DELAY_MS: "600000",
+          // Media: a 20 MiB limit and R2's smallest part size, so multipart is tested with 12 MiB.
+          MAX_UPLOAD_BYTES: String(20 * 1024 * 1024),
+          UPLOAD_PART_BYTES: String(5 * 1024 * 1024),
         },
       },
     }),
