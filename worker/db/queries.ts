@@ -222,7 +222,7 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     .select({ seq: reactions.seq, emoji: reactions.emoji, uid: reactions.userId })
     .from(reactions)
     .where(and(eq(reactions.roomId, roomId), inArray(reactions.seq, seqs)))
-    .orderBy(asc(reactions.createdAt), asc(reactions.userId));
+    .orderBy(asc(reactions.createdAt), sql`rowid`);
   return attachReactions(list, rx);
 }
 
