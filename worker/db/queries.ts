@@ -1,5 +1,5 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomMembers, rooms, users } from "./schema";
 import type { Member, Message, Reaction, Role, RoomSummary } from "../protocol";
@@ -131,10 +131,12 @@ export async function setInviteCode(d: DB, roomId: string, code: string): Promis
   await d.update(rooms).set({ inviteCode: code }).where(eq(rooms.id, roomId));
 }
 
-/** The room, its members and its messages, in one D1 transaction. */
+/** The room, its members, messages, reactions and attachment rows, in one D1 transaction. (Its R2 objects are the caller's.) */
 export async function deleteRoom(d: DB, roomId: string): Promise<void> {
   await d.batch([
     d.delete(messages).where(eq(messages.roomId, roomId)),
+    d.delete(reactions).where(eq(reactions.roomId, roomId)),
+    d.delete(attachments).where(eq(attachments.roomId, roomId)),
     d.delete(roomMembers).where(eq(roomMembers.roomId, roomId)),
     d.delete(rooms).where(eq(rooms.id, roomId)),
   ]);
@@ -309,6 +311,23 @@ export async function stalePending(d: DB, before: number, limit: number): Promis
     .from(attachments)
     .where(and(eq(attachments.status, "pending"), lt(attachments.createdAt, before)))
     .limit(limit);
+}
+
+/** Finished uploads made before `before` that no flushed message carries (yet), at most `limit`. */
+export async function staleUnsent(d: DB, before: number, limit: number): Promise<AttachmentRow[]> {
+  return d
+    .select()
+    .from(attachments)
+    .where(and(eq(attachments.status, "ready"), isNull(attachments.messageSeq), lt(attachments.createdAt, before)))
+    .limit(limit);
+}
+
+/** Pending multipart uploads of a room (to abort when the room is deleted). */
+export async function pendingMultipart(d: DB, roomId: string): Promise<AttachmentRow[]> {
+  return d
+    .select()
+    .from(attachments)
+    .where(and(eq(attachments.roomId, roomId), eq(attachments.status, "pending"), eq(attachments.mode, "multipart")));
 }
 
 // ── reactions and deletions (flushed by the room's alarm) ─────────────────────

@@ -716,6 +716,8 @@ export class ChatRoom extends DurableObject<Env> {
       newest = rows.at(-1)!;
       // Rows inserted while D1 was answering have higher seqs and stay unflushed.
       this.#sql.exec("UPDATE log SET flushed = 1 WHERE flushed = 0 AND seq <= ?", newest.seq);
+      // D1 now records which message carries these files (attachments.message_seq): the room can forget them.
+      this.#sql.exec("DELETE FROM files WHERE seq IS NOT NULL AND seq <= ?", newest.seq);
       if (rows.length < FLUSH_BATCH) break;
     }
     this.#sql.exec("DELETE FROM log WHERE flushed = 1 AND seq <= (SELECT max(seq) FROM log) - ?", KEEP_FLUSHED);

@@ -229,7 +229,8 @@ export const mediaRoutes = new Hono<{ Bindings: Env }>()
   .delete("/:id/uploads/:aid", async (c) => {
     const a = await memberAccess(c);
     const row = await ownUpload(c, a);
-    if (row.status === "ready" && !(await c.env.ROOMS.getByName(row.roomId).dropAttachment(row.id))) {
+    // Sent on a message: flushed (D1 knows) or not yet (the room knows).
+    if (row.messageSeq !== null || (row.status === "ready" && !(await c.env.ROOMS.getByName(row.roomId).dropAttachment(row.id)))) {
       throw conflict("this file was sent on a message; delete the message instead");
     }
     await discardUpload(c.env, row);

@@ -33,6 +33,7 @@ import {
   memberIds,
   membership,
   messagesBefore,
+  pendingMultipart,
   removeMember,
   roomSummaries,
   setInviteCode,
@@ -42,6 +43,7 @@ import {
 import { HttpError, badRequest, forbidden, jsonBody, notFound, parseOr400 } from "../http/errors";
 import { upgradeRequest } from "../room/identity";
 import { announceRoomsChanged } from "../room/user-hub";
+import { deleteRoomMedia } from "../media/sweep";
 
 type Ctx = Context<{ Bindings: Env }>;
 
@@ -154,7 +156,9 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     // fail, the room is still listed (empty) and the owner can delete it again; the
     // other order could leave a live room flushing into a deleted one.
     await c.env.ROOMS.getByName(room.id).destroy();
+    const uploads = await pendingMultipart(d, room.id);
     await deleteRoom(d, room.id);
+    later(c, deleteRoomMedia(c.env, room.id, uploads));
     later(c, announceRoomsChanged(c.env, members));
     return c.body(null, 204);
   })

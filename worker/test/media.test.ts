@@ -221,22 +221,44 @@ describe("bad input", () => {
     expect(late.status).toBe(404);
   });
 
-  it("the scheduled sweep removes uploads left pending for more than 24 h, and only those", async () => {
+  it("the scheduled sweep removes uploads abandoned for more than 24 h: pending, or finished and never sent", async () => {
     const { room, alice } = await twoInARoom();
-    const old = (await (await createUpload(room.id, alice.cookie, { name: "old", type: "application/zip", size: 6 * 1024 * 1024 })).json()) as CreateUploadResponse;
+    const created = async (name: string, size: number) =>
+      (await (await createUpload(room.id, alice.cookie, { name, type: "application/zip", size })).json()) as CreateUploadResponse;
+    const old = await created("old", 6 * 1024 * 1024);
     const p1 = await putBytes(path(room.id, `/uploads/${old.id}/parts/1`), alice.cookie, bytes(5 * 1024 * 1024));
     await p1.body?.cancel();
-    const oldSingle = (await (await createUpload(room.id, alice.cookie, { name: "old2", type: "text/plain", size: 5 })).json()) as CreateUploadResponse;
-    const fresh = (await (await createUpload(room.id, alice.cookie, { name: "new", type: "text/plain", size: 5 })).json()) as CreateUploadResponse;
-    const done = await upload(room.id, alice.cookie, "done.txt", "text/plain", bytes(5));
+    const oldSingle = await created("old2", 5);
+    const fresh = await created("new", 5);
+    const unsent = await upload(room.id, alice.cookie, "unsent.txt", "text/plain", bytes(5));
+    const sent = await upload(room.id, alice.cookie, "sent.txt", "text/plain", bytes(5));
+    const ca = track(await connect(room.id, alice.cookie));
+    ca.send({ type: "send", cid: "s", text: "", attachments: [sent.id] }); // not flushed yet: only the room knows
+    await ca.next("ack");
     const dayAgo = Date.now() - 25 * 60 * 60 * 1000;
-    await env.DB.prepare("UPDATE attachments SET created_at = ? WHERE id IN (?, ?, ?)").bind(dayAgo, old.id, oldSingle.id, done.id).run();
+    await env.DB.prepare("UPDATE attachments SET created_at = ? WHERE id IN (?, ?, ?, ?)").bind(dayAgo, old.id, oldSingle.id, unsent.id, sent.id).run();
     const ctx = createExecutionContext();
     await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
     const left = (await rows(room.id)).map((r) => r.id).sort();
-    expect(left).toEqual([fresh.id, done.id].sort());
-    expect(await objects(room.id)).toEqual([`rooms/${room.id}/${done.id}`]);
+    expect(left).toEqual([fresh.id, sent.id].sort());
+    expect(await objects(room.id)).toEqual([`rooms/${room.id}/${sent.id}`]);
+    // The swept finished upload can no longer be sent.
+    ca.send({ type: "send", cid: "u", text: "", attachments: [unsent.id] });
+    expect((await ca.next("error", (f) => f.cid === "u")).code).toBe("bad_attachment");
+  });
+
+  it("deleting the room deletes its objects and attachment rows", async () => {
+    const { room, alice } = await twoInARoom();
+    await upload(room.id, alice.cookie, "a.png", "image/png", PNG, { thumb: WEBP });
+    const u = (await (await createUpload(room.id, alice.cookie, { name: "big", type: "application/zip", size: 6 * 1024 * 1024 })).json()) as CreateUploadResponse;
+    await (await putBytes(path(room.id, `/uploads/${u.id}/parts/1`), alice.cookie, bytes(5 * 1024 * 1024))).body?.cancel();
+    expect(await objects(room.id)).toHaveLength(2);
+    const res = await api(path(room.id), { method: "DELETE", cookie: alice.cookie });
+    expect(res.status).toBe(204);
+    for (let i = 0; i < 50 && (await objects(room.id)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await objects(room.id)).toEqual([]);
+    expect(await rows(room.id)).toEqual([]);
   });
 });
 
