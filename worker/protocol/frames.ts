@@ -103,6 +103,19 @@ export const ServerFrameSchema = v.variant("type", [
      * the client pages them from `GET /api/rooms/:id/messages?before=`.
      */
     gap: v.boolean(),
+    /**
+     * Sent on a reconnect (`since` ≥ 1): the current state of the messages the client already
+     * holds, seq `from`…`to` (≤ since), which may have changed while it was away. Replace their
+     * reactions by `reactions` (a seq not listed has none now) and tombstone those in `deleted`.
+     */
+    sync: v.optional(
+      v.object({
+        from: Seq,
+        to: Seq,
+        reactions: v.array(v.object({ seq: Seq, reactions: v.array(ReactionSchema) })),
+        deleted: v.array(Seq),
+      }),
+    ),
   }),
   v.object({
     type: v.literal("ack"),

@@ -28,6 +28,7 @@ import {
   type Message,
   type Peer,
   type ServerFrame,
+  type ServerFrameOf,
 } from "../protocol";
 import { db } from "../db/client";
 import { applyDeletions, applyReactions, attachReactions, insertMessages, memberIds, type ReactionEvent } from "../db/queries";
@@ -103,6 +104,7 @@ const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted";
 const MAX_REACTIONS_PER_USER = 20;
 
 const frame = (f: ServerFrame) => JSON.stringify(f);
+type WelcomeSync = NonNullable<ServerFrameOf<"welcome">["sync"]>;
 
 export class ChatRoom extends DurableObject<Env> {
   readonly #sql: SqlStorage;
@@ -683,7 +685,36 @@ export class ChatRoom extends DurableObject<Env> {
    * What a (re)connecting client is missing. Bounded: at most REPLAY_LIMIT rows;
    * beyond that, or before what the log still holds, `gap` sends it to HTTP paging.
    */
-  #replay(since: number | null): { messages: Message[]; lastSeq: number; gap: boolean } {
+  #replay(since: number | null): { messages: Message[]; lastSeq: number; gap: boolean; sync?: WelcomeSync } {
+    const r = this.#replayMessages(since);
+    if (since === null || since < 1) return r;
+    const sync = this.#sync(since, r.lastSeq);
+    return sync ? { ...r, sync } : r;
+  }
+
+  /**
+   * Reactions and deletions on the messages a reconnecting client already has (the last
+   * REPLAY_LIMIT up to `since` that the log still holds): they may have changed while it was away.
+   */
+  #sync(since: number, lastSeq: number): WelcomeSync | null {
+    const first = this.#sql.exec<{ first: number | null }>("SELECT min(seq) AS first FROM log").one().first;
+    if (first === null) return null;
+    const to = Math.min(since, lastSeq);
+    const from = Math.max(first, to - REPLAY_LIMIT + 1);
+    if (to < from) return null;
+    const rows = this.#sql
+      .exec<{ seq: number; emoji: string; uid: string }>("SELECT seq, emoji, uid FROM reactions WHERE seq BETWEEN ? AND ? ORDER BY ts, rowid", from, to)
+      .toArray();
+    const stubs = [...new Set(rows.map((r) => r.seq))].sort((a, b) => a - b).map((seq) => ({ seq }) as Message);
+    const reactions = attachReactions(stubs, rows).map((m) => ({ seq: m.seq, reactions: m.reactions ?? [] }));
+    const deleted = this.#sql
+      .exec<{ seq: number }>("SELECT seq FROM log WHERE deleted = 1 AND seq BETWEEN ? AND ? ORDER BY seq", from, to)
+      .toArray()
+      .map((r) => r.seq);
+    return { from, to, reactions, deleted };
+  }
+
+  #replayMessages(since: number | null): { messages: Message[]; lastSeq: number; gap: boolean } {
     const { last, first } = this.#sql
       .exec<{ last: number | null; first: number | null }>("SELECT max(seq) AS last, min(seq) AS first FROM log")
       .one();

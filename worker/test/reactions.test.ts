@@ -111,3 +111,24 @@ describe("reactions", () => {
     expect(await d1Reactions(room.id)).toEqual([]);
   });
 });
+
+describe("reconnecting", () => {
+  it("welcome syncs reactions and deletions that happened to messages the client already had", async () => {
+    const { room, a, bob, alice, seq } = await twoInARoom();
+    a.send({ type: "send", cid: "m2", text: "second" });
+    const { seq: seq2 } = await a.next("ack", (f) => f.cid === "m2");
+    a.send({ type: "send", cid: "m3", text: "third" });
+    const { seq: seq3 } = await a.next("ack", (f) => f.cid === "m3");
+    a.send({ type: "react", seq: seq3, emoji: "🙂", on: true });
+    await a.next("reaction", (f) => f.seq === seq3);
+    // Bob was away for these:
+    a.send({ type: "react", seq, emoji: "👍", on: true });
+    a.send({ type: "react", seq: seq3, emoji: "🙂", on: false });
+    a.send({ type: "delete", seq: seq2 });
+    await a.next("deleted");
+    const b2 = track(await connect(room.id, bob.cookie, { query: `?since=${seq3}` }));
+    const w = await b2.next("welcome");
+    expect(w.messages).toEqual([]);
+    expect(w.sync).toEqual({ from: 1, to: seq3, reactions: [{ seq, reactions: [{ emoji: "👍", users: [alice.id] }] }], deleted: [seq2] });
+  });
+});
