@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from "vitest";
 import { env, exports } from "cloudflare:workers";
-import { createExecutionContext, createScheduledController, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, evictDurableObject, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../index";
 import { connect, guest, joinRoom, newRoom, type Client } from "./helpers";
 import { PNG, WEBP, bytes, createUpload, download, path, putBytes, upload } from "./media-helpers";
@@ -300,6 +300,31 @@ describe("attachments on messages", () => {
     expect((await ca.next("error", (f) => f.cid === "many")).code).toBe("invalid_frame");
     // A file already sent cannot be discarded through the upload route.
     expect((await api(path(room.id, `/uploads/${a.id}`), { method: "DELETE", cookie: alice.cookie })).status).toBe(409);
+  });
+
+  it("a finished upload can be sent after the room object was evicted (it is in the room's storage)", async () => {
+    const { room, alice, bob } = await twoInARoom();
+    const a = await upload(room.id, alice.cookie, "a.txt", "text/plain", bytes(10));
+    await evictDurableObject(env.ROOMS.getByName(room.id));
+    const ca = track(await connect(room.id, alice.cookie));
+    const cb = track(await connect(room.id, bob.cookie));
+    ca.send({ type: "send", cid: "after", text: "here", attachments: [a.id] });
+    expect((await cb.next("msgs", (f) => f.messages.some((m) => m.cid === "after"))).messages[0]?.attachments).toEqual([a]);
+  });
+
+  it("complete refuses a missing part; a thumbnail after completion is refused", async () => {
+    const { room, alice } = await twoInARoom();
+    const u = (await (await createUpload(room.id, alice.cookie, { name: "big", type: "application/zip", size: 6 * 1024 * 1024 })).json()) as CreateUploadResponse;
+    const p1 = await putBytes(path(room.id, `/uploads/${u.id}/parts/1`), alice.cookie, bytes(5 * 1024 * 1024));
+    const part = await p1.json();
+    const r = await api(path(room.id, `/uploads/${u.id}/complete`), { method: "POST", cookie: alice.cookie, body: JSON.stringify({ parts: [part] }) });
+    expect(r.status).toBe(400);
+    await r.body?.cancel();
+    await api(path(room.id, `/uploads/${u.id}`), { method: "DELETE", cookie: alice.cookie });
+    const done = await upload(room.id, alice.cookie, "a.txt", "text/plain", bytes(10));
+    const t = await putBytes(path(room.id, `/uploads/${done.id}/thumb`), alice.cookie, WEBP, { "content-type": "image/webp" });
+    expect(t.status).toBe(409);
+    await t.body?.cancel();
   });
 
   it("another room's attachment cannot be sent here", async () => {
