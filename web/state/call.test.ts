@@ -364,6 +364,15 @@ describe("in a call", () => {
     expect(fingerprintOf("a=x\r\na=fingerprint:SHA-256 AB:CD\r\n")).toBe("sha-256 ab:cd");
   });
 
+  it("removed from the room mid-call: the call ends here too and the camera goes off", async () => {
+    const pc = await inCallWithBob();
+    sock().drop(4003);
+    await flush();
+    expect(pc.signalingState).toBe("closed");
+    expect(call.phase.value).toBe("idle");
+    expect(held.every((t) => t.readyState === "ended")).toBe(true);
+  });
+
   it("a participant who leaves loses their connection; the call ending ends ours", async () => {
     const pc = await inCallWithBob();
     sock().receive({ type: "call.ended", callId: "call-1", outcome: "completed" });

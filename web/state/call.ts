@@ -703,6 +703,18 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       if (joined.peek()) rejoin = true;
     }
   });
+  // The room is gone for us (removed, deleted, signed out, or its socket stopped for good):
+  // no more signaling can come, so the call ends here too (camera and mic released).
+  const stopGone = effect(() => {
+    const gone = room.problem.value !== null || room.connection.value === "closed";
+    if (gone && (joined.peek() || preparing.peek() || starting)) {
+      queueMicrotask(() => {
+        if (!joined.peek() && !preparing.peek() && !starting) return;
+        showOutcome("completed");
+        leave();
+      });
+    }
+  });
   // The ringing banner disappears with the call; an incoming call we never answered is forgotten.
   const stopRingCheck = effect(() => {
     const c = call.value;
@@ -869,6 +881,7 @@ export function createCallStore(room: RoomStore, env: CallEnv = browserEnv()) {
       unsubscribe();
       stopWelcome();
       stopRingCheck();
+      stopGone();
       clearTimeout(outcomeTimer);
       clearTimeout(noticeTimer);
     },
