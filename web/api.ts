@@ -14,6 +14,10 @@ import {
   RoomResponse,
   RoomsResponse,
   SessionResponse,
+  CreateUploadResponse,
+  UploadDoneResponse,
+  type CompleteUploadBody,
+  type CreateUploadBody,
   type CreateRoomBody,
   type CreateSessionBody,
   type LoginBody,
@@ -116,9 +120,51 @@ export const api = {
   joinInvite: (code: string) => call("POST", `${invitePath(code)}/join`, RoomResponse, {}),
   /** The one DM with that user (made on first use). */
   startDm: (username: string) => call("POST", "/api/dms", RoomResponse, { username }),
+  /** Starts an upload (see worker/protocol/media.ts for the flow). */
+  createUpload: (id: string, body: CreateUploadBody, signal?: AbortSignal) =>
+    call("POST", `${roomPath(id)}/uploads`, CreateUploadResponse, body, signal),
+  completeUpload: (id: string, aid: string, body: CompleteUploadBody, signal?: AbortSignal) =>
+    call("POST", `${roomPath(id)}/uploads/${encodeURIComponent(aid)}/complete`, UploadDoneResponse, body, signal),
+  cancelUpload: (id: string, aid: string) => call("DELETE", `${roomPath(id)}/uploads/${encodeURIComponent(aid)}`, null),
   /** STUN/TURN servers with short-lived TURN credentials; fetched before each call. */
   iceServers: () => call("GET", "/api/turn", IceServersResponse),
 };
+
+/** PUT of raw bytes with upload progress (XMLHttpRequest: fetch has none). */
+export function putBytes(
+  path: string,
+  body: Blob,
+  onProgress: (loaded: number) => void,
+  signal: AbortSignal,
+): Promise<ApiResult<unknown>> {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", path);
+    xhr.setRequestHeader("content-type", body.type || "application/octet-stream");
+    xhr.upload.onprogress = (e) => onProgress(e.loaded);
+    const fail = (code: string, message: string) => resolve({ ok: false, status: xhr.status, code, message });
+    xhr.onload = () => {
+      let json: unknown = null;
+      try {
+        json = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        // not JSON
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve({ ok: true, data: json });
+      const err = v.safeParse(ApiError, json);
+      if (err.success) resolve({ ok: false, status: xhr.status, ...err.output.error });
+      else fail("http_" + xhr.status, xhr.statusText || "upload failed");
+    };
+    xhr.onerror = () => resolve({ ok: false, status: 0, code: "network", message: "network error" });
+    xhr.onabort = () => resolve({ ok: false, status: 0, code: "aborted", message: "cancelled" });
+    if (signal.aborted) return xhr.onabort(new ProgressEvent("abort"));
+    signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
+}
+
+export const uploadPath = (roomId: string, aid: string, suffix = "") =>
+  `${roomPath(roomId)}/uploads/${encodeURIComponent(aid)}${suffix}`;
 
 function wsBase(): string {
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}`;

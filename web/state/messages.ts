@@ -2,7 +2,7 @@
  * Pure message-list logic: merging by seq, the view rows (day separators, sender
  * groups), typing lines. No signals, no DOM: unit-tested in messages.test.ts.
  */
-import type { CallSummary, Message, Peer } from "../../worker/protocol";
+import type { Attachment, CallSummary, Message, Peer, Reaction } from "../../worker/protocol";
 
 /** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
 export interface Pending {
@@ -13,6 +13,8 @@ export interface Pending {
   status: "sending" | "failed";
   /** Why it failed, for the person (set when status is "failed"). */
   error?: string;
+  /** Finished uploads sent with it (their ids go in `send.attachments`). */
+  attachments?: Attachment[];
 }
 
 /**
@@ -81,6 +83,9 @@ export type Row =
       error?: string;
       /** Set on the entry a call left in the history. */
       call?: CallSummary;
+      attachments?: Attachment[];
+      reactions?: Reaction[];
+      deleted?: boolean;
     };
 
 /** Consecutive messages by one sender closer than this are drawn as one group. */
@@ -105,7 +110,7 @@ export function buildRows(
     prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
   };
   for (const m of messages) {
-    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}) });
+    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}) });
   }
   if (me) {
     for (const p of pending) {
@@ -119,6 +124,7 @@ export function buildRows(
         mine: true,
         status: p.status,
         error: p.error,
+        ...(p.attachments?.length ? { attachments: p.attachments } : {}),
       });
     }
   }
@@ -242,4 +248,39 @@ export function callLine(c: CallSummary, caller: string, mine: boolean): { text:
   }
   if (c.outcome === "declined") return { text: `${kind} from ${caller} · Declined`, missed: false };
   return { text: `Missed ${lower} from ${caller}`, missed: true };
+}
+
+/** A message's reactions after `user` added (`on`) or removed `emoji`; users in the order they reacted. */
+export function applyReaction(rs: readonly Reaction[] | undefined, emoji: string, user: string, on: boolean): Reaction[] {
+  const list = rs ? [...rs] : [];
+  const i = list.findIndex((r) => r.emoji === emoji);
+  if (on) {
+    if (i < 0) list.push({ emoji, users: [user] });
+    else if (!list[i]!.users.includes(user)) list[i] = { emoji, users: [...list[i]!.users, user] };
+    return list;
+  }
+  if (i < 0 || !list[i]!.users.includes(user)) return list;
+  const users = list[i]!.users.filter((u) => u !== user);
+  if (users.length) list[i] = { emoji, users };
+  else list.splice(i, 1);
+  return list;
+}
+
+/** A deleted message as everyone sees it from then on. */
+export function tombstone(m: Message): Message {
+  const { attachments: _a, reactions: _r, ...rest } = m;
+  return { ...rest, text: "", deleted: true };
+}
+
+/** "1.2 MB": a file's size for people. */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let n = bytes / 1024;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[u]}`;
 }

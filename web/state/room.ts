@@ -28,6 +28,7 @@ import {
   TYPING_TTL_MS,
   assertNever,
   parseServerFrame,
+  type Attachment,
   type ClientFrame,
   type Me,
   type Member,
@@ -41,7 +42,7 @@ import {
 } from "../../worker/protocol";
 import { api, socketUrl, type ApiFailure, type ApiResult } from "../api";
 import { createConnection } from "./connection";
-import { contiguousFrom, mergeBySeq, typingLine, type Pending } from "./messages";
+import { applyReaction, contiguousFrom, mergeBySeq, tombstone, typingLine, type Pending } from "./messages";
 import { loadOutbox, saveOutbox } from "./storage";
 
 /** The outbox is bounded: past this many unsent messages, sending is refused (the draft stays). */
@@ -227,6 +228,8 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
         const p = pending.value.find((x) => x.cid === frame.cid);
         if (!p) return; // A re-ack of something already settled (e.g. by a replay).
         const m: Message = { seq: frame.seq, cid: p.cid, uid: me.value.id, name: me.value.name, text: p.text, ts: frame.ts };
+        const files = frame.attachments ?? p.attachments;
+        if (files?.length) m.attachments = files;
         return batch(() => {
           messages.value = mergeBySeq(messages.value, [m]);
           pending.value = pending.value.filter((x) => x !== p);
@@ -247,8 +250,9 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
       case "rtc":
         return toCall(frame);
       case "reaction":
+        return updateMessage(frame.seq, (m) => (m.deleted ? m : { ...m, reactions: applyReaction(m.reactions, frame.emoji, frame.user, frame.on) }));
       case "deleted":
-        return; // handled by the media UI
+        return updateMessage(frame.seq, (m) => (m.deleted ? m : tombstone(m)));
       case "error": {
         if (!frame.cid && CALL_ERRORS.includes(frame.code)) return toCall(frame as CallFrame);
         const text = errorText(frame.code, frame.message);
@@ -264,6 +268,38 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
     }
   }
 
+  /** Replaces message `seq` (if held) by `fn(message)`. */
+  function updateMessage(seq: number, fn: (m: Message) => Message) {
+    const i = messages.value.findIndex((m) => m.seq === seq);
+    if (i < 0) return;
+    const next = fn(messages.value[i]!);
+    if (next === messages.value[i]) return;
+    const copy = messages.value.slice();
+    copy[i] = next;
+    messages.value = copy;
+  }
+
+  /** welcome.sync: the current reactions and deletions of messages we already held. */
+  function applySync(sync: NonNullable<Extract<ServerFrame, { type: "welcome" }>["sync"]>) {
+    const reactions = new Map(sync.reactions.map((r) => [r.seq, r.reactions]));
+    const deleted = new Set(sync.deleted);
+    let changed = false;
+    const next = messages.value.map((m) => {
+      if (m.seq < sync.from || m.seq > sync.to) return m;
+      if (deleted.has(m.seq)) {
+        if (m.deleted) return m;
+        changed = true;
+        return tombstone(m);
+      }
+      const rs = reactions.get(m.seq) ?? [];
+      if (JSON.stringify(rs) === JSON.stringify(m.reactions ?? [])) return m;
+      changed = true;
+      const { reactions: _r, ...rest } = m;
+      return rs.length ? { ...rest, reactions: rs } : rest;
+    });
+    if (changed) messages.value = next;
+  }
+
   function onWelcome(w: Extract<ServerFrame, { type: "welcome" }>) {
     batch(() => {
       me.value = w.me;
@@ -276,6 +312,7 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
         const first = w.messages[0];
         hasMore.value = first !== undefined && (w.gap || first.seq > 1);
       } else {
+        if (w.sync) applySync(w.sync);
         messages.value = mergeBySeq(messages.value, w.messages);
       }
       settle(w.messages);
@@ -363,7 +400,10 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
       const cid = sendQueue.shift()!;
       const p = pending.value.find((x) => x.cid === cid && x.status === "sending");
       if (!p) continue;
-      if (!sendFrame({ type: "send", cid: p.cid, text: p.text })) {
+      const f: ClientFrame = p.attachments?.length
+        ? { type: "send", cid: p.cid, text: p.text, attachments: p.attachments.map((a) => a.id) }
+        : { type: "send", cid: p.cid, text: p.text };
+      if (!sendFrame(f)) {
         // Not connected: the next welcome re-queues the whole outbox.
         sendQueue = [];
         return;
@@ -453,12 +493,13 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
     },
 
     /** Queues a message and sends it if we are connected. False when the outbox is full. */
-    send(text: string): boolean {
+    send(text: string, attachments?: readonly Attachment[]): boolean {
       if (pending.value.length >= MAX_PENDING) {
         flash(`${MAX_PENDING} messages are still waiting to be sent. Reconnect before sending more.`);
         return false;
       }
       const p: Pending = { cid: crypto.randomUUID(), text, createdAt: Date.now(), status: "sending" };
+      if (attachments?.length) p.attachments = [...attachments];
       pending.value = [...pending.value, p];
       if (typingOn) {
         sendFrame({ type: "typing", on: false });
@@ -474,6 +515,26 @@ export function createRoomStore(initial: RoomResponse, user: Me) {
       if (!p) return;
       pending.value = pending.value.map((x) => (x === p ? { ...x, status: "sending", error: undefined } : x));
       transmit(p.cid);
+    },
+
+    /** Adds (`on`) or removes our reaction on message `seq`; the room's `reaction` frame shows it. */
+    react(seq: number, emoji: string, on: boolean): boolean {
+      const ok = sendFrame({ type: "react", seq, emoji, on });
+      if (!ok) flash("Not connected: the reaction was not sent.");
+      return ok;
+    },
+
+    /** Deletes our own message `seq` for everyone (the `deleted` frame makes it a tombstone). */
+    deleteMessage(seq: number): boolean {
+      const ok = sendFrame({ type: "delete", seq });
+      if (!ok) flash("Not connected: the message was not deleted.");
+      return ok;
+    },
+
+    /** Names of members by id (reaction tooltips). */
+    nameOf(uid: string): string {
+      if (uid === me.value.id) return "You";
+      return known.value.find((m) => m.id === uid)?.name ?? online.value.find((p) => p.id === uid)?.name ?? "Someone";
     },
 
     discard(cid: string) {

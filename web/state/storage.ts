@@ -4,7 +4,7 @@
  * still works when it does not.
  */
 import * as v from "valibot";
-import { MAX_BODY, MAX_CID } from "../../worker/protocol";
+import { AttachmentSchema, MAX_ATTACHMENTS, MAX_BODY, MAX_CID } from "../../worker/protocol";
 import type { Pending } from "./messages";
 
 function get(key: string): string | null {
@@ -42,6 +42,7 @@ const StoredOutbox = v.array(
     createdAt: v.number(),
     status: v.picklist(["sending", "failed"]),
     error: v.optional(v.string()),
+    attachments: v.optional(v.pipe(v.array(AttachmentSchema), v.maxLength(MAX_ATTACHMENTS))),
   }),
 );
 

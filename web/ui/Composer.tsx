@@ -1,9 +1,12 @@
 import { useSignal } from "@preact/signals";
-import { useLayoutEffect, useRef } from "preact/hooks";
-import { MAX_BODY } from "../../worker/protocol";
+import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
+import { MAX_ATTACHMENTS, MAX_BODY } from "../../worker/protocol";
 import type { RoomStore } from "../state/room";
 import { loadDraft, saveDraft } from "../state/storage";
+import { createUploads } from "../state/uploads";
 import { SendIcon } from "./Icons";
+import { EmojiPicker, UploadChips } from "./Media";
+import { VoiceRecorder } from "./Voice";
 
 /** The counter appears this close to the limit. */
 const COUNTER_FROM = MAX_BODY - 500;
@@ -27,7 +30,78 @@ export function Composer({ store }: { store: RoomStore }) {
   const offline = conn === "offline" || conn === "reconnecting" || conn === "closed";
   const length = text.value.length;
   const over = length > MAX_BODY;
-  const empty = cleanText(text.value) === "";
+  const uploads = useMemo(() => createUploads(roomId), [roomId]);
+  useEffect(() => () => uploads.dispose(), [uploads]);
+  const files = uploads.items.value;
+  const uploading = files.some((f) => f.status === "uploading");
+  const ready = files.filter((f) => f.status === "done").length;
+  const empty = cleanText(text.value) === "" && ready === 0;
+  const picker = useSignal(false);
+  const recording = useSignal(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const form = useRef<HTMLFormElement>(null);
+
+  function addFiles(list: readonly File[]) {
+    if (list.length === 0) return;
+    const refused = uploads.add(list);
+    if (refused) alertNote.value = `At most ${MAX_ATTACHMENTS} files per message.`;
+  }
+  const alertNote = useSignal<string | null>(null);
+
+  // Drop files anywhere on the conversation; paste files (a screenshot) into the composer.
+  useEffect(() => {
+    const zone = form.current?.closest(".chat") as HTMLElement | null;
+    if (!zone) return;
+    let depth = 0;
+    const hasFiles = (e: DragEvent) => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
+    const enter = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth++;
+      zone.classList.add("dropping");
+    };
+    const over = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer!.dropEffect = "copy";
+    };
+    const leave = () => {
+      if (--depth <= 0) {
+        depth = 0;
+        zone.classList.remove("dropping");
+      }
+    };
+    const drop = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth = 0;
+      zone.classList.remove("dropping");
+      addFiles(Array.from(e.dataTransfer!.files));
+    };
+    zone.addEventListener("dragenter", enter);
+    zone.addEventListener("dragover", over);
+    zone.addEventListener("dragleave", leave);
+    zone.addEventListener("drop", drop);
+    return () => {
+      zone.removeEventListener("dragenter", enter);
+      zone.removeEventListener("dragover", over);
+      zone.removeEventListener("dragleave", leave);
+      zone.removeEventListener("drop", drop);
+    };
+  }, [uploads]);
+
+  function insertAtCursor(s: string) {
+    const el = area.current;
+    const v = text.value;
+    const start = el?.selectionStart ?? v.length;
+    const end = el?.selectionEnd ?? v.length;
+    update(v.slice(0, start) + s + v.slice(end));
+    requestAnimationFrame(() => {
+      if (!el) return;
+      el.focus();
+      el.selectionStart = el.selectionEnd = start + s.length;
+    });
+  }
 
   // Grow with the content up to a cap (CSS max-height), shrink back after sending.
   useLayoutEffect(() => {
@@ -45,8 +119,10 @@ export function Composer({ store }: { store: RoomStore }) {
 
   function submit() {
     const body = cleanText(text.value);
-    if (!body || body.length > MAX_BODY) return;
-    if (store.send(body)) {
+    if (body.length > MAX_BODY || uploading) return;
+    const attached = uploads.items.value.some((f) => f.status === "done");
+    if (!body && !attached) return;
+    if (store.send(body, attached ? uploads.take() : undefined)) {
       text.value = "";
       saveDraft(uid, roomId, "");
     }
@@ -55,6 +131,7 @@ export function Composer({ store }: { store: RoomStore }) {
 
   return (
     <form
+      ref={form}
       class={offline ? "composer offline" : "composer"}
       onSubmit={(e) => {
         e.preventDefault();
@@ -75,7 +152,63 @@ export function Composer({ store }: { store: RoomStore }) {
           )}
         </p>
       )}
+      <UploadChips items={files} onCancel={uploads.cancel} />
+      {alertNote.value && (
+        <p class="composer-hint" role="alert">
+          {alertNote.value}{" "}
+          <button type="button" class="link-button" onClick={() => (alertNote.value = null)}>
+            OK
+          </button>
+        </p>
+      )}
+      {recording.value ? (
+        <VoiceRecorder
+          onDone={(file, durationMs) => {
+            recording.value = false;
+            if (file) uploads.add([file], { durationMs });
+          }}
+          onError={(msg) => {
+            recording.value = false;
+            alertNote.value = msg;
+          }}
+        />
+      ) : (
       <div class="composer-row">
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          aria-label="Attach files"
+          onChange={(e) => {
+            addFiles(Array.from(e.currentTarget.files ?? []));
+            e.currentTarget.value = "";
+          }}
+        />
+        <button type="button" class="button ghost composer-icon attach" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
+          <ClipIcon />
+        </button>
+        <div class="emoji-anchor">
+          <button
+            type="button"
+            class="button ghost composer-icon"
+            aria-label="Emoji"
+            title="Emoji"
+            aria-expanded={picker.value}
+            onClick={() => (picker.value = !picker.value)}
+          >
+            <SmileIcon />
+          </button>
+          {picker.value && (
+            <EmojiPicker
+              onClose={() => (picker.value = false)}
+              onPick={(e) => {
+                picker.value = false;
+                insertAtCursor(e);
+              }}
+            />
+          )}
+        </div>
         <textarea
           ref={area}
           rows={1}
@@ -84,6 +217,17 @@ export function Composer({ store }: { store: RoomStore }) {
           value={text.value}
           onInput={(e) => update(e.currentTarget.value)}
           onBlur={() => store.setTyping(false)}
+          onPaste={(e) => {
+            const pasted = Array.from(e.clipboardData?.files ?? []);
+            if (pasted.length === 0) return;
+            e.preventDefault();
+            // A pasted screenshot is called image.png everywhere: give it a useful name.
+            addFiles(
+              pasted.map((f) =>
+                f.name === "image.png" || !f.name ? new File([f], `pasted-${new Date().toISOString().slice(0, 19).replace(/[T:]/g, "-")}.png`, { type: f.type }) : f,
+              ),
+            );
+          }}
           onKeyDown={(e) => {
             // isComposing: Enter confirms an IME candidate, it must not send.
             if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -95,11 +239,18 @@ export function Composer({ store }: { store: RoomStore }) {
           aria-describedby={length > COUNTER_FROM ? "composer-counter" : undefined}
           aria-invalid={over}
         />
-        <button type="submit" class="button primary send" disabled={empty || over}>
-          <SendIcon />
-          <span class="send-label">Send</span>
-        </button>
+        {empty && !uploading ? (
+          <button type="button" class="button ghost composer-icon mic" aria-label="Record a voice message" title="Record a voice message" onClick={() => (recording.value = true)}>
+            <MicSmallIcon />
+          </button>
+        ) : (
+          <button type="submit" class="button primary send" disabled={empty || over || uploading} title={uploading ? "Waiting for uploads to finish" : undefined}>
+            <SendIcon />
+            <span class="send-label">Send</span>
+          </button>
+        )}
       </div>
+      )}
       {length > COUNTER_FROM && (
         <p id="composer-counter" class={over ? "counter over" : "counter"} aria-live="polite">
           {over ? `${chars(length - MAX_BODY)} over the ${MAX_BODY} limit` : `${chars(MAX_BODY - length)} left`}
@@ -110,3 +261,22 @@ export function Composer({ store }: { store: RoomStore }) {
 }
 
 const chars = (n: number) => (n === 1 ? "1 character" : `${n} characters`);
+
+const ClipIcon = () => (
+  <svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+    <path d="M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
+  </svg>
+);
+const SmileIcon = () => (
+  <svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+    <circle cx="12" cy="12" r="10" />
+    <path d="M8 14s1.5 2 4 2 4-2 4-2" />
+    <path d="M9 9h.01M15 9h.01" />
+  </svg>
+);
+const MicSmallIcon = () => (
+  <svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+    <rect x="9" y="2" width="6" height="12" rx="3" />
+    <path d="M5 10v1a7 7 0 0 0 14 0v-1M12 18v4" />
+  </svg>
+);

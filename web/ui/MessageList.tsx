@@ -5,6 +5,8 @@ import { buildRows, fullDate, timeLabel, type Row } from "../state/messages";
 import type { RoomStore } from "../state/room";
 import { Avatar } from "./Avatar";
 import { CallEntry } from "./Call";
+import { ConfirmDialog } from "./Dialog";
+import { Attachments, EmojiPicker, Reactions } from "./Media";
 
 /** How close to the bottom (px) still counts as "at the bottom" (sticky autoscroll). */
 const STICK_PX = 48;
@@ -155,7 +157,7 @@ export function MessageList({ store }: { store: RoomStore }) {
               <span>{r.label}</span>
             </div>
           ) : (
-            <MessageItem key={r.key} row={r} queued={queued} onRetry={store.retry} onDiscard={store.discard} />
+            <MessageItem key={r.key} row={r} queued={queued} store={store} onRetry={store.retry} onDiscard={store.discard} />
           ),
         )}
       </div>
@@ -172,6 +174,7 @@ type ItemProps = {
   row: MsgRow;
   /** Not connected: a pending message is queued rather than on its way. */
   queued: boolean;
+  store: RoomStore;
   onRetry: (cid: string) => void;
   onDiscard: (cid: string) => void;
 };
@@ -192,7 +195,9 @@ class MessageItem extends Component<ItemProps> {
   }
 }
 
-function MessageView({ row, queued, onRetry, onDiscard }: ItemProps) {
+function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
+  const picking = useSignal(false);
+  const confirmDelete = useSignal(false);
   if (row.call) {
     return (
       <div class="msg call head" data-key={row.key} data-seq={row.seq ?? undefined}>
@@ -225,7 +230,20 @@ function MessageView({ row, queued, onRetry, onDiscard }: ItemProps) {
           <span class="sr-only">{row.name}: </span>
         )}
         {/* Text only: Preact sets textContent, so markup in a message shows literally. */}
-        <div class="text">{row.text}</div>
+        {row.deleted ? (
+          <div class="text deleted-text">This message was deleted</div>
+        ) : (
+          row.text && <div class="text">{row.text}</div>
+        )}
+        {row.attachments && <Attachments roomId={store.id} files={row.attachments} />}
+        {row.reactions && row.seq !== null && (
+          <Reactions
+            reactions={row.reactions}
+            me={store.me.value.id}
+            nameOf={store.nameOf}
+            onToggle={(emoji, on) => store.react(row.seq!, emoji, on)}
+          />
+        )}
         {row.status === "sending" && <div class="state">{queued ? "Waiting for connection…" : "Sending…"}</div>}
         {row.status === "failed" && (
           <div class="state failed" role="alert">
@@ -239,6 +257,39 @@ function MessageView({ row, queued, onRetry, onDiscard }: ItemProps) {
           </div>
         )}
       </div>
+      {row.seq !== null && !row.deleted && (
+        <div class={picking.value ? "msg-actions open" : "msg-actions"}>
+          <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onClick={() => (picking.value = !picking.value)}>
+            ☺︎+
+          </button>
+          {row.mine && (
+            <button type="button" class="msg-action" aria-label="Delete message" title="Delete message" onClick={() => (confirmDelete.value = true)}>
+              🗑
+            </button>
+          )}
+          {picking.value && (
+            <EmojiPicker
+              label="Add reaction"
+              onClose={() => (picking.value = false)}
+              onPick={(e) => {
+                picking.value = false;
+                const mine = row.reactions?.find((r) => r.emoji === e)?.users.includes(store.me.value.id);
+                store.react(row.seq!, e, !mine);
+              }}
+            />
+          )}
+        </div>
+      )}
+      {confirmDelete.value && (
+        <ConfirmDialog
+          title="Delete this message?"
+          text="It is deleted for everyone, with its files and reactions. This can't be undone."
+          confirm="Delete"
+          danger
+          onConfirm={async () => (store.deleteMessage(row.seq!) ? null : "Not connected. Try again when you're back online.")}
+          onClose={() => (confirmDelete.value = false)}
+        />
+      )}
     </div>
   );
 }
