@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../worker/protocol";
-import { buildRows, contiguousFrom, initials, mergeBySeq, previewLine, shortWhen, typingLine, type Pending } from "./messages";
+import { applyReaction, buildRows, humanSize, contiguousFrom, initials, mergeBySeq, previewLine, shortWhen, typingLine, type Pending } from "./messages";
 
 const T0 = new Date(2026, 10, 21, 9, 0).getTime();
 const msg = (seq: number, uid = "u1", ts = T0 + seq * 1000): Message => ({
@@ -105,5 +105,22 @@ describe("sidebar formatting", () => {
     expect(shortWhen(new Date(2026, 10, 20, 23, 59).getTime(), now)).toBe("Yesterday");
     expect(shortWhen(new Date(2026, 10, 17, 12).getTime(), now)).toBe(new Date(2026, 10, 17).toLocaleDateString(undefined, { weekday: "short" }));
     expect(shortWhen(new Date(2026, 9, 1).getTime(), now)).toBe(new Date(2026, 9, 1).toLocaleDateString(undefined, { day: "numeric", month: "short" }));
+  });
+});
+
+describe("media helpers", () => {
+  it("applyReaction adds, ignores repeats, removes and drops an emptied emoji", () => {
+    let r = applyReaction(undefined, "👍", "a", true);
+    r = applyReaction(r, "👍", "b", true);
+    r = applyReaction(r, "👍", "b", true);
+    expect(r).toEqual([{ emoji: "👍", users: ["a", "b"] }]);
+    r = applyReaction(r, "👍", "a", false);
+    r = applyReaction(r, "👍", "b", false);
+    expect(r).toEqual([]);
+  });
+  it("humanSize reads like a file manager", () => {
+    expect(humanSize(585)).toBe("585 B");
+    expect(humanSize(1536)).toBe("1.5 KB");
+    expect(humanSize(100 * 1024 * 1024)).toBe("100 MB");
   });
 });

@@ -383,6 +383,69 @@ describe("room store", () => {
   });
 });
 
+describe("room store: media", () => {
+  const file = { id: "att-1", name: "a.png", type: "image/png", size: 10, width: 4, height: 3, thumb: true };
+
+  it("sends attachment ids with the message, keeps them on the pending row, and takes the ack's metadata", () => {
+    last().open();
+    last().receive(welcome([], 0));
+    expect(store.send("", [file])).toBe(true);
+    const sent = last().frames().at(-1)!;
+    expect(sent).toMatchObject({ type: "send", text: "", attachments: ["att-1"] });
+    expect(store.pending.value[0]!.attachments).toEqual([file]);
+    last().receive({ type: "ack", cid: sent.cid!, seq: 1, ts: 5, attachments: [{ ...file, type: "application/octet-stream" }] });
+    expect(store.messages.value[0]!.attachments).toEqual([{ ...file, type: "application/octet-stream" }]);
+  });
+
+  it("applies reaction frames in order, and a deleted frame makes a tombstone", () => {
+    last().open();
+    last().receive(welcome([{ ...m(1), attachments: [file], reactions: [{ emoji: "👍", users: [bob.id] }] }], 1));
+    last().receive({ type: "reaction", seq: 1, emoji: "👍", user: me.id, on: true });
+    last().receive({ type: "reaction", seq: 1, emoji: "🎉", user: bob.id, on: true });
+    last().receive({ type: "reaction", seq: 1, emoji: "👍", user: bob.id, on: false });
+    last().receive({ type: "reaction", seq: 1, emoji: "👍", user: me.id, on: true }); // a repeat is a no-op
+    expect(store.messages.value[0]!.reactions).toEqual([
+      { emoji: "👍", users: [me.id] },
+      { emoji: "🎉", users: [bob.id] },
+    ]);
+    last().receive({ type: "deleted", seq: 1 });
+    const t = store.messages.value[0]!;
+    expect(t).toMatchObject({ seq: 1, text: "", deleted: true });
+    expect(t.attachments).toBeUndefined();
+    expect(t.reactions).toBeUndefined();
+  });
+
+  it("welcome.sync on a reconnect replaces reactions of held messages and tombstones deletions", () => {
+    last().open();
+    last().receive(welcome([{ ...m(1), reactions: [{ emoji: "👍", users: [bob.id] }] }, m(2), m(3)], 3));
+    last().drop();
+    vi.advanceTimersByTime(BACKOFF_BASE_MS);
+    last().open();
+    last().receive({
+      ...(welcome([m(4)], 4) as Extract<ServerFrame, { type: "welcome" }>),
+      sync: { from: 1, to: 3, reactions: [{ seq: 2, reactions: [{ emoji: "🎉", users: [me.id] }] }], deleted: [3] },
+    });
+    const [a, b, c, d] = store.messages.value;
+    expect(a!.reactions).toBeUndefined();
+    expect(b!.reactions).toEqual([{ emoji: "🎉", users: [me.id] }]);
+    expect(c).toMatchObject({ deleted: true, text: "" });
+    expect(d!.seq).toBe(4);
+  });
+
+  it("react and delete send their frames; names for reaction tooltips come from the members", () => {
+    last().open();
+    last().receive(welcome([m(1, me)], 1));
+    store.react(1, "👍", true);
+    store.deleteMessage(1);
+    expect(last().frames().slice(-2)).toEqual([
+      { type: "react", seq: 1, emoji: "👍", on: true },
+      { type: "delete", seq: 1 },
+    ]);
+    expect(store.nameOf(bob.id)).toBe("Bob");
+    expect(store.nameOf(me.id)).toBe("You");
+  });
+});
+
 describe("backoffDelay", () => {
   it("is full jitter: anywhere from the floor up to the capped exponential", () => {
     expect(backoffDelay(0, () => 0)).toBe(100);
