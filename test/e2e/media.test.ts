@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SHOTS, WAIT, composer, copyInvite, createRoom, joinByLink, log, member, setup, skipBrowser, type Guest, type Session } from "./browser";
+import { FAKE_MEDIA, SHOTS, WAIT, composer, copyInvite, createRoom, joinByLink, log, member, setup, skipBrowser, type Guest, type Session } from "./browser";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -77,7 +77,8 @@ describe.skipIf(skipBrowser)("media in the browser", () => {
   beforeAll(async () => {
     writeFileSync(imgPath, png(640, 400));
     writeFileSync(pdfPath, pdf());
-    s = await setup();
+    // The fake microphone records the voice message.
+    s = await setup({ chromiumArgs: FAKE_MEDIA });
   });
   afterAll(async () => {
     await s?.close();
@@ -160,6 +161,77 @@ describe.skipIf(skipBrowser)("media in the browser", () => {
       await bob.page.waitForTimeout(300);
       await bob.page.screenshot({ path: path.join(SHOTS, `media-${w}x${h}.png`) });
     }
+    expect(alice.problems).toEqual([]);
+    expect(bob.problems).toEqual([]);
+  });
+
+  it("cancel aborts an upload and deletes it; paste and drop attach files; a voice message plays inline; deleting leaves a tombstone", async () => {
+    const a = alice.page;
+    await bob.page.setViewportSize({ width: 1280, height: 800 });
+    const chips = a.getByRole("list", { name: "Attachments" }).getByRole("listitem");
+
+    // A 25 MiB file goes up in parts: cancel it midway; the upload is DELETEd.
+    const big = path.join(dir, "big.bin");
+    writeFileSync(big, Buffer.alloc(25 * 1024 * 1024, 7));
+    const [chooser] = await Promise.all([a.waitForEvent("filechooser"), a.getByRole("button", { name: "Attach files" }).click()]);
+    await chooser.setFiles(big);
+    await a.getByRole("progressbar", { name: "Uploading big.bin" }).waitFor({ timeout: WAIT });
+    const deleted = a.waitForRequest((r) => r.method() === "DELETE" && /\/uploads\/[^/]+$/.test(r.url()), { timeout: WAIT });
+    await a.getByRole("button", { name: "Remove big.bin" }).click();
+    await deleted;
+    await expect.poll(() => chips.count()).toBe(0);
+
+    // Paste an image into the composer, drop a text file on the conversation.
+    await composer(a).focus();
+    await a.evaluate(async () => {
+      const c = document.createElement("canvas");
+      c.width = 300;
+      c.height = 500;
+      const g = c.getContext("2d")!;
+      g.fillStyle = "#e63";
+      g.fillRect(0, 0, 300, 500);
+      const blob = await new Promise<Blob>((r) => c.toBlob((b) => r(b!), "image/png"));
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], "image.png", { type: "image/png" }));
+      document.querySelector("textarea")!.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+      const drop = new DataTransfer();
+      drop.items.add(new File(["hello notes"], "notes.txt", { type: "text/plain" }));
+      const zone = document.querySelector(".chat")!;
+      zone.dispatchEvent(new DragEvent("dragenter", { dataTransfer: drop, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: drop, bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => chips.count()).toBe(2);
+    await expect.poll(() => a.getByRole("button", { name: "Send" }).isEnabled(), { timeout: WAIT }).toBe(true);
+    await composer(a).press("Enter");
+    const pastedRow = log(bob.page).locator(".msg", { has: bob.page.locator("a.att-file", { hasText: "notes.txt" }) });
+    await pastedRow.waitFor({ timeout: WAIT });
+    const pasted = pastedRow.locator(".att-image");
+    expect(await pasted.getAttribute("aria-label")).toMatch(/^Open pasted-.*\.png$/);
+    const pb = await pasted.boundingBox();
+    expect(pb!.width / pb!.height).toBeCloseTo(300 / 500, 1);
+
+    // A voice message: record, stop, it goes out by itself and plays inline for Bob.
+    await a.getByRole("button", { name: "Record a voice message" }).click();
+    const rec = a.getByRole("group", { name: "Recording a voice message" });
+    await rec.getByText("0:01").waitFor({ timeout: WAIT });
+    await rec.getByRole("button", { name: "Send voice" }).click();
+    const audio = log(bob.page).locator(".att-audio audio").last();
+    await audio.waitFor({ timeout: WAIT });
+    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.readyState), { timeout: WAIT }).toBeGreaterThan(0);
+
+    // Alice deletes her first message: a tombstone for Bob, its files gone.
+    const first = log(a).locator(".msg", { hasText: "Photo and report" });
+    await first.hover();
+    await first.getByRole("button", { name: "Delete message" }).click();
+    await a.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete" }).click();
+    const tomb = log(bob.page).locator(".msg .deleted-text").first();
+    await tomb.waitFor({ timeout: WAIT });
+    expect(await tomb.textContent()).toBe("This message was deleted");
+    expect(await log(bob.page).locator("a.att-file", { hasText: "report.pdf" }).count()).toBe(0);
+    await bob.page.screenshot({ path: path.join(SHOTS, "media-more-1280x800.png") });
+    await bob.page.setViewportSize({ width: 360, height: 740 });
+    await bob.page.waitForTimeout(300);
+    await bob.page.screenshot({ path: path.join(SHOTS, "media-more-360x740.png") });
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);
   });

@@ -98,8 +98,9 @@ export function createUploads(roomId: string) {
     }
     if (!alive(key)) return;
     const fail = (message: string) => alive(key) && patch(key, { status: "failed", error: message });
-    const created = await api.createUpload(roomId, body, ctl.signal);
-    if (!created.ok) return ctl.signal.aborted ? undefined : fail(failureText(created));
+    // Not aborted with the rest: if the server made the upload, a cancel meanwhile DELETEs it below.
+    const created = await api.createUpload(roomId, body);
+    if (!created.ok) return fail(failureText(created));
     const up = created.data;
     ids.set(key, up.id);
     if (!alive(key)) return void api.cancelUpload(roomId, up.id);

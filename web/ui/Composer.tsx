@@ -38,6 +38,8 @@ export function Composer({ store }: { store: RoomStore }) {
   const empty = cleanText(text.value) === "" && ready === 0;
   const picker = useSignal(false);
   const recording = useSignal(false);
+  /** A voice message goes out by itself once its upload is done (text typed so far goes with it). */
+  const autoSend = useSignal(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const form = useRef<HTMLFormElement>(null);
 
@@ -89,6 +91,12 @@ export function Composer({ store }: { store: RoomStore }) {
       zone.removeEventListener("drop", drop);
     };
   }, [uploads]);
+
+  useEffect(() => {
+    if (!autoSend.value || uploading) return;
+    autoSend.value = false;
+    if (files.length > 0 && files.every((f) => f.status === "done")) submit();
+  }, [autoSend.value, uploading, files]);
 
   function insertAtCursor(s: string) {
     const el = area.current;
@@ -165,7 +173,10 @@ export function Composer({ store }: { store: RoomStore }) {
         <VoiceRecorder
           onDone={(file, durationMs) => {
             recording.value = false;
-            if (file) uploads.add([file], { durationMs });
+            if (file) {
+              uploads.add([file], { durationMs });
+              autoSend.value = true;
+            }
           }}
           onError={(msg) => {
             recording.value = false;
