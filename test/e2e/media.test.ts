@@ -232,6 +232,18 @@ describe.skipIf(skipBrowser)("media in the browser", () => {
     await bob.page.setViewportSize({ width: 360, height: 740 });
     await bob.page.waitForTimeout(300);
     await bob.page.screenshot({ path: path.join(SHOTS, "media-more-360x740.png") });
+    // The composer's emoji picker: search, insert at the cursor, recent first next time.
+    await composer(a).fill("Party ");
+    await a.getByRole("button", { name: "Emoji", exact: true }).click();
+    const picker = a.getByRole("dialog", { name: "Emoji" });
+    await picker.getByRole("searchbox").fill("heart");
+    await a.screenshot({ path: path.join(SHOTS, "media-picker-1280x800.png") });
+    await picker.getByRole("button", { name: "heart" }).first().click();
+    expect(await composer(a).inputValue()).toMatch(/^Party .+$/u);
+    await a.getByRole("button", { name: "Emoji", exact: true }).click();
+    expect(await picker.locator(".emoji-head").first().textContent()).toBe("Recent");
+    await a.keyboard.press("Escape");
+    await picker.waitFor({ state: "detached" });
     expect(alice.problems).toEqual([]);
     expect(bob.problems).toEqual([]);
   });
