@@ -146,8 +146,17 @@ export function EmojiPicker({ onPick, onClose, label = "Emoji" }: { onPick: (e: 
   const q = useSignal("");
   const box = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
+  // Inside the message list: open upwards when there is no room below (the last messages).
+  useLayoutEffect(() => {
+    const el = box.current;
+    const scroller = el?.closest(".messages");
+    if (!el || !scroller) return;
+    const r = el.getBoundingClientRect();
+    const s = scroller.getBoundingClientRect();
+    if (r.bottom > s.bottom && r.height < r.top - s.top) el.classList.add("up");
+  }, []);
   useEffect(() => {
-    input.current?.focus();
+    input.current?.focus({ preventScroll: true });
     const down = (e: PointerEvent) => {
       if (box.current && !box.current.contains(e.target as Node)) onClose();
     };

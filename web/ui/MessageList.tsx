@@ -198,6 +198,21 @@ class MessageItem extends Component<ItemProps> {
 function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   const picking = useSignal(false);
   const confirmDelete = useSignal(false);
+  /** Touch screens: a long press shows the message's actions (no hover there). */
+  const pressed = useSignal(false);
+  const pressTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const endPress = () => clearTimeout(pressTimer.current);
+  const self = useRef<HTMLDivElement>(null);
+  // A tap anywhere else closes the long-press actions.
+  useEffect(() => {
+    if (!pressed.value) return;
+    const away = (e: PointerEvent) => {
+      if (!self.current?.contains(e.target as Node)) pressed.value = false;
+    };
+    document.addEventListener("pointerdown", away);
+    return () => document.removeEventListener("pointerdown", away);
+  }, [pressed.value]);
+  useEffect(() => endPress, []);
   if (row.call) {
     return (
       <div class="msg call head" data-key={row.key} data-seq={row.seq ?? undefined}>
@@ -215,9 +230,18 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   );
   return (
     <div
-      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}`}
+      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}${pressed.value ? " pressed" : ""}`}
       data-key={row.key}
       data-seq={row.seq ?? undefined}
+      ref={self}
+      onPointerDown={(e) => {
+        if (e.pointerType !== "touch" || row.seq === null || row.deleted) return;
+        endPress();
+        pressTimer.current = setTimeout(() => (pressed.value = true), 500);
+      }}
+      onPointerUp={endPress}
+      onPointerCancel={endPress}
+      onPointerMove={endPress}
     >
       <div class="gutter">{row.head ? <Avatar uid={row.uid} name={row.name} /> : <span class="hover-time">{time}</span>}</div>
       <div class="msg-body">
@@ -258,21 +282,24 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
         )}
       </div>
       {row.seq !== null && !row.deleted && (
-        <div class={picking.value ? "msg-actions open" : "msg-actions"}>
+        <div class={picking.value || pressed.value ? "msg-actions open" : "msg-actions"}>
           <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onClick={() => (picking.value = !picking.value)}>
             ☺︎+
           </button>
           {row.mine && (
-            <button type="button" class="msg-action" aria-label="Delete message" title="Delete message" onClick={() => (confirmDelete.value = true)}>
+            <button type="button" class="msg-action" aria-label="Delete message" title="Delete message" onClick={() => {
+                pressed.value = false;
+                confirmDelete.value = true;
+              }}>
               🗑
             </button>
           )}
           {picking.value && (
             <EmojiPicker
               label="Add reaction"
-              onClose={() => (picking.value = false)}
+              onClose={() => (picking.value = pressed.value = false)}
               onPick={(e) => {
-                picking.value = false;
+                picking.value = pressed.value = false;
                 const mine = row.reactions?.find((r) => r.emoji === e)?.users.includes(store.me.value.id);
                 store.react(row.seq!, e, !mine);
               }}
