@@ -169,13 +169,15 @@ export function createUploads(roomId: string) {
       ids.delete(key);
       if (aid) void api.cancelUpload(roomId, aid);
     },
-    /** The finished attachments, in order, and clears the chips (they are on a message now). */
-    take(): Attachment[] {
-      const out = items.value.flatMap((it) => (it.attachment ? [it.attachment] : []));
+    /** The finished attachments, in order. */
+    done(): Attachment[] {
+      return items.value.flatMap((it) => (it.attachment ? [it.attachment] : []));
+    },
+    /** Clears the chips without cancelling anything (they are on a message now). */
+    clear(): void {
       items.value = [];
       aborts.clear();
       ids.clear();
-      return out;
     },
     dispose() {
       for (const it of items.value) this.cancel(it.key);

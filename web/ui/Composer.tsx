@@ -130,7 +130,9 @@ export function Composer({ store }: { store: RoomStore }) {
     if (body.length > MAX_BODY || uploading) return;
     const attached = uploads.items.value.some((f) => f.status === "done");
     if (!body && !attached) return;
-    if (store.send(body, attached ? uploads.take() : undefined)) {
+    // Chips go only once the message is in the outbox (a full outbox refuses it and keeps them).
+    if (store.send(body, attached ? uploads.done() : undefined)) {
+      uploads.clear();
       text.value = "";
       saveDraft(uid, roomId, "");
     }
