@@ -227,6 +227,7 @@ describe.skipIf(skipBrowser)("media in the browser", () => {
     const tomb = log(bob.page).locator(".msg .deleted-text").first();
     await tomb.waitFor({ timeout: WAIT });
     expect(await tomb.textContent()).toBe("This message was deleted");
+    await log(a).locator(".msg .deleted-text").first().waitFor({ timeout: WAIT });
     expect(await log(bob.page).locator("a.att-file", { hasText: "report.pdf" }).count()).toBe(0);
     await bob.page.screenshot({ path: path.join(SHOTS, "media-more-1280x800.png") });
     await bob.page.setViewportSize({ width: 360, height: 740 });
