@@ -92,11 +92,18 @@ describe("small formatters", () => {
 
 describe("sidebar formatting", () => {
   it("previews the last message: You, the text alone in a DM, Name in a group, on one line", () => {
-    const last = { uid: "u2", name: "Bob", text: "hi\n  there" };
+    const last = { seq: 3, ts: 0, uid: "u2", name: "Bob", text: "hi\n  there" };
     expect(previewLine(last, "group", "u1")).toBe("Bob: hi there");
     expect(previewLine(last, "dm", "u1")).toBe("hi there");
     expect(previewLine(last, "group", "u2")).toBe("You: hi there");
     expect(previewLine(null, "group", "u1")).toBe("");
+  });
+
+  it("previews files and deleted messages instead of an empty line", () => {
+    const base = { seq: 3, ts: 0, uid: "u2", name: "Bob" };
+    expect(previewLine({ ...base, text: "", files: 1 }, "group", "u1")).toBe("Bob: 📎 File");
+    expect(previewLine({ ...base, text: "look", files: 2 }, "dm", "u1")).toBe("📎 2 files · look");
+    expect(previewLine({ ...base, text: "", deleted: true }, "group", "u2")).toBe("You: Message deleted");
   });
 
   it("shows a time today, Yesterday, a weekday this week, else a date", () => {

@@ -2,7 +2,7 @@
  * Pure message-list logic: merging by seq, the view rows (day separators, sender
  * groups), typing lines. No signals, no DOM: unit-tested in messages.test.ts.
  */
-import type { Attachment, CallSummary, Message, Peer, Reaction } from "../../worker/protocol";
+import type { Attachment, CallSummary, LastMessage, Message, Peer, Reaction } from "../../worker/protocol";
 
 /** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
 export interface Pending {
@@ -213,13 +213,11 @@ export function shortWhen(ts: number, now: number = Date.now()): string {
  * alone in a DM (the other person is the conversation's name), "Name: …" in a group.
  * One line: runs of whitespace (line breaks) become single spaces.
  */
-export function previewLine(
-  last: { uid: string; name: string; text: string } | null,
-  kind: "group" | "dm",
-  meId: string,
-): string {
+export function previewLine(last: LastMessage | null, kind: "group" | "dm", meId: string): string {
   if (!last) return "";
-  const text = last.text.replace(/\s+/g, " ").trim();
+  const words = last.text.replace(/\s+/g, " ").trim();
+  const files = last.files ? `📎 ${last.files === 1 ? "File" : `${last.files} files`}` : "";
+  const text = last.deleted ? "Message deleted" : words && files ? `${files} · ${words}` : words || files;
   if (last.uid === meId) return `You: ${text}`;
   return kind === "dm" ? text : `${last.name}: ${text}`;
 }

@@ -168,6 +168,8 @@ interface SummaryRow {
   user_name: string | null;
   body: string | null;
   ts: number | null;
+  files: number | null;
+  deleted: number | null;
 }
 
 /**
@@ -181,7 +183,8 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
     SELECT r.id, r.kind, r.name, r.topic, rm.last_read_seq AS last_read, rm.joined_at,
            (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
              WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
-           m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts
+           m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts,
+           json_array_length(m.attachments) AS files, m.deleted
       FROM room_members rm
       JOIN rooms r ON r.id = rm.room_id
       LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
@@ -193,7 +196,18 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
       kind: r.kind,
       name: r.kind === "dm" ? (r.other_name ?? r.name) : r.name,
       topic: r.topic,
-      lastMessage: r.seq === null ? null : { seq: r.seq, uid: r.uid!, name: r.user_name!, text: r.body!, ts: r.ts! },
+      lastMessage:
+        r.seq === null
+          ? null
+          : {
+              seq: r.seq,
+              uid: r.uid!,
+              name: r.user_name!,
+              text: r.body!,
+              ts: r.ts!,
+              ...(r.files ? { files: r.files } : {}),
+              ...(r.deleted ? { deleted: true } : {}),
+            },
       lastSeq,
       lastRead: r.last_read,
       unread: Math.max(0, lastSeq - r.last_read),

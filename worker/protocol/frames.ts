@@ -42,6 +42,33 @@ export const MessageSchema = v.object({
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 
+/** A room's newest message as the sidebar shows it (GET /api/rooms, hub `activity`). */
+export const LastMessageSchema = v.object({
+  seq: Seq,
+  uid: v.string(),
+  name: v.string(),
+  text: v.string(),
+  ts: v.number(),
+  /** How many files it carries (its text may be empty then). */
+  files: v.optional(v.number()),
+  /** Deleted by its author. */
+  deleted: v.optional(v.boolean()),
+});
+export type LastMessage = v.InferOutput<typeof LastMessageSchema>;
+
+/** The sidebar's view of a message. */
+export function lastMessageOf(m: Message): LastMessage {
+  return {
+    seq: m.seq,
+    uid: m.uid,
+    name: m.name,
+    text: m.text,
+    ts: m.ts,
+    ...(m.attachments?.length ? { files: m.attachments.length } : {}),
+    ...(m.deleted ? { deleted: true } : {}),
+  };
+}
+
 // ── client → server ────────────────────────────────────────────────────────────
 
 export const SendFrame = v.pipe(
@@ -215,7 +242,7 @@ export const HubFrameSchema = v.variant("type", [
     type: v.literal("activity"),
     roomId: v.string(),
     lastSeq: Seq,
-    lastMessage: v.object({ seq: Seq, uid: v.string(), name: v.string(), text: v.string(), ts: v.number() }),
+    lastMessage: LastMessageSchema,
   }),
   /** The user's room list changed (joined, added to a DM, removed, renamed, deleted): refetch GET /api/rooms. */
   v.object({ type: v.literal("rooms") }),

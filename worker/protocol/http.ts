@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { MAX_NAME, MAX_ROOM_NAME, MAX_PAGE, DEFAULT_PAGE } from "./limits";
-import { MessageSchema, PeerSchema } from "./frames";
+import { LastMessageSchema, MessageSchema, PeerSchema } from "./frames";
 
 const trimmed = (max: number, what: string) =>
   v.pipe(
@@ -123,7 +123,7 @@ export const RoomSummarySchema = v.object({
   kind: RoomKind,
   name: v.string(),
   topic: v.string(),
-  lastMessage: v.nullable(v.object({ seq: v.number(), uid: v.string(), name: v.string(), text: v.string(), ts: v.number() })),
+  lastMessage: v.nullable(LastMessageSchema),
   /** The room's newest seq known to D1. */
   lastSeq: v.number(),
   /** The viewer's read position. */

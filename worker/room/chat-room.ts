@@ -10,6 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import {
+  lastMessageOf,
   Close,
   DEFAULT_PAGE,
   ErrorCode,
@@ -800,7 +801,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (roomId === undefined) return;
     try {
       const ids = await memberIds(db(this.env.DB), roomId);
-      const lastMessage = { seq: m.seq, uid: m.uid, name: m.name, text: m.text, ts: m.ts };
+      const lastMessage = lastMessageOf(m);
       const results = await Promise.allSettled(
         ids.map((id) => this.env.HUBS.getByName(id).activity({ roomId, lastSeq: m.seq, lastMessage })),
       );

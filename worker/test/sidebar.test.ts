@@ -5,6 +5,7 @@ import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./he
 import { account, connectHub, errorOf, hubUpgrade, post, startDm, type HubClient } from "./room-helpers";
 import type { RoomsResponse, RoomSummary } from "../protocol";
 import { sha256Hex } from "../auth/session";
+import { bytes, upload } from "./media-helpers";
 
 const open: Array<Client | HubClient> = [];
 afterEach(() => {
@@ -32,6 +33,27 @@ async function say(c: Client, ...texts: string[]) {
 const flush = (roomId: string) => runDurableObjectAlarm(env.ROOMS.getByName(roomId));
 
 describe("the sidebar (GET /api/rooms)", () => {
+  it("previews a message of files only by its file count, and a deleted one as deleted, live and over HTTP", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ben.cookie, "files");
+    await joinRoom(room.id, ann.cookie);
+    const hub = track(await connectHub(ann.cookie));
+    const b = track(await connect(room.id, ben.cookie));
+    const files = [await upload(room.id, ben.cookie, "a.pdf", "application/pdf", bytes(10)), await upload(room.id, ben.cookie, "b.pdf", "application/pdf", bytes(20))];
+    b.send({ type: "send", cid: "f", text: "", attachments: files.map((f) => f.id) });
+    const { seq } = await b.next("ack", (f) => f.cid === "f");
+    await flush(room.id);
+    expect((await hub.next("activity")).lastMessage).toMatchObject({ seq, text: "", files: 2 });
+    expect((await sidebar(ann.cookie))[0]?.lastMessage).toMatchObject({ seq, text: "", files: 2 });
+
+    b.send({ type: "delete", seq });
+    await b.next("deleted");
+    await flush(room.id);
+    const last = (await sidebar(ann.cookie))[0]?.lastMessage;
+    expect(last).toMatchObject({ seq, deleted: true });
+    expect(last?.files).toBeUndefined();
+  });
+
   it("lists every room and DM of the user with last message, unread count, newest activity first", async () => {
     const [ann, ben] = [await account("Ann"), await account("Ben")];
     const quiet = (await newRoom(ann.cookie, "quiet")).room;
