@@ -160,4 +160,32 @@ describe("sidebar store", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(calls()).toEqual(["GET /api/rooms"]);
   });
+
+  it("keeps the calls ringing us from call.ring / call.ring_ended; accept marks the answer, decline tells the room", async () => {
+    lastSocket().open();
+    const caller = { id: "u-alice", name: "Alice" };
+    lastSocket().receive({ type: "call.ring", roomId: "b", callId: "k1", media: "video", caller });
+    lastSocket().receive({ type: "call.ring", roomId: "c", callId: "k2", media: "audio", caller });
+    expect(store.rings.value.map((r) => r.callId)).toEqual(["k1", "k2"]);
+    lastSocket().receive({ type: "call.ring_ended", roomId: "c", callId: "k2" });
+    expect(store.rings.value).toEqual([{ roomId: "b", callId: "k1", media: "video", caller }]);
+    store.acceptRing(store.rings.value[0]!);
+    expect(store.rings.value).toEqual([]);
+    expect(store.answering.value).toEqual({ roomId: "b", callId: "k1" });
+    store.answered("k1");
+    expect(store.answering.value).toBeNull();
+    lastSocket().receive({ type: "call.ring", roomId: "a", callId: "k3", media: "audio", caller });
+    const sent: string[] = [];
+    store.declineRing(store.rings.value[0]!, (room, call) => sent.push(`${room}/${call}`));
+    expect(sent).toEqual(["a/k3"]);
+    expect(store.rings.value).toEqual([]);
+    // After a reconnect a ring that ended meanwhile must not linger.
+    lastSocket().receive({ type: "call.ring", roomId: "a", callId: "k4", media: "audio", caller });
+    lastSocket().drop();
+    await vi.advanceTimersByTimeAsync(BACKOFF_BASE_MS);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(store.rings.value).toHaveLength(1);
+    lastSocket().open();
+    expect(store.rings.value).toEqual([]);
+  });
 });

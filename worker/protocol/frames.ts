@@ -246,6 +246,19 @@ export const HubFrameSchema = v.variant("type", [
   }),
   /** The user's room list changed (joined, added to a DM, removed, renamed, deleted): refetch GET /api/rooms. */
   v.object({ type: v.literal("rooms") }),
+  /**
+   * A call started in one of the user's rooms is ringing them (sent by the room, so
+   * that a member who does not have that room open sees the incoming call too).
+   */
+  v.object({
+    type: v.literal("call.ring"),
+    roomId: v.string(),
+    callId: v.string(),
+    media: v.picklist(["audio", "video"]),
+    caller: v.object({ id: v.string(), name: v.string() }),
+  }),
+  /** That call stopped ringing the user (answered, declined, cancelled, missed or ended). */
+  v.object({ type: v.literal("call.ring_ended"), roomId: v.string(), callId: v.string() }),
 ]);
 export type HubFrame = v.InferOutput<typeof HubFrameSchema>;
 

@@ -14,7 +14,6 @@ import {
   CALL_MAX_PARTICIPANTS,
   CallErrorCode,
   PEER_GONE_MS,
-  RING_TIMEOUT_MS,
   type CallMedia,
   type CallOutcome,
   type CallParticipant,
@@ -163,10 +162,12 @@ function participant(who: Sender, now: number, media: CallMedia): StoredParticip
 }
 
 /**
- * Starts a call. `others` are the people online in the room right now apart from
- * the caller: they are rung. With nobody to ring the call is over at once (missed).
+ * Starts a call. `others` are the ids of the room's other members (the room cannot
+ * see who is online on their own channel, so every one of them is rung; whoever
+ * does not answer within `ringMs` makes it missed). With nobody to ring the call is
+ * over at once (missed).
  */
-export function start(c: StoredCall | null, who: Sender, media: CallMedia, others: readonly Peer[], id: string, now: number): Step {
+export function start(c: StoredCall | null, who: Sender, media: CallMedia, others: readonly string[], id: string, now: number, ringMs: number): Step {
   if (c) return err(c, CallErrorCode.CALL_EXISTS, "a call is already running in this room: join it");
   const call: StoredCall = {
     id,
@@ -175,11 +176,11 @@ export function start(c: StoredCall | null, who: Sender, media: CallMedia, other
     startedAt: now,
     answeredAt: null,
     participants: [participant(who, now, media)],
-    ringing: [...new Set(others.map((p) => p.id))].filter((u) => u !== who.id),
-    ringUntil: now + RING_TIMEOUT_MS,
+    ringing: [...new Set(others)].filter((u) => u !== who.id),
+    ringUntil: now + ringMs,
   };
   if (call.ringing.length === 0) {
-    return { ...end(call, "missed", now), error: { code: CallErrorCode.NOBODY_TO_CALL, message: "nobody else is online in this room" } };
+    return { ...end(call, "missed", now), error: { code: CallErrorCode.NOBODY_TO_CALL, message: "nobody else is in this room" } };
   }
   return { call };
 }

@@ -19,6 +19,7 @@ import {
   MAX_PAGE,
   PROTOCOL,
   REPLAY_LIMIT,
+  RING_TIMEOUT_MS,
   TYPING_TTL_MS,
   assertNever,
   randomId,
@@ -116,6 +117,10 @@ export class ChatRoom extends DurableObject<Env> {
   readonly #activity = new WeakMap<WebSocket, number>();
   readonly #ghostAfterMs: number;
   readonly #flushDelayMs: number;
+  /** How long an unanswered call rings (RING_TIMEOUT_MS). */
+  readonly #ringMs: number;
+  /** Ring notifications to hubs, chained so that each hub sees them in order. */
+  #hubRings: Promise<void> = Promise.resolve();
   /** Messages acked but not yet fanned out (coalescing window open). */
   #outbox: Message[] = [];
   #lastFanout = 0;
@@ -142,6 +147,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.#messageBuckets = new TokenBuckets(Number(env.MSG_RATE_PER_SEC) || 10, Number(env.MSG_BURST) || 20);
     this.#ghostAfterMs = Number(env.GHOST_AFTER_MS) || 60_000;
     this.#flushDelayMs = Number(env.FLUSH_DELAY_MS) || 1000;
+    this.#ringMs = Number(env.RING_TIMEOUT_MS) || RING_TIMEOUT_MS;
     // Heartbeats are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
     void ctx.blockConcurrencyWhile(async () => {
@@ -210,7 +216,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) return this.#reject(ws, parsed.code, parsed.message, parsed.cid);
-    this.#handle(ws, me, parsed.frame);
+    await this.#handle(ws, me, parsed.frame);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -341,7 +347,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   // ── frames ─────────────────────────────────────────────────────────────────
 
-  #handle(ws: WebSocket, me: Attachment, f: ClientFrame): void {
+  #handle(ws: WebSocket, me: Attachment, f: ClientFrame): void | Promise<void> {
     switch (f.type) {
       case "send":
         return this.#send(ws, me, f);
@@ -351,6 +357,7 @@ export class ChatRoom extends DurableObject<Env> {
           ws,
         );
       case "call.start":
+        return this.#startCall(ws, me, f);
       case "call.accept":
       case "call.join":
       case "call.decline":
@@ -486,17 +493,37 @@ export class ChatRoom extends DurableObject<Env> {
     return this.ctx.storage.kv.get<StoredCall>("call") ?? null;
   }
 
-  #callFrame(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: `call.${string}` }>): void {
+  /**
+   * Starts a call: rings every other member of the room (from D1; a call start is
+   * rare, so this read is off the message path), whether or not they have the room
+   * open: their hubs show them the incoming call.
+   */
+  async #startCall(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "call.start" }>): Promise<void> {
+    const who: Sender = { id: me.uid, name: me.name, conn: me.conn };
+    const running = this.#call();
+    if (running) return this.#callStep(running, calls.start(running, who, f.media, [], "", Date.now(), this.#ringMs), ws);
+    const roomId = this.ctx.storage.kv.get<string>("room");
+    let others: string[];
+    try {
+      others = roomId === undefined ? [] : await memberIds(db(this.env.DB), roomId);
+    } catch (err) {
+      console.error("ChatRoom:call.start could not read the members", err);
+      // Fall back to those who have the room open.
+      others = this.#online().map((p) => p.id);
+    }
+    if (this.#gone) return;
+    // Re-read: another frame may have started a call while D1 answered.
+    const c = this.#call();
+    const step = calls.start(c, who, f.media, others.filter((id) => id !== me.uid), randomId(12), Date.now(), this.#ringMs);
+    this.#callStep(c, step, ws);
+  }
+
+  #callFrame(ws: WebSocket, me: Attachment, f: Exclude<Extract<ClientFrame, { type: `call.${string}` }>, { type: "call.start" }>): void {
     const c = this.#call();
     const who: Sender = { id: me.uid, name: me.name, conn: me.conn };
     const now = Date.now();
     let step: Step;
     switch (f.type) {
-      case "call.start": {
-        const others = this.#online().filter((p) => p.id !== me.uid);
-        step = calls.start(c, who, f.media, others, randomId(12), now);
-        break;
-      }
       case "call.accept":
         step = calls.accept(c, who, f.callId, now);
         break;
@@ -555,8 +582,36 @@ export class ChatRoom extends DurableObject<Env> {
       const dup = this.#sql.exec("SELECT 1 FROM log WHERE uid = ? AND cid = ?", e.call.caller.id, cid).toArray().length > 0;
       if (!dup) this.#publish(this.#append({ cid, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }));
     }
+    if (step.call !== before) this.#ringHubs(before, step.call);
     const at = calls.deadline(step.call);
     if (at !== null) this.#alarmBy(at);
+  }
+
+  /**
+   * Tells the hubs of those a call started ringing (`call.ring`) and of those it
+   * stopped ringing (`call.ring_ended`: answered, declined, missed, ended), so a
+   * member without this room open sees the incoming call and sees it go. Only on a
+   * call's changes (rare), in order per room, best effort.
+   */
+  #ringHubs(before: StoredCall | null, after: StoredCall | null): void {
+    const roomId = this.ctx.storage.kv.get<string>("room");
+    if (roomId === undefined) return;
+    const was = new Set(before && (!after || before.id === after.id) ? before.ringing : []);
+    const now = new Set(after ? after.ringing : []);
+    const started = after ? [...now].filter((u) => !was.has(u)) : [];
+    const stopped = before ? before.ringing.filter((u) => !(after && after.id === before.id && now.has(u))) : [];
+    if (started.length === 0 && stopped.length === 0) return;
+    const hubs = this.env.HUBS;
+    const send = async () => {
+      const results = await Promise.allSettled([
+        ...stopped.map((u) => hubs.getByName(u).ringEnded({ roomId, callId: before!.id })),
+        ...started.map((u) => hubs.getByName(u).ringing({ roomId, callId: after!.id, media: after!.media, caller: after!.caller })),
+      ]);
+      for (const r of results) if (r.status === "rejected") console.error("ChatRoom:ring a hub failed", r.reason);
+    };
+    const p = this.#hubRings.then(send);
+    this.#hubRings = p;
+    this.ctx.waitUntil(p);
   }
 
   /** Relays SDP or an ICE candidate to the one connection the addressed person is in the call with. */

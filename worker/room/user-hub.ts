@@ -60,6 +60,16 @@ export class UserHub extends DurableObject<Env> {
     this.#broadcast({ type: "activity", roomId: a.roomId, lastSeq: a.lastSeq, lastMessage: a.lastMessage });
   }
 
+  /** A call is ringing the user in one of their rooms. */
+  ringing(r: Omit<Extract<HubFrame, { type: "call.ring" }>, "type">): void {
+    this.#broadcast({ type: "call.ring", roomId: r.roomId, callId: r.callId, media: r.media, caller: r.caller });
+  }
+
+  /** That call no longer rings the user. */
+  ringEnded(r: { roomId: string; callId: string }): void {
+    this.#broadcast({ type: "call.ring_ended", roomId: r.roomId, callId: r.callId });
+  }
+
   /** The user's room list changed: the client refetches GET /api/rooms. */
   roomsChanged(): void {
     this.#broadcast({ type: "rooms" });

@@ -2,15 +2,15 @@ import { describe, it, expect, afterEach } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
-import { account, startDm } from "./room-helpers";
+import { account, connectHub, startDm, type HubClient } from "./room-helpers";
 import { CALL_MAX_PARTICIPANTS, PEER_GONE_MS, type CallState, type Message } from "../protocol";
 import { formatDuration, type StoredCall } from "../room/call";
 
-const open: Client[] = [];
+const open: (Client | HubClient)[] = [];
 afterEach(() => {
   for (const c of open.splice(0)) c.close();
 });
-const track = (c: Client) => (open.push(c), c);
+const track = <T extends Client | HubClient>(c: T) => (open.push(c), c);
 
 type Person = { cookie: string; id: string; name: string };
 
@@ -122,7 +122,7 @@ describe("calls: ringing and answering", () => {
     expect(a.frames.some((f) => f.type === "call.ended")).toBe(false);
   });
 
-  it("with nobody else online: nobody_to_call, and a missed call in the history", async () => {
+  it("with no other member in the room: nobody_to_call, and a missed call in the history", async () => {
     const alice = await guest("Alice");
     const { room } = await newRoom(alice.cookie);
     const a = track(await connect(room.id, alice.cookie));
@@ -498,5 +498,82 @@ describe("calls: frames that make no sense", () => {
 
   it("durations read as m:ss, or h:mm:ss from an hour", () => {
     expect([0, 5_000, 192_000, 3_599_000, 3_723_000].map(formatDuration)).toEqual(["0:00", "0:05", "3:12", "59:59", "1:02:03"]);
+  });
+});
+
+describe("calls: ringing members who do not have the room open (their hub)", () => {
+  /** Alice and Bob in their DM: Alice has it open, Bob only his hub (another conversation open). */
+  async function dmBobAway() {
+    const [alice, bob, carol] = [await account("Alice"), await account("Bob"), await account("Carol")];
+    const { body } = await startDm(alice.cookie, bob.username);
+    const roomId = body.room.id;
+    const bobsHub = track(await connectHub(bob.cookie));
+    const carolsHub = track(await connectHub(carol.cookie));
+    const a = track(await connect(roomId, alice.cookie));
+    return { roomId, alice, bob, a, bobsHub, carolsHub, stub: env.ROOMS.getByName(roomId) };
+  }
+
+  it("rings a member online only on their hub (call.ring), and a cancel ends it there (call.ring_ended); a non-member's hub gets nothing", async () => {
+    const { roomId, alice, bob, a, bobsHub, carolsHub } = await dmBobAway();
+    a.send({ type: "call.start", media: "video" });
+    const s = await callState(a);
+    expect(s.ringing).toEqual([bob.id]); // every other member is rung, online in the room or not
+    const ring = await bobsHub.next("call.ring");
+    expect(ring).toEqual({ type: "call.ring", roomId, callId: s.id, media: "video", caller: { id: alice.id, name: "Alice" } });
+    a.send({ type: "call.hangup", callId: s.id });
+    expect((await a.next("call.ended")).outcome).toBe("cancelled");
+    expect(await bobsHub.next("call.ring_ended")).toEqual({ type: "call.ring_ended", roomId, callId: s.id });
+    await sleep(50);
+    expect(carolsHub.frames.filter((f) => f.type.startsWith("call."))).toEqual([]);
+  });
+
+  it("the rung member opens the room within the ring and accepts: both in the call, the hub's ring ends", async () => {
+    const { roomId, alice, bob, a, bobsHub } = await dmBobAway();
+    a.send({ type: "call.start", media: "audio" });
+    const s = await callState(a);
+    await bobsHub.next("call.ring", (f) => f.callId === s.id);
+    const b = track(await connect(roomId, bob.cookie));
+    expect((await callState(b)).ringing).toEqual([bob.id]);
+    b.send({ type: "call.accept", callId: s.id });
+    const now = await callState(a, (x) => x.participants.length === 2);
+    expect(now.participants.map((p) => p.id)).toEqual([alice.id, bob.id]);
+    expect(await bobsHub.next("call.ring_ended")).toEqual({ type: "call.ring_ended", roomId, callId: s.id });
+    expect(bobsHub.frames.filter((f) => f.type === "call.ring")).toHaveLength(1);
+  });
+
+  it("call.join from a socket that connects within the ring answers too", async () => {
+    const { roomId, bob, a, bobsHub } = await dmBobAway();
+    a.send({ type: "call.start", media: "video" });
+    const s = await callState(a);
+    await bobsHub.next("call.ring");
+    const b = track(await connect(roomId, bob.cookie));
+    b.send({ type: "call.join", callId: s.id });
+    await callState(a, (x) => x.participants.length === 2 && x.answeredAt !== null);
+    await bobsHub.next("call.ring_ended");
+  });
+
+  it("unanswered: missed at the ring timeout, and the hub's ring ends", async () => {
+    const { roomId, a, bobsHub, stub } = await dmBobAway();
+    a.send({ type: "call.start", media: "audio" });
+    const s = await callState(a);
+    await bobsHub.next("call.ring");
+    expect((await storedCall(stub))!.ringUntil).toBe(s.startedAt + 30_000); // RING_TIMEOUT_MS from [vars]
+    await editCall(stub, (c) => void (c.ringUntil = Date.now() - 1));
+    await runDurableObjectAlarm(stub);
+    expect((await a.next("call.ended")).outcome).toBe("missed");
+    expect(await bobsHub.next("call.ring_ended")).toEqual({ type: "call.ring_ended", roomId, callId: s.id });
+  });
+
+  it("a decline from the room ends the ring on every hub tab of that person", async () => {
+    const { roomId, bob, a, bobsHub } = await dmBobAway();
+    const tab2 = track(await connectHub(bob.cookie));
+    a.send({ type: "call.start", media: "audio" });
+    const s = await callState(a);
+    await bobsHub.next("call.ring");
+    await tab2.next("call.ring");
+    const b = track(await connect(roomId, bob.cookie));
+    b.send({ type: "call.decline", callId: s.id });
+    expect((await a.next("call.ended")).outcome).toBe("declined");
+    for (const h of [bobsHub, tab2]) await h.next("call.ring_ended", (f) => f.callId === s.id);
   });
 });
