@@ -7,6 +7,8 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { CallParticipant, CallSummary } from "../../worker/protocol";
 import type { CallHolder, CallStore, PeerView } from "../state/call";
+import type { SidebarStore } from "../state/sidebar";
+import { useApp } from "./context";
 import { callLine, formatDuration } from "../state/messages";
 import { Avatar } from "./Avatar";
 import { Dialog } from "./Dialog";
@@ -65,6 +67,45 @@ export function IncomingCall({ call }: { call: CallStore }) {
           <HangUpIcon size={22} />
         </button>
         <button type="button" class="round-button accept" aria-label="Accept" title="Accept" onClick={() => void call.accept(c.id)}>
+          {video ? <VideoIcon size={22} /> : <PhoneIcon size={22} />}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * A call ringing us in a room that is not open (another room, or none), from the user's
+ * channel: Accept opens that room, which answers it; Decline tells the room without opening it.
+ * The open room's own call shows its own banner (IncomingCall), so it is left out here.
+ */
+export function RingingElsewhere({ sidebar, currentId }: { sidebar: SidebarStore; currentId: string | null }) {
+  const app = useApp();
+  const r = sidebar.rings.value.findLast((x) => x.roomId !== currentId) ?? null;
+  useRingtone(!!r);
+  if (!r) return null;
+  const video = r.media === "video";
+  return (
+    <div class="incoming-call" role="alertdialog" aria-label="Incoming call" aria-describedby="ringing-elsewhere-text">
+      <Avatar uid={r.caller.id} name={r.caller.name} size="lg" />
+      <div class="incoming-text" id="ringing-elsewhere-text">
+        <strong>{r.caller.name}</strong>
+        <span>Incoming {video ? "video" : "audio"} call…</span>
+      </div>
+      <div class="incoming-actions">
+        <button type="button" class="round-button decline" aria-label="Decline" title="Decline" onClick={() => sidebar.declineRing(r)}>
+          <HangUpIcon size={22} />
+        </button>
+        <button
+          type="button"
+          class="round-button accept"
+          aria-label="Accept"
+          title="Accept"
+          onClick={() => {
+            sidebar.acceptRing(r);
+            app.navigate(`/r/${r.roomId}`);
+          }}
+        >
           {video ? <VideoIcon size={22} /> : <PhoneIcon size={22} />}
         </button>
       </div>

@@ -115,6 +115,22 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     return () => stops.forEach((stop) => stop());
   }, [store]);
 
+  // A call accepted from the shell's banner while another room (or none) was open: answer
+  // it as soon as this room's store shows it ringing us (with the media it asks for).
+  const callStore = s.kind === "ready" ? s.call : null;
+  useEffect(() => {
+    if (!callStore) return;
+    return effect(() => {
+      const a = sidebar.answering.value;
+      const c = callStore.incoming.value;
+      if (!a || a.roomId !== id || !c || c.id !== a.callId) return;
+      untracked(() => {
+        sidebar.answered(a.callId);
+        void callStore.accept(a.callId);
+      });
+    });
+  }, [callStore]);
+
   const name = store?.room.value.name;
   // Ringing: the tab says so (a background tab is where a call is most easily missed).
   const caller = s.kind === "ready" ? s.call.incoming.value?.caller.name : undefined;

@@ -4,7 +4,7 @@ import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
 import { createCallHolder } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
-import { OngoingCall } from "./Call";
+import { OngoingCall, RingingElsewhere } from "./Call";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { RoomPage } from "./RoomPage";
@@ -42,6 +42,7 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   return (
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
       <OngoingCall calls={calls} />
+      <RingingElsewhere sidebar={sidebar} currentId={route.name === "room" ? route.id : null} />
       <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
       <main class="main">
         {route.name === "room" ? (
