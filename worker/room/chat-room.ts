@@ -511,7 +511,8 @@ export class ChatRoom extends DurableObject<Env> {
       // Fall back to those who have the room open.
       others = this.#online().map((p) => p.id);
     }
-    if (this.#gone) return;
+    // The caller's socket closed while D1 answered: no call (it would hold a participant that is gone).
+    if (this.#gone || ws.readyState !== WebSocket.OPEN) return;
     // Re-read: another frame may have started a call while D1 answered.
     const c = this.#call();
     const step = calls.start(c, who, f.media, others.filter((id) => id !== me.uid), randomId(12), Date.now(), this.#ringMs);
