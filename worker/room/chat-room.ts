@@ -69,6 +69,8 @@ const STRIKE_WINDOW_MS = 10_000;
  * frame per socket, so under load throughput grows instead of latency.
  */
 const COALESCE_MS = 10;
+/** Least time between two announcements of a room's newest message to its members' hubs. */
+const ANNOUNCE_GAP_MS = 3000;
 /** Flush retry backoff: 1 s, 2 s, 4 s … capped at 5 min. */
 const RETRY_BASE_MS = 1000;
 const RETRY_CAP_MS = 5 * 60_000;
@@ -256,7 +258,9 @@ export class ChatRoom extends DurableObject<Env> {
       if (this.#gone) return;
       this.ctx.storage.kv.delete("flush_failures");
       if (more) next = now;
-      if (newest) await this.#announce(newest);
+      const due = this.#announceDue(newest !== null, now);
+      if (due === true) await this.#announce(newest ?? this.#newestFlushed());
+      else if (due !== false) next = Math.min(next, due);
     } catch (err) {
       if (this.#gone) return;
       const failures = (this.ctx.storage.kv.get<number>("flush_failures") ?? 0) + 1;
@@ -852,7 +856,33 @@ export class ChatRoom extends DurableObject<Env> {
    * Best effort: a failure is logged and not retried; the next flush or a sidebar
    * refetch catches the sidebar up.
    */
-  async #announce(m: Message): Promise<void> {
+  /**
+   * The members' sidebars hear about a busy room at most once per ANNOUNCE_GAP_MS:
+   * each announcement wakes one hub per member, which must not grow with the message
+   * rate. True: announce now; a time: the alarm must come back then; false: nothing to say.
+   */
+  #announceDue(fresh: boolean, now: number): boolean | number {
+    const kv = this.ctx.storage.kv;
+    const pending = fresh || kv.get<boolean>("announce_pending") === true;
+    if (!pending) return false;
+    const last = kv.get<number>("announced_at") ?? 0;
+    if (now - last >= ANNOUNCE_GAP_MS) {
+      kv.put("announced_at", now);
+      kv.delete("announce_pending");
+      return true;
+    }
+    kv.put("announce_pending", true);
+    return last + ANNOUNCE_GAP_MS;
+  }
+
+  /** The newest message already in D1 (what a deferred announcement reports). */
+  #newestFlushed(): Message | null {
+    const row = this.#sql.exec<Row>(`SELECT ${COLUMNS} FROM log WHERE flushed = 1 ORDER BY seq DESC LIMIT 1`).toArray()[0];
+    return row ? toMessage(row) : null;
+  }
+
+  async #announce(m: Message | null): Promise<void> {
+    if (!m) return;
     const roomId = this.ctx.storage.kv.get<string>("room");
     if (roomId === undefined) return;
     try {

@@ -173,6 +173,26 @@ describe("the user's channel (GET /api/me/ws)", () => {
     }
   });
 
+  it("hears about a busy room at most once per 3 s: later messages are announced together when the gap is over", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ben.cookie, "busy");
+    await joinRoom(room.id, ann.cookie);
+    const hub = track(await connectHub(ann.cookie));
+    const b = track(await connect(room.id, ben.cookie));
+    await say(b, "one");
+    await flush(room.id);
+    expect((await hub.next("activity")).lastSeq).toBe(1);
+    await say(b, "two", "three");
+    await flush(room.id);
+    await sleep(100);
+    expect(hub.frames.filter((f) => f.type === "activity")).toHaveLength(1);
+    await sleep(3000);
+    await flush(room.id);
+    const later = await hub.next("activity", (f) => f.lastSeq === 3);
+    expect(later.lastMessage).toMatchObject({ seq: 3, text: "three" });
+    expect(hub.frames.filter((f) => f.type === "activity")).toHaveLength(2);
+  });
+
   it("gets nothing about rooms the user is not in", async () => {
     const [ann, ben] = [await guest("Ann"), await guest("Ben")];
     const { room } = await newRoom(ben.cookie, "private");
