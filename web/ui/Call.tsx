@@ -49,28 +49,47 @@ export function CallButtons({ call }: { call: CallStore }) {
   );
 }
 
-/** Someone is calling us: who, audio or video, Accept / Decline. */
-export function IncomingCall({ call }: { call: CallStore }) {
-  const c = call.incoming.value;
-  useRingtone(!!c);
-  if (!c) return null;
-  const video = c.media === "video";
+/** The incoming-call banner: who, audio or video, Accept / Decline. It rings while shown. */
+function RingBanner(props: {
+  caller: { id: string; name: string };
+  video: boolean;
+  textId: string;
+  onDecline: () => void;
+  onAccept: () => void;
+}) {
+  const { caller, video, textId } = props;
   return (
-    <div class="incoming-call" role="alertdialog" aria-label="Incoming call" aria-describedby="incoming-call-text">
-      <Avatar uid={c.caller.id} name={c.caller.name} size="lg" />
-      <div class="incoming-text" id="incoming-call-text">
-        <strong>{c.caller.name}</strong>
+    <div class="incoming-call" role="alertdialog" aria-label="Incoming call" aria-describedby={textId}>
+      <Avatar uid={caller.id} name={caller.name} size="lg" />
+      <div class="incoming-text" id={textId}>
+        <strong>{caller.name}</strong>
         <span>Incoming {video ? "video" : "audio"} call…</span>
       </div>
       <div class="incoming-actions">
-        <button type="button" class="round-button decline" aria-label="Decline" title="Decline" onClick={() => call.decline(c.id)}>
+        <button type="button" class="round-button decline" aria-label="Decline" title="Decline" onClick={props.onDecline}>
           <HangUpIcon size={22} />
         </button>
-        <button type="button" class="round-button accept" aria-label="Accept" title="Accept" onClick={() => void call.accept(c.id)}>
+        <button type="button" class="round-button accept" aria-label="Accept" title="Accept" onClick={props.onAccept}>
           {video ? <VideoIcon size={22} /> : <PhoneIcon size={22} />}
         </button>
       </div>
     </div>
+  );
+}
+
+/** Someone is calling us in the open room. */
+export function IncomingCall({ call }: { call: CallStore }) {
+  const c = call.incoming.value;
+  useRingtone(!!c);
+  if (!c) return null;
+  return (
+    <RingBanner
+      caller={c.caller}
+      video={c.media === "video"}
+      textId="incoming-call-text"
+      onDecline={() => call.decline(c.id)}
+      onAccept={() => void call.accept(c.id)}
+    />
   );
 }
 
@@ -84,32 +103,17 @@ export function RingingElsewhere({ sidebar, currentId }: { sidebar: SidebarStore
   const r = sidebar.rings.value.findLast((x) => x.roomId !== currentId) ?? null;
   useRingtone(!!r);
   if (!r) return null;
-  const video = r.media === "video";
   return (
-    <div class="incoming-call" role="alertdialog" aria-label="Incoming call" aria-describedby="ringing-elsewhere-text">
-      <Avatar uid={r.caller.id} name={r.caller.name} size="lg" />
-      <div class="incoming-text" id="ringing-elsewhere-text">
-        <strong>{r.caller.name}</strong>
-        <span>Incoming {video ? "video" : "audio"} call…</span>
-      </div>
-      <div class="incoming-actions">
-        <button type="button" class="round-button decline" aria-label="Decline" title="Decline" onClick={() => sidebar.declineRing(r)}>
-          <HangUpIcon size={22} />
-        </button>
-        <button
-          type="button"
-          class="round-button accept"
-          aria-label="Accept"
-          title="Accept"
-          onClick={() => {
-            sidebar.acceptRing(r);
-            app.navigate(`/r/${r.roomId}`);
-          }}
-        >
-          {video ? <VideoIcon size={22} /> : <PhoneIcon size={22} />}
-        </button>
-      </div>
-    </div>
+    <RingBanner
+      caller={r.caller}
+      video={r.media === "video"}
+      textId="ringing-elsewhere-text"
+      onDecline={() => sidebar.declineRing(r)}
+      onAccept={() => {
+        sidebar.acceptRing(r);
+        app.navigate(`/r/${r.roomId}`);
+      }}
+    />
   );
 }
 
