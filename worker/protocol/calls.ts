@@ -9,6 +9,7 @@
  * same person is not in the call and gets no signaling.
  */
 import * as v from "valibot";
+import { ReqIdSchema } from "./limits";
 
 export const CALL_MAX_PARTICIPANTS = 4;
 /** An unanswered call rings this long, then it is missed. */
@@ -21,6 +22,7 @@ export type CallMedia = v.InferOutput<typeof CallMediaSchema>;
 
 const CallId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const UserId = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+const Req = { req: v.optional(ReqIdSchema) };
 
 /** What each participant is sending, shown to the others. */
 export const MediaStateSchema = v.object({ audio: v.boolean(), video: v.boolean(), screen: v.boolean() });
@@ -78,19 +80,19 @@ export const IceCandidateSchema = v.object({
 
 export const CallClientFrames = [
   /** Start a call in this room: rings every other member who is online. Error `call_exists` if one is running. */
-  v.object({ type: v.literal("call.start"), media: CallMediaSchema }),
+  v.object({ type: v.literal("call.start"), media: CallMediaSchema, ...Req }),
   /** Answer a call that is ringing you. */
-  v.object({ type: v.literal("call.accept"), callId: CallId }),
+  v.object({ type: v.literal("call.accept"), callId: CallId, ...Req }),
   /** Join a call already running in the room (group rooms); error `call_full` at CALL_MAX_PARTICIPANTS. */
-  v.object({ type: v.literal("call.join"), callId: CallId }),
+  v.object({ type: v.literal("call.join"), callId: CallId, ...Req }),
   /** Refuse a call that is ringing you. */
-  v.object({ type: v.literal("call.decline"), callId: CallId }),
+  v.object({ type: v.literal("call.decline"), callId: CallId, ...Req }),
   /** Sent automatically by a client that is already in another call when this one rings it. */
-  v.object({ type: v.literal("call.busy"), callId: CallId }),
+  v.object({ type: v.literal("call.busy"), callId: CallId, ...Req }),
   /** Leave the call (the caller before anyone answered: cancel it). */
-  v.object({ type: v.literal("call.hangup"), callId: CallId }),
+  v.object({ type: v.literal("call.hangup"), callId: CallId, ...Req }),
   /** Mute / camera / screen-share state, shown to the others. */
-  v.object({ type: v.literal("call.media"), callId: CallId, ...MediaStateSchema.entries }),
+  v.object({ type: v.literal("call.media"), callId: CallId, ...MediaStateSchema.entries, ...Req }),
   /** Signaling to one other participant: an SDP description or an ICE candidate (null: end of candidates). */
   v.object({
     type: v.literal("rtc"),

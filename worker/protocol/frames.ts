@@ -6,7 +6,7 @@
  * Persisted or wire-visible shapes: bump PROTOCOL (limits.ts) on any incompatible change.
  */
 import * as v from "valibot";
-import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME } from "./limits";
+import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_REQ } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
 
@@ -135,6 +135,11 @@ export const ServerFrameSchema = v.variant("type", [
      * holds, seq `from`…`to` (≤ since), which may have changed while it was away. Replace their
      * reactions by `reactions` (a seq not listed has none now) and tombstone those in `deleted`.
      */
+    /**
+     * The room's message budget for this sender (a token bucket: `perSec` refill, `burst`
+     * size). The client paces its sends (its outbox above all) to stay within it.
+     */
+    budget: v.optional(v.object({ perSec: v.number(), burst: v.number() })),
     sync: v.optional(
       v.object({
         from: Seq,
@@ -170,6 +175,13 @@ export const ServerFrameSchema = v.variant("type", [
     message: v.string(),
     /** Set when the error concerns one message the client sent. */
     cid: v.optional(v.string()),
+    /** Set when the error refuses an action that carried a request id (`req`). */
+    req: v.optional(v.string()),
+    /**
+     * With `rate_limited`: in how many ms the same frame would be taken. A frame that was
+     * only early is not held against the sender; send it again after this long.
+     */
+    retryMs: v.optional(v.number()),
   }),
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
@@ -179,7 +191,7 @@ export type ServerFrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, 
 
 export type ParseResult<T> =
   | { ok: true; frame: T }
-  | { ok: false; code: ErrorCode; message: string; cid?: string };
+  | { ok: false; code: ErrorCode; message: string; cid?: string; req?: string };
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x);
@@ -201,8 +213,10 @@ export function parseClientFrame(raw: string | ArrayBuffer): ParseResult<ClientF
   }
   if (!isRecord(data)) return { ok: false, code: ErrorCode.INVALID_FRAME, message: "frame must be a JSON object" };
   const cid = typeof data.cid === "string" && data.cid.length <= MAX_CID ? data.cid : undefined;
+  const req = typeof data.req === "string" && data.req.length > 0 && data.req.length <= MAX_REQ ? data.req : undefined;
+  const ids = { ...(cid === undefined ? {} : { cid }), ...(req === undefined ? {} : { req }) };
   if (typeof data.type !== "string" || !CLIENT_FRAME_TYPES.includes(data.type)) {
-    return { ok: false, code: ErrorCode.UNKNOWN_TYPE, message: `unknown frame type: ${String(data.type).slice(0, 32)}`, cid };
+    return { ok: false, code: ErrorCode.UNKNOWN_TYPE, message: `unknown frame type: ${String(data.type).slice(0, 32)}`, ...ids };
   }
   const r = v.safeParse(ClientFrameSchema, data);
   if (r.success) return { ok: true, frame: r.output };
@@ -212,7 +226,7 @@ export function parseClientFrame(raw: string | ArrayBuffer): ParseResult<ClientF
     ok: false,
     code: tooLong ? ErrorCode.BODY_TOO_LONG : ErrorCode.INVALID_FRAME,
     message: `${v.getDotPath(issue) ?? "frame"}: ${issue.message}`,
-    cid,
+    ...ids,
   };
 }
 

@@ -1,4 +1,5 @@
 /** Limits shared by server and client. Changing one is a protocol change: bump PROTOCOL. */
+import * as v from "valibot";
 export const PROTOCOL = 1;
 
 /** Largest text frame the room accepts, in UTF-16 code units (≈ 16 KiB of ASCII). */
@@ -11,6 +12,14 @@ export const MAX_NAME = 40;
 export const MAX_ROOM_NAME = 80;
 /** Client message ids are opaque strings of at most this length. */
 export const MAX_CID = 64;
+/** Longest request id (`req`) a client may put on an action. */
+export const MAX_REQ = 32;
+/**
+ * A client's id for one action (a call action, a reaction, a deletion): the room echoes it
+ * in the `error` frame that refuses the action, so the client knows which action failed
+ * without guessing by timing.
+ */
+export const ReqIdSchema = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_REQ));
 /** Page size for history over HTTP. */
 export const MAX_PAGE = 100;
 export const DEFAULT_PAGE = 50;

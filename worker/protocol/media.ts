@@ -20,6 +20,7 @@
  * Persisted or wire-visible shapes: bump PROTOCOL (limits.ts) on any incompatible change.
  */
 import * as v from "valibot";
+import { ReqIdSchema } from "./limits";
 
 /** Most attachments on one message. */
 export const MAX_ATTACHMENTS = 10;
@@ -149,9 +150,9 @@ export type UploadDoneResponse = v.InferOutput<typeof UploadDoneResponse>;
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 /** Add (`on: true`) or remove your reaction `emoji` on message `seq`. */
-export const ReactFrame = v.object({ type: v.literal("react"), seq: Seq, emoji: Emoji, on: v.boolean() });
+export const ReactFrame = v.object({ type: v.literal("react"), seq: Seq, emoji: Emoji, on: v.boolean(), req: v.optional(ReqIdSchema) });
 /** Delete your own message `seq`: it becomes a tombstone for everyone and its files are deleted. */
-export const DeleteFrame = v.object({ type: v.literal("delete"), seq: Seq });
+export const DeleteFrame = v.object({ type: v.literal("delete"), seq: Seq, req: v.optional(ReqIdSchema) });
 
 export const MediaClientFrames = [ReactFrame, DeleteFrame] as const;
 

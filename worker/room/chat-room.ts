@@ -113,6 +113,7 @@ type WelcomeSync = NonNullable<ServerFrameOf<"welcome">["sync"]>;
 export class ChatRoom extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   readonly #messageBuckets: TokenBuckets;
+  readonly #budget: { perSec: number; burst: number };
   readonly #frameBuckets = new TokenBuckets(FRAME_RATE_PER_SEC, FRAME_BURST);
   readonly #strikes = new WeakMap<WebSocket, { n: number; since: number }>();
   /** Last frame seen from each socket; heartbeats are tracked by the runtime instead. */
@@ -146,7 +147,8 @@ export class ChatRoom extends DurableObject<Env> {
     // Added with media: the files a message carries (Attachment[] JSON) and the tombstone flag.
     if (!cols.some((c) => c.name === "attachments")) this.#sql.exec("ALTER TABLE log ADD COLUMN attachments TEXT");
     if (!cols.some((c) => c.name === "deleted")) this.#sql.exec("ALTER TABLE log ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
-    this.#messageBuckets = new TokenBuckets(Number(env.MSG_RATE_PER_SEC) || 10, Number(env.MSG_BURST) || 20);
+    this.#budget = { perSec: Number(env.MSG_RATE_PER_SEC) || 10, burst: Number(env.MSG_BURST) || 20 };
+    this.#messageBuckets = new TokenBuckets(this.#budget.perSec, this.#budget.burst);
     this.#ghostAfterMs = Number(env.GHOST_AFTER_MS) || 60_000;
     this.#flushDelayMs = Number(env.FLUSH_DELAY_MS) || 1000;
     this.#ringMs = Number(env.RING_TIMEOUT_MS) || RING_TIMEOUT_MS;
@@ -197,7 +199,7 @@ export class ChatRoom extends DurableObject<Env> {
     const online = this.#online();
     const since = url.searchParams.get("since");
     const replay = this.#replay(since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
-    server.send(frame({ type: "welcome", v: PROTOCOL, me, online, ...replay }));
+    server.send(frame({ type: "welcome", v: PROTOCOL, me, online, budget: this.#budget, ...replay }));
     const call = this.#call();
     if (call) server.send(frame({ type: "call", call: calls.view(call) }));
     if (!wasOnline) this.#broadcast(frame({ type: "presence", joined: [me], left: [] }), server);
@@ -217,7 +219,7 @@ export class ChatRoom extends DurableObject<Env> {
       return this.#reject(ws, ErrorCode.RATE_LIMITED, "too many frames; slow down");
     }
     const parsed = parseClientFrame(raw);
-    if (!parsed.ok) return this.#reject(ws, parsed.code, parsed.message, parsed.cid);
+    if (!parsed.ok) return this.#reject(ws, parsed.code, parsed.message, { cid: parsed.cid, req: parsed.req });
     await this.#handle(ws, me, parsed.frame);
   }
 
@@ -393,7 +395,7 @@ export class ChatRoom extends DurableObject<Env> {
       return send(ws, frame({ type: "ack", cid: dup.cid, seq: dup.seq, ts: dup.ts, ...(again.attachments ? { attachments: again.attachments } : {}) }));
     }
     if (!this.#messageBuckets.take(me.uid)) {
-      return this.#reject(ws, ErrorCode.RATE_LIMITED, "you are sending messages too fast", f.cid);
+      return this.#reject(ws, ErrorCode.RATE_LIMITED, "you are sending messages too fast", { cid: f.cid, retryMs: this.#messageBuckets.wait(me.uid) }, false);
     }
     let files: FileMeta[] | undefined;
     if (f.attachments && f.attachments.length > 0) {
@@ -401,7 +403,7 @@ export class ChatRoom extends DurableObject<Env> {
       for (const id of f.attachments) {
         const row = this.#sql.exec<{ uid: string; meta: string; seq: number | null }>("SELECT uid, meta, seq FROM files WHERE id = ?", id).toArray()[0];
         if (!row || row.uid !== me.uid || row.seq !== null) {
-          return this.#reject(ws, ErrorCode.BAD_ATTACHMENT, `attachment ${id.slice(0, 64)} is not a finished upload of yours in this room, or is already sent`, f.cid);
+          return this.#reject(ws, ErrorCode.BAD_ATTACHMENT, `attachment ${id.slice(0, 64)} is not a finished upload of yours in this room, or is already sent`, { cid: f.cid });
         }
         files.push(JSON.parse(row.meta) as FileMeta);
       }
@@ -419,12 +421,12 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** Adds or removes the sender's reaction, logs the change for the flush and broadcasts it. No change: nothing. */
   #react(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "react" }>): void {
-    if (!this.#live(f.seq)) return this.#reject(ws, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to react to`);
+    if (!this.#live(f.seq)) return this.#reject(ws, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to react to`, { req: f.req });
     const ts = Date.now();
     if (f.on) {
       const mine = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM reactions WHERE seq = ? AND uid = ?", f.seq, me.uid).one().n;
       if (mine >= MAX_REACTIONS_PER_USER) {
-        return this.#reject(ws, ErrorCode.INVALID_FRAME, `at most ${MAX_REACTIONS_PER_USER} reactions per message`);
+        return this.#reject(ws, ErrorCode.INVALID_FRAME, `at most ${MAX_REACTIONS_PER_USER} reactions per message`, { req: f.req });
       }
     }
     const changed = f.on
@@ -442,8 +444,8 @@ export class ChatRoom extends DurableObject<Env> {
    */
   #delete(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "delete" }>): void {
     const row = this.#live(f.seq);
-    if (!row) return this.#reject(ws, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to delete`);
-    if (row.uid !== me.uid) return this.#reject(ws, ErrorCode.NOT_YOUR_MESSAGE, "you can only delete your own messages");
+    if (!row) return this.#reject(ws, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to delete`, { req: f.req });
+    if (row.uid !== me.uid) return this.#reject(ws, ErrorCode.NOT_YOUR_MESSAGE, "you can only delete your own messages", { req: f.req });
     const files = (toMessage(row).attachments ?? []).map((a) => a.id);
     this.#sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, deleted = 1 WHERE seq = ?", f.seq);
     this.#sql.exec("DELETE FROM reactions WHERE seq = ?", f.seq);
@@ -505,7 +507,7 @@ export class ChatRoom extends DurableObject<Env> {
   async #startCall(ws: WebSocket, me: Attachment, f: Extract<ClientFrame, { type: "call.start" }>): Promise<void> {
     const who: Sender = { id: me.uid, name: me.name, conn: me.conn };
     const running = this.#call();
-    if (running) return this.#callStep(running, calls.start(running, who, f.media, [], "", Date.now(), this.#ringMs), ws);
+    if (running) return this.#callStep(running, calls.start(running, who, f.media, [], "", Date.now(), this.#ringMs), ws, f.req);
     const roomId = this.ctx.storage.kv.get<string>("room");
     let others: string[];
     try {
@@ -520,7 +522,7 @@ export class ChatRoom extends DurableObject<Env> {
     // Re-read: another frame may have started a call while D1 answered.
     const c = this.#call();
     const step = calls.start(c, who, f.media, others.filter((id) => id !== me.uid), randomId(12), Date.now(), this.#ringMs);
-    this.#callStep(c, step, ws);
+    this.#callStep(c, step, ws, f.req);
   }
 
   #callFrame(ws: WebSocket, me: Attachment, f: Exclude<Extract<ClientFrame, { type: `call.${string}` }>, { type: "call.start" }>): void {
@@ -550,7 +552,7 @@ export class ChatRoom extends DurableObject<Env> {
       default:
         return assertNever(f);
     }
-    this.#callStep(c, step, ws);
+    this.#callStep(c, step, ws, f.req);
   }
 
   /**
@@ -559,8 +561,8 @@ export class ChatRoom extends DurableObject<Env> {
    * stored and broadcast (one serialized frame), `call.ended` to those it
    * concerned, the history message, and the alarm at the next deadline.
    */
-  #callStep(before: StoredCall | null, step: Step, from?: WebSocket): void {
-    if (step.error && from) this.#reject(from, step.error.code, step.error.message);
+  #callStep(before: StoredCall | null, step: Step, from?: WebSocket, req?: string): void {
+    if (step.error && from) this.#reject(from, step.error.code, step.error.message, { req });
     if (step.call !== before) {
       if (step.call) this.ctx.storage.kv.put("call", step.call);
       else this.ctx.storage.kv.delete("call");
@@ -667,8 +669,10 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /** An `error` frame; a socket that keeps earning them is closed as abusive. */
-  #reject(ws: WebSocket, code: ErrorCode, message: string, cid?: string): void {
-    send(ws, frame({ type: "error", code, message, ...(cid === undefined ? {} : { cid }) }));
+  #reject(ws: WebSocket, code: ErrorCode, message: string, ids: { cid?: string; req?: string; retryMs?: number } = {}, strike = true): void {
+    const { cid, req, retryMs } = ids;
+    send(ws, frame({ type: "error", code, message, ...(cid === undefined ? {} : { cid }), ...(req === undefined ? {} : { req }), ...(retryMs === undefined ? {} : { retryMs }) }));
+    if (!strike) return;
     const now = Date.now();
     let s = this.#strikes.get(ws);
     if (!s || now - s.since > STRIKE_WINDOW_MS) s = { n: 0, since: now };

@@ -23,6 +23,14 @@ export class TokenBuckets {
     return ok;
   }
 
+  /** Milliseconds until `key` has a token again (0: it has one now). */
+  wait(key: string, now = Date.now()): number {
+    const b = this.#buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSec);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) / this.ratePerSec) * 1000);
+  }
+
   /** Drops buckets that are full again (they carry no information). */
   #prune(now: number) {
     for (const [k, b] of this.#buckets) {
