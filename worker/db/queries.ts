@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomMembers, rooms, users } from "./schema";
-import type { Member, Message, Reaction, Role, RoomSummary } from "../protocol";
+import { attachReactions, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
 export type RoomRow = typeof rooms.$inferSelect;
@@ -242,19 +242,6 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
   return attachReactions(list, rx);
 }
 
-/** Groups reaction rows (in the order given) into each message's `reactions`. */
-export function attachReactions(list: Message[], rows: readonly { seq: number; emoji: string; uid: string }[]): Message[] {
-  const by = new Map<number, Reaction[]>();
-  for (const r of rows) {
-    const on = by.get(r.seq) ?? [];
-    const e = on.find((x) => x.emoji === r.emoji);
-    if (e) e.users.push(r.uid);
-    else on.push({ emoji: r.emoji, users: [r.uid] });
-    by.set(r.seq, on);
-  }
-  return list.map((m) => (by.has(m.seq) ? { ...m, reactions: by.get(m.seq)! } : m));
-}
-
 /**
  * D1 allows 100 bound parameters per statement; a message row binds 10.
  * Rows per INSERT statement in a flush batch.
@@ -264,10 +251,12 @@ const ROWS_PER_INSERT = 9;
 /**
  * Writes a room's messages to D1 idempotently: a row already there (same room and
  * seq, or same sender and cid) is left alone, so a retried flush never duplicates.
- * One `batch` = one D1 transaction: all rows land or none do.
+ * One `batch` = one D1 transaction: all rows land or none do. The batch ends by
+ * reading back who D1 holds at those seqs, so the caller marks as flushed only rows D1
+ * really has (a row skipped for its (sender, cid) is not one of them).
  */
-export async function insertMessages(d: DB, roomId: string, list: readonly Message[]): Promise<void> {
-  if (list.length === 0) return;
+export async function insertMessages(d: DB, roomId: string, list: readonly Message[]): Promise<Map<number, { uid: string; cid: string }>> {
+  if (list.length === 0) return new Map();
   const rows = list.map((m) => ({
     roomId,
     seq: m.seq,
@@ -280,19 +269,38 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
     attachments: m.attachments ?? null,
     deleted: m.deleted ? 1 : 0,
   }));
-  const stmts = [];
+  const inserts = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    stmts.push(d.insert(messages).values(rows.slice(i, i + ROWS_PER_INSERT)).onConflictDoNothing());
+    inserts.push(d.insert(messages).values(rows.slice(i, i + ROWS_PER_INSERT)).onConflictDoNothing());
   }
   // The files now belong to their message.
+  const files = [];
   for (const m of list) {
     const ids = m.attachments?.map((a) => a.id) ?? [];
     if (ids.length > 0) {
-      stmts.push(d.update(attachments).set({ messageSeq: m.seq }).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, ids))));
+      files.push(d.update(attachments).set({ messageSeq: m.seq }).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, ids))));
     }
   }
-  const [first, ...rest] = stmts;
-  await d.batch([first!, ...rest]);
+  // One bound parameter for the whole seq list (D1 binds at most 100 per statement).
+  const seqs = JSON.stringify(list.map((m) => m.seq));
+  const held = d
+    .select({ seq: messages.seq, uid: messages.userId, cid: messages.cid })
+    .from(messages)
+    .where(and(eq(messages.roomId, roomId), sql`${messages.seq} IN (SELECT value FROM json_each(${seqs}))`));
+  const [first, ...rest] = inserts;
+  const results = await d.batch([first!, ...rest, ...files, held]);
+  const found = results.at(-1) as { seq: number; uid: string; cid: string }[];
+  return new Map(found.map((r) => [r.seq, { uid: r.uid, cid: r.cid }]));
+}
+
+/** The seq at which D1 holds `userId`'s message `cid` in the room, if any. */
+export async function seqOfCid(d: DB, roomId: string, userId: string, cid: string): Promise<number | null> {
+  const rows = await d
+    .select({ seq: messages.seq })
+    .from(messages)
+    .where(and(eq(messages.roomId, roomId), eq(messages.userId, userId), eq(messages.cid, cid)))
+    .limit(1);
+  return rows[0]?.seq ?? null;
 }
 
 // ── attachments ──────────────────────────────────────────────────────────────

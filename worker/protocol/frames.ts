@@ -10,7 +10,11 @@ import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_REQ } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
 
-const Cid = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CID));
+/**
+ * A client's message id: letters, digits, `-` and `_` (a UUID fits). Ids with a colon are
+ * the room's own (`call:<id>` for a call's history entry, `dup:<seq>` for a duplicate's tombstone).
+ */
+const Cid = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CID), v.regex(/^[\w-]+$/, "cid may hold only letters, digits, - and _"));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 export const PeerSchema = v.object({

@@ -171,3 +171,16 @@ export const MediaErrorCode = {
   /** `delete` of someone else's message. */
   NOT_YOUR_MESSAGE: "not_your_message",
 } as const;
+
+/** Groups reaction rows (in the order given) into each message's `reactions`. */
+export function attachReactions<M extends { seq: number }>(list: M[], rows: readonly { seq: number; emoji: string; uid: string }[]): (M & { reactions?: Reaction[] })[] {
+  const by = new Map<number, Reaction[]>();
+  for (const r of rows) {
+    const on = by.get(r.seq) ?? [];
+    const e = on.find((x) => x.emoji === r.emoji);
+    if (e) e.users.push(r.uid);
+    else on.push({ emoji: r.emoji, users: [r.uid] });
+    by.set(r.seq, on);
+  }
+  return list.map((m) => (by.has(m.seq) ? { ...m, reactions: by.get(m.seq)! } : m));
+}

@@ -7,8 +7,9 @@
  * so a frame missed while a tab was offline costs nothing but a refetch.
  */
 import { DurableObject } from "cloudflare:workers";
-import { Close, HEARTBEAT_PING, HEARTBEAT_PONG, type HubFrame } from "../protocol";
+import { Close, type HubFrame } from "../protocol";
 import { sessionTag, userIdentityFrom } from "./identity";
+import { answerHeartbeats, attachment, close, envNumber, finishClose, lastSeen, send } from "./sockets";
 
 /** Who a socket is: ids only (≤ 2 KiB). */
 interface Attachment {
@@ -24,9 +25,8 @@ export class UserHub extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#ghostAfterMs = Number(env.GHOST_AFTER_MS) || 60_000;
-    // Heartbeats are answered by the runtime without waking the object.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
+    this.#ghostAfterMs = envNumber(env.GHOST_AFTER_MS, 60_000);
+    answerHeartbeats(ctx);
   }
 
   /** Only WebSocket upgrades forwarded by the Worker, with the identity it verified. */
@@ -45,8 +45,7 @@ export class UserHub extends DurableObject<Env> {
   override async webSocketMessage(): Promise<void> {}
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    // Finish the closing handshake; 1005/1006/1015 are never sent on the wire.
-    if (code !== 1005 && code !== 1006 && code !== 1015) close(ws, code, reason);
+    finishClose(ws, code, reason);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
@@ -92,26 +91,9 @@ export class UserHub extends DurableObject<Env> {
     const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      const a = ws.deserializeAttachment() as Attachment | null;
-      const seen = Math.max(a?.at ?? 0, this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0);
-      if (now - seen > this.#ghostAfterMs) {
-        close(ws, Close.GHOST, "no heartbeat");
-        continue;
-      }
-      try {
-        ws.send(data);
-      } catch {
-        // closed between the check and the send
-      }
+      if (now - lastSeen(this.ctx, ws, attachment<Attachment>(ws)?.at ?? 0) > this.#ghostAfterMs) close(ws, Close.GHOST, "no heartbeat");
+      else send(ws, data);
     }
-  }
-}
-
-function close(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // already closed
   }
 }
 

@@ -1,13 +1,9 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
-import { api, connect, guest, newRoom, upgrade, ORIGIN, type Client } from "./helpers";
+import { api, connect, guest, newRoom, upgrade, ORIGIN } from "./helpers";
 import { PARAMS, PBKDF2_MAX_ITERATIONS, hashPassword } from "../auth/password";
 import { cookieMode } from "../auth/session";
 
-const open: Client[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
 
 let n = 0;
 /** A username no other test uses (rate limits are per username). */
@@ -112,7 +108,6 @@ describe("sessions", () => {
     const g = await guest("Before");
     const { room } = await newRoom(g.cookie);
     const s = await connect(room.id, g.cookie);
-    open.push(s);
     const { username, password } = await signup();
     const res = await login(username, password, { "cf-connecting-ip": ip(), cookie: g.cookie });
     expect(res.status).toBe(200);
@@ -156,7 +151,6 @@ describe("sessions", () => {
     const { room } = await newRoom(mine);
     const here = await connect(room.id, mine);
     const there = await connect(room.id, other);
-    open.push(here, there);
 
     const out = await api("/api/auth/logout", { method: "POST", cookie: mine });
     expect(out.status).toBe(204);
@@ -174,7 +168,6 @@ describe("sessions", () => {
     const g = await guest("Gina");
     const { room } = await newRoom(g.cookie);
     const s = await connect(room.id, g.cookie);
-    open.push(s);
     s.send({ type: "send", cid: "g1", text: "from a guest" });
     await s.next("ack");
 

@@ -1,21 +1,11 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { api, connect, guest, joinRoom, newRoom, upgrade, type Client } from "./helpers";
+import { api, connect, guest, joinRoom, newRoom, sleep, upgrade, type Client } from "./helpers";
+import { roomWithAlice } from "./fixtures";
 import { MAX_BODY, MAX_FRAME, randomId } from "../protocol";
 
-const open: Client[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
 
-async function roomWithAlice() {
-  const alice = await guest("Alice");
-  const { room } = await newRoom(alice.cookie);
-  const a = await connect(room.id, alice.cookie);
-  open.push(a);
-  return { alice, room, a, stub: env.ROOMS.getByName(room.id) };
-}
 
 const errorBody = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
 
@@ -151,12 +141,53 @@ describe("WebSocket: bad frames get an error frame and the room keeps working", 
     expect(acked).toBe(rows);
   });
 
+  it("an honest sender over its budget is told when to retry, is never closed for it, and gets in after the wait", async () => {
+    const alice = await guest("Alice");
+    const { room } = await newRoom(alice.cookie);
+    const a = await connect(room.id, alice.cookie);
+    // The welcome advertises the budget (wrangler.toml: 10/s, burst 20).
+    expect((await a.next("welcome")).budget).toEqual({ perSec: 10, burst: 20 });
+    // 90 well-formed messages at once (a reconnect storm's burst): more early ones than MAX_STRIKES.
+    for (let i = 0; i < 90; i++) a.send({ type: "send", cid: `e${i}`, text: `m${i}` });
+    const last = await a.next("error", (f) => f.cid === "e89");
+    expect(last.code).toBe("rate_limited");
+    const limited = a.frames.filter((f) => f.type === "error");
+    expect(limited.length).toBeGreaterThanOrEqual(60);
+    for (const e of limited) expect(e).toMatchObject({ code: "rate_limited", retryMs: expect.any(Number) });
+    expect(Math.min(...limited.map((e) => (e.type === "error" ? e.retryMs! : 0)))).toBeGreaterThan(0);
+    await sleep(300);
+    expect(a.closed).toBeNull();
+    // After the advertised wait the same message is taken.
+    await sleep(last.retryMs!);
+    a.send({ type: "send", cid: "e89", text: "m89" });
+    expect((await a.next("ack", (f) => f.cid === "e89")).seq).toBeGreaterThan(0);
+  });
+
+  it("errors name the action they refuse by its request id", async () => {
+    const { a } = await roomWithAlice();
+    a.send({ type: "call.hangup", callId: "no-such-call", req: "r-hangup" });
+    expect(await a.next("error", (f) => f.req === "r-hangup")).toMatchObject({ code: "no_such_call" });
+    a.send({ type: "react", seq: 999, emoji: "👍", on: true, req: "r-react" });
+    expect(await a.next("error", (f) => f.req === "r-react")).toMatchObject({ code: "no_such_message" });
+    a.send({ type: "delete", seq: 999, req: "r-delete" });
+    expect(await a.next("error", (f) => f.req === "r-delete")).toMatchObject({ code: "no_such_message" });
+    // Even a frame that does not parse names its request id.
+    a.send(JSON.stringify({ type: "call.join", callId: 42, req: "r-bad" }));
+    expect(await a.next("error", (f) => f.req === "r-bad")).toMatchObject({ code: "invalid_frame" });
+  });
+
+  it("refuses a client message id with characters the room keeps for its own ids", async () => {
+    const { a, stub } = await roomWithAlice();
+    a.send({ type: "send", cid: "dup:1", text: "sneaky" });
+    expect(await a.next("error")).toMatchObject({ code: "invalid_frame", cid: "dup:1" });
+    await expectRecovers(a, stub);
+  });
+
   it("persistent abuse closes the socket with 1008; the room goes on for others", async () => {
     const { a, room } = await roomWithAlice();
     const bob = await guest("Bob");
     await joinRoom(room.id, bob.cookie);
     const b = await connect(room.id, bob.cookie);
-    open.push(b);
     for (let i = 0; i < 60; i++) b.send("garbage");
     expect((await b.waitClosed()).code).toBe(1008);
     a.send({ type: "send", cid: "fine", text: "room still fine" });

@@ -1,42 +1,13 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
-import { account, connectHub, startDm, type HubClient } from "./room-helpers";
+import { api, connect, guest, joinRoom, newRoom, sleep, type Client, account, connectHub, startDm, type Person } from "./helpers";
+import { dm, groupOf } from "./fixtures";
 import { CALL_MAX_PARTICIPANTS, PEER_GONE_MS, type CallState, type Message } from "../protocol";
 import { formatDuration, type StoredCall } from "../room/call";
 
-const open: (Client | HubClient)[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-const track = <T extends Client | HubClient>(c: T) => (open.push(c), c);
 
-type Person = { cookie: string; id: string; name: string };
 
-/** A group room of Alice and the other `names`, everyone connected. */
-async function groupOf(...names: string[]) {
-  const alice = await guest("Alice");
-  const { room } = await newRoom(alice.cookie, "calls");
-  const people: Person[] = [alice];
-  for (const n of names) {
-    const p = await guest(n);
-    await joinRoom(room.id, p.cookie);
-    people.push(p);
-  }
-  const sockets: Client[] = [];
-  for (const p of people) sockets.push(track(await connect(room.id, p.cookie)));
-  return { room, people, sockets, stub: env.ROOMS.getByName(room.id) };
-}
-
-/** Alice and Bob in their DM, both connected. */
-async function dm() {
-  const [alice, bob] = [await account("Alice"), await account("Bob")];
-  const { body } = await startDm(alice.cookie, bob.username);
-  const a = track(await connect(body.room.id, alice.cookie));
-  const b = track(await connect(body.room.id, bob.cookie));
-  return { roomId: body.room.id, alice, bob, a, b, stub: env.ROOMS.getByName(body.room.id) };
-}
 
 /** The next `call` frame with a running call matching `pred`. */
 const callState = (c: Client, pred: (s: CallState) => boolean = () => true) =>
@@ -89,7 +60,7 @@ describe("calls: ringing and answering", () => {
   it("sends a running call right after welcome to a socket that connects", async () => {
     const { room, people, sockets } = await groupOf("Bob");
     const s = await ring(sockets[0]!, [sockets[1]!]);
-    const late = track(await connect(room.id, people[1]!.cookie));
+    const late = await connect(room.id, people[1]!.cookie);
     const i = late.frames.findIndex((f) => f.type === "welcome");
     expect(late.frames[i + 1] ?? (await late.next("call"))).toMatchObject({ type: "call", call: { id: s.id } });
   });
@@ -105,7 +76,7 @@ describe("calls: ringing and answering", () => {
     b.send({ type: "call.accept", callId: "nope" });
     await errorCode(b, "no_such_call");
     // Bob accepts in one tab; his second tab can no longer accept (not ringing) and is not in the call.
-    const b2 = track(await connect(room.id, people[1]!.cookie));
+    const b2 = await connect(room.id, people[1]!.cookie);
     b.send({ type: "call.accept", callId: s.id });
     await callState(b2, (x) => x.participants.length === 2);
     b2.send({ type: "call.accept", callId: s.id });
@@ -125,7 +96,7 @@ describe("calls: ringing and answering", () => {
   it("with no other member in the room: nobody_to_call, and a missed call in the history", async () => {
     const alice = await guest("Alice");
     const { room } = await newRoom(alice.cookie);
-    const a = track(await connect(room.id, alice.cookie));
+    const a = await connect(room.id, alice.cookie);
     a.send({ type: "call.start", media: "audio" });
     await errorCode(a, "nobody_to_call");
     const ended = await a.next("call.ended");
@@ -242,7 +213,7 @@ describe("calls: how they end", () => {
     expect(page.messages).toEqual([m]);
   });
 
-  it("a room whose log predates calls gets the call column on its next start, and keeps its messages", async () => {
+  it("a room made before calls (and before its schema was versioned) gets the call column on its next start, and keeps its messages", async () => {
     const { a, b, stub, roomId, alice } = await dm();
     a.send({ type: "send", cid: "old", text: "from before calls" });
     await a.next("ack");
@@ -252,13 +223,15 @@ describe("calls: how they end", () => {
       sql.exec("CREATE TABLE log_old AS SELECT seq, cid, uid, name, text, ts, flushed FROM log");
       sql.exec("DROP TABLE log");
       sql.exec("ALTER TABLE log_old RENAME TO log");
+      // Such rooms stored no schema version.
+      state.storage.kv.delete("schema_version");
     });
     await evictDurableObject(stub);
     const cols = await runInDurableObject(stub, (_i, state: DurableObjectState) =>
       state.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray().map((c) => c.name),
     );
     expect(cols).toContain("call");
-    const a2 = track(await connect(roomId, alice.cookie, { query: "?since=0" }));
+    const a2 = await connect(roomId, alice.cookie, { query: "?since=0" });
     expect((await a2.next("welcome")).messages).toMatchObject([{ cid: "old", text: "from before calls" }]);
     expect((await a2.next("welcome")).messages[0]!.call).toBeUndefined();
     const s = await ring(a2, [b], "audio"); // Bob's socket stayed open through the eviction
@@ -275,7 +248,7 @@ describe("calls: how they end", () => {
     const m = await historyMsg(a, s.id);
     const page = await (await api(`/api/rooms/${roomId}/messages`, { cookie: alice.cookie })).json<{ messages: Message[] }>();
     expect(page.messages.map((x) => x.call ?? null)).toEqual([null, m.call]);
-    const w = await track(await connect(roomId, alice.cookie, { query: "?since=0" })).next("welcome");
+    const w = await (await connect(roomId, alice.cookie, { query: "?since=0" })).next("welcome");
     expect(w.messages.at(-1)).toEqual(m);
   });
 });
@@ -291,7 +264,7 @@ describe("calls: groups", () => {
     // Someone who was not rung (came online later) joins from the room header.
     const frank = await guest("Frank");
     await joinRoom(room.id, frank.cookie);
-    const f = track(await connect(room.id, frank.cookie));
+    const f = await connect(room.id, frank.cookie);
     expect((await callState(f)).ringing).not.toContain(frank.id);
     f.send({ type: "call.join", callId: s.id });
     const full = await callState(a, (x) => x.participants.length === 4);
@@ -319,7 +292,7 @@ describe("calls: signaling relay", () => {
     const s = await ring(a, [b, c]);
     b.send({ type: "call.accept", callId: s.id });
     await callState(a, (x) => x.participants.length === 2);
-    const b2 = track(await connect(room.id, bob.cookie)); // Bob's second tab: not in the call
+    const b2 = await connect(room.id, bob.cookie); // Bob's second tab: not in the call
     await callState(b2);
 
     const offer = { type: "offer" as const, sdp: "v=0 offer-from-alice" };
@@ -364,7 +337,7 @@ describe("calls: hibernation, eviction and dropped connections", () => {
 
     await evictDurableObject(stub);
 
-    const a2 = track(await connect(roomId, alice.cookie));
+    const a2 = await connect(roomId, alice.cookie);
     expect(await callState(a2)).toEqual(answered);
     a.send({ type: "rtc", callId: s.id, to: bob.id, description: { type: "offer", sdp: "after-eviction" } });
     expect(await b.next("rtc")).toMatchObject({ from: alice.id, description: { sdp: "after-eviction" } });
@@ -431,7 +404,7 @@ describe("calls: hibernation, eviction and dropped connections", () => {
     await callState(a, (x) => x.participants.length === 2);
     b.close();
     await callState(a, (x) => x.participants.some((p) => p.goneSince !== null));
-    const back = track(await connect(roomId, bob.cookie));
+    const back = await connect(roomId, bob.cookie);
     const seen = await callState(back);
     expect(seen.participants.find((p) => p.id === bob.id)?.goneSince).not.toBeNull();
     back.send({ type: "call.join", callId: s.id });
@@ -446,7 +419,7 @@ describe("calls: hibernation, eviction and dropped connections", () => {
     const s = await ring(a, [b]);
     b.send({ type: "call.accept", callId: s.id });
     await callState(a, (x) => x.participants.length === 2);
-    const b2 = track(await connect(roomId, bob.cookie));
+    const b2 = await connect(roomId, bob.cookie);
     b2.send({ type: "call.join", callId: s.id });
     expect(await b.next("call.ended")).toEqual({ type: "call.ended", callId: s.id, outcome: "completed" });
     expect(a.frames.some((f) => f.type === "call.ended") || b2.frames.some((f) => f.type === "call.ended")).toBe(false);
@@ -487,7 +460,7 @@ describe("calls: frames that make no sense", () => {
     a.send({ type: "call.join", callId: s.id }); // already in it on this connection
     b.send({ type: "call.media", callId: s.id, audio: true, video: true, screen: false }); // as it was
     await runDurableObjectAlarm(stub); // ringing Carol until ringUntil: nothing due yet
-    const late = track(await connect(room.id, people[2]!.cookie)); // a socket that is not in the call
+    const late = await connect(room.id, people[2]!.cookie); // a socket that is not in the call
     late.close();
     a.send({ type: "typing", on: true }); // a marker: frames are handled in order
     await b.next("typing");
@@ -507,9 +480,9 @@ describe("calls: ringing members who do not have the room open (their hub)", () 
     const [alice, bob, carol] = [await account("Alice"), await account("Bob"), await account("Carol")];
     const { body } = await startDm(alice.cookie, bob.username);
     const roomId = body.room.id;
-    const bobsHub = track(await connectHub(bob.cookie));
-    const carolsHub = track(await connectHub(carol.cookie));
-    const a = track(await connect(roomId, alice.cookie));
+    const bobsHub = await connectHub(bob.cookie);
+    const carolsHub = await connectHub(carol.cookie);
+    const a = await connect(roomId, alice.cookie);
     return { roomId, alice, bob, a, bobsHub, carolsHub, stub: env.ROOMS.getByName(roomId) };
   }
 
@@ -532,7 +505,7 @@ describe("calls: ringing members who do not have the room open (their hub)", () 
     a.send({ type: "call.start", media: "audio" });
     const s = await callState(a);
     await bobsHub.next("call.ring", (f) => f.callId === s.id);
-    const b = track(await connect(roomId, bob.cookie));
+    const b = await connect(roomId, bob.cookie);
     expect((await callState(b)).ringing).toEqual([bob.id]);
     b.send({ type: "call.accept", callId: s.id });
     const now = await callState(a, (x) => x.participants.length === 2);
@@ -546,7 +519,7 @@ describe("calls: ringing members who do not have the room open (their hub)", () 
     a.send({ type: "call.start", media: "video" });
     const s = await callState(a);
     await bobsHub.next("call.ring");
-    const b = track(await connect(roomId, bob.cookie));
+    const b = await connect(roomId, bob.cookie);
     b.send({ type: "call.join", callId: s.id });
     await callState(a, (x) => x.participants.length === 2 && x.answeredAt !== null);
     await bobsHub.next("call.ring_ended");
@@ -566,12 +539,12 @@ describe("calls: ringing members who do not have the room open (their hub)", () 
 
   it("a decline from the room ends the ring on every hub tab of that person", async () => {
     const { roomId, bob, a, bobsHub } = await dmBobAway();
-    const tab2 = track(await connectHub(bob.cookie));
+    const tab2 = await connectHub(bob.cookie);
     a.send({ type: "call.start", media: "audio" });
     const s = await callState(a);
     await bobsHub.next("call.ring");
     await tab2.next("call.ring");
-    const b = track(await connect(roomId, bob.cookie));
+    const b = await connect(roomId, bob.cookie);
     b.send({ type: "call.decline", callId: s.id });
     expect((await a.next("call.ended")).outcome).toBe("declined");
     for (const h of [bobsHub, tab2]) await h.next("call.ring_ended", (f) => f.callId === s.id);

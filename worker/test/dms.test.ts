@@ -1,13 +1,8 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
-import { api, connect, guest, upgrade, type Client } from "./helpers";
-import { account, errorOf, getRoom, post, startDm } from "./room-helpers";
+import { api, connect, guest, upgrade, account, errorOf, getRoom, post, startDm } from "./helpers";
 import type { RoomResponse } from "../protocol";
 
-const open: Client[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
 
 const dmRows = async (a: string, b: string) =>
   (
@@ -122,7 +117,6 @@ describe("direct messages", () => {
     const { body } = await startDm(ann.cookie, ben.username);
     const a = await connect(body.room.id, ann.cookie);
     const b = await connect(body.room.id, ben.cookie);
-    open.push(a, b);
     a.send({ type: "send", cid: "hi", text: "hi Ben" });
     expect((await b.next("msgs")).messages[0]).toMatchObject({ uid: ann.id, text: "hi Ben" });
   });

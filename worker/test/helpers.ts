@@ -1,8 +1,24 @@
-/** Test helpers: real HTTP requests and real WebSockets against the Worker in workerd. */
+/**
+ * Test helpers: real HTTP requests and real WebSockets against the Worker in workerd.
+ * Every socket opened here is closed after each test (one `afterEach` per test file).
+ */
+import { afterEach } from "vitest";
 import { env, exports } from "cloudflare:workers";
-import { HEARTBEAT_PING, parseServerFrame, type ClientFrame, type RoomResponse, type ServerFrame } from "../protocol";
+import {
+  HEARTBEAT_PING,
+  parseHubFrame,
+  parseServerFrame,
+  type ClientFrame,
+  type HubFrame,
+  type RoomResponse,
+  type ServerFrame,
+} from "../protocol";
 
 export const ORIGIN = "https://chat.test";
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ── HTTP ───────────────────────────────────────────────────────────────────────
 
 export function api(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -12,13 +28,38 @@ export function api(path: string, init: RequestInit & { cookie?: string } = {}):
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }));
 }
 
+export function post(path: string, cookie: string | undefined, body: unknown = {}): Promise<Response> {
+  return api(path, { method: "POST", cookie, body: JSON.stringify(body) });
+}
+
+export const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+export interface Person {
+  cookie: string;
+  id: string;
+  name: string;
+}
+
 /** A guest session; returns its cookie and user. */
-export async function guest(name: string): Promise<{ cookie: string; id: string; name: string }> {
+export async function guest(name: string): Promise<Person> {
   const res = await api("/api/session", { method: "POST", body: JSON.stringify({ name }) });
   if (res.status !== 200) throw new Error(`session: ${res.status} ${await res.text()}`);
   const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
   const { user } = (await res.json()) as { user: { id: string; name: string } };
   return { cookie, ...user };
+}
+
+let n = 0;
+/**
+ * A person with an account (a username others can DM). Made as a guest whose row
+ * is then given a username: the signup route (and its password hashing and rate
+ * limits) is tested elsewhere, and these tests need many people quickly.
+ */
+export async function account(name: string): Promise<Person & { username: string }> {
+  const g = await guest(name);
+  const username = `${name.toLowerCase().replace(/[^a-z0-9_]/g, "")}_${Date.now().toString(36)}_${n++}`.slice(0, 24);
+  await env.DB.prepare("UPDATE users SET username = ?, kind = 'account' WHERE id = ?").bind(username, g.id).run();
+  return { ...g, username };
 }
 
 export async function newRoom(cookie: string, name?: string): Promise<RoomResponse> {
@@ -36,19 +77,43 @@ export async function joinRoom(roomId: string, cookie: string): Promise<void> {
   await res.body?.cancel();
 }
 
-/** A client socket that records every frame and can wait for one. */
-export class Client {
-  readonly frames: ServerFrame[] = [];
+export async function startDm(cookie: string, username: string): Promise<{ status: number; body: RoomResponse }> {
+  const res = await post("/api/dms", cookie, { username });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`dm: ${res.status} ${await res.text()}`);
+  return { status: res.status, body: await res.json() };
+}
+
+export function getRoom(roomId: string, cookie: string): Promise<Response> {
+  return api(`/api/rooms/${roomId}`, { cookie });
+}
+
+// ── sockets ────────────────────────────────────────────────────────────────────
+
+const open = new Set<Socket<{ type: string }>>();
+afterEach(() => {
+  for (const s of open) s.close();
+  open.clear();
+});
+
+/**
+ * A client socket (a room's, or the user's own channel) that heartbeats like the real
+ * client, records every frame its parser accepts, and can wait for one.
+ */
+export class Socket<F extends { type: string }> {
+  readonly frames: F[] = [];
   readonly raw: string[] = [];
   closed: { code: number; reason: string } | null = null;
   #waiters: Array<() => void> = [];
   #ping: ReturnType<typeof setInterval> | undefined;
 
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    readonly ws: WebSocket,
+    parse: (raw: unknown) => F | null,
+  ) {
     ws.addEventListener("message", (e) => {
       const data = typeof e.data === "string" ? e.data : "";
       this.raw.push(data);
-      const f = parseServerFrame(data);
+      const f = parse(data);
       if (f) this.frames.push(f);
       this.#wake();
     });
@@ -57,10 +122,26 @@ export class Client {
       clearInterval(this.#ping);
       this.#wake();
     });
+    open.add(this);
   }
 
   #wake() {
     for (const w of this.#waiters.splice(0)) w();
+  }
+
+  async #until(done: () => boolean, ms: number, what: () => string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(what());
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Heartbeats like a real client (the room treats silent sockets as ghosts). */
@@ -79,37 +160,23 @@ export class Client {
     this.ws.send(typeof f === "string" ? f : JSON.stringify(f));
   }
 
-  /** The first recorded frame (from `from` on) matching `pred`; waits up to `ms`. */
-  async next<T extends ServerFrame["type"]>(
-    type: T,
-    pred: (f: Extract<ServerFrame, { type: T }>) => boolean = () => true,
-    ms = 5000,
-  ): Promise<Extract<ServerFrame, { type: T }>> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const hit = this.frames.find((f): f is Extract<ServerFrame, { type: T }> => f.type === type && pred(f as never));
-      if (hit) return hit;
-      if (this.closed) throw new Error(`socket closed (${this.closed.code}) while waiting for ${type}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${type}; got ${JSON.stringify(this.frames.map((f) => f.type))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  /** The first recorded frame of `type` matching `pred`; waits up to `ms`. */
+  async next<T extends F["type"]>(type: T, pred: (f: Extract<F, { type: T }>) => boolean = () => true, ms = 5000): Promise<Extract<F, { type: T }>> {
+    const find = () => this.frames.find((f): f is Extract<F, { type: T }> => f.type === type && pred(f as Extract<F, { type: T }>));
+    await this.#until(
+      () => find() !== undefined || this.closed !== null,
+      ms,
+      () => `timed out waiting for ${type}; got ${JSON.stringify(this.frames.map((f) => f.type))}`,
+    );
+    const hit = find();
+    if (!hit) throw new Error(`socket closed (${this.closed!.code}) while waiting for ${type}`);
+    return hit;
   }
 
   /** Waits until the socket is closed; returns the close event's code and reason. */
   async waitClosed(ms = 5000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + ms;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error("timed out waiting for close");
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return this.closed;
+    await this.#until(() => this.closed !== null, ms, () => "timed out waiting for close");
+    return this.closed!;
   }
 
   /** Drops everything recorded so far. */
@@ -120,6 +187,7 @@ export class Client {
 
   close(): void {
     clearInterval(this.#ping);
+    open.delete(this);
     try {
       this.ws.close(1000, "bye");
     } catch {
@@ -127,6 +195,11 @@ export class Client {
     }
   }
 }
+
+/** A room socket. */
+export type Client = Socket<ServerFrame>;
+/** A socket on the user's own channel (GET /api/me/ws). */
+export type HubClient = Socket<HubFrame>;
 
 export async function upgrade(roomId: string, cookie?: string, query = "", headers: Record<string, string> = {}): Promise<Response> {
   const h: Record<string, string> = { upgrade: "websocket", origin: ORIGIN, ...headers };
@@ -142,10 +215,21 @@ export async function connect(roomId: string, cookie: string, opts: { query?: st
   const res = await upgrade(roomId, cookie, opts.query ?? "");
   if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade: ${res.status} ${await res.text()}`);
   res.webSocket.accept();
-  const c = new Client(res.webSocket);
+  const c = new Socket<ServerFrame>(res.webSocket, parseServerFrame);
   if (opts.heartbeat !== false) c.heartbeat();
   await c.next("welcome");
   return c;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export function hubUpgrade(cookie?: string, headers: Record<string, string> = {}): Promise<Response> {
+  const h: Record<string, string> = { upgrade: "websocket", origin: ORIGIN, ...headers };
+  if (cookie) h.cookie = cookie;
+  return exports.default.fetch(new Request(`${ORIGIN}/api/me/ws`, { headers: h }));
+}
+
+export async function connectHub(cookie: string): Promise<HubClient> {
+  const res = await hubUpgrade(cookie);
+  if (res.status !== 101 || !res.webSocket) throw new Error(`hub upgrade: ${res.status} ${await res.text()}`);
+  res.webSocket.accept();
+  return new Socket<HubFrame>(res.webSocket, parseHubFrame).heartbeat();
+}

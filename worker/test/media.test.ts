@@ -1,25 +1,13 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController, evictDurableObject, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../index";
-import { connect, guest, joinRoom, newRoom, type Client } from "./helpers";
+import { connect, guest, newRoom, api } from "./helpers";
+import { aliceAndBob } from "./fixtures";
 import { PNG, WEBP, bytes, createUpload, download, path, putBytes, upload } from "./media-helpers";
-import { api } from "./helpers";
 import type { CreateUploadResponse } from "../protocol";
 
-const open: Client[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-const track = (c: Client) => (open.push(c), c);
 
-async function twoInARoom() {
-  const alice = await guest("Alice");
-  const bob = await guest("Bob");
-  const { room } = await newRoom(alice.cookie, "media");
-  await joinRoom(room.id, bob.cookie);
-  return { room, alice, bob };
-}
 
 const objects = async (roomId: string) => (await env.MEDIA.list({ prefix: `rooms/${roomId}/` })).objects.map((o) => o.key);
 const rows = async (roomId: string) =>
@@ -28,7 +16,7 @@ const body = async (res: Response) => new Uint8Array(await res.arrayBuffer());
 
 describe("uploads and downloads", () => {
   it("round-trips a small file byte for byte, with its metadata", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const data = bytes(100_000);
     const a = await upload(room.id, alice.cookie, "../../etc/report\u0000\u202e.pdf", "application/pdf", data);
     expect(a).toMatchObject({ name: "report.pdf", type: "application/pdf", size: 100_000, thumb: false });
@@ -45,7 +33,7 @@ describe("uploads and downloads", () => {
   });
 
   it("uploads a 12 MiB file in 5 MiB parts and returns the same bytes", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const data = bytes(12 * 1024 * 1024, 7);
     const res0 = await createUpload(room.id, alice.cookie, { name: "big.bin", type: "application/zip", size: data.length });
     const u = (await res0.json()) as CreateUploadResponse;
@@ -60,7 +48,7 @@ describe("uploads and downloads", () => {
   });
 
   it("refuses a part of the wrong length", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const res0 = await createUpload(room.id, alice.cookie, { name: "big.bin", type: "application/zip", size: 6 * 1024 * 1024 });
     const u = (await res0.json()) as CreateUploadResponse;
     const r = await putBytes(path(room.id, `/uploads/${u.id}/parts/1`), alice.cookie, bytes(1000));
@@ -71,7 +59,7 @@ describe("uploads and downloads", () => {
   });
 
   it("serves ranges: first bytes, suffix, open-ended, and 416 outside the file", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const data = bytes(1000, 3);
     const a = await upload(room.id, alice.cookie, "clip.mp4", "video/mp4", data);
     const first = await download(room.id, a.id, alice.cookie, { range: "bytes=0-9" });
@@ -95,7 +83,7 @@ describe("uploads and downloads", () => {
   });
 
   it("keeps a real PNG inline, and a thumbnail", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const a = await upload(room.id, alice.cookie, "cat.png", "image/png", PNG, { width: 640, height: 480, thumb: WEBP });
     expect(a).toMatchObject({ type: "image/png", width: 640, height: 480, thumb: true });
     const res = await download(room.id, a.id, bob.cookie);
@@ -110,7 +98,7 @@ describe("uploads and downloads", () => {
 
 describe("bad input", () => {
   it("refuses a declared size over the limit with 413 and stores nothing", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const res = await createUpload(room.id, alice.cookie, { name: "huge.iso", type: "application/x-iso9660-image", size: 20 * 1024 * 1024 + 1 });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("too_large");
@@ -119,7 +107,7 @@ describe("bad input", () => {
   });
 
   it("refuses a body longer than declared before reading it, storing nothing", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const u = (await (await createUpload(room.id, alice.cookie, { name: "a.txt", type: "text/plain", size: 10 })).json()) as CreateUploadResponse;
     const big = await putBytes(path(room.id, `/uploads/${u.id}`), alice.cookie, bytes(30 * 1024 * 1024));
     expect(big.status).toBe(413);
@@ -130,7 +118,7 @@ describe("bad input", () => {
   });
 
   it("refuses uploads from a non-member (403), to an unknown room (404), without a session (401)", async () => {
-    const { room } = await twoInARoom();
+    const { room } = await aliceAndBob("media");
     const eve = await guest("Eve");
     const meta = { name: "x.txt", type: "text/plain", size: 3 };
     expect((await createUpload(room.id, eve.cookie, meta)).status).toBe(403);
@@ -140,7 +128,7 @@ describe("bad input", () => {
   });
 
   it("refuses a malformed upload request with 400", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     for (const meta of [{ name: "x", type: "text/plain", size: -1 }, { name: "", type: "text/plain", size: 3 }, { type: "text/plain", size: 3 }]) {
       const res = await api(path(room.id, "/uploads"), { method: "POST", cookie: alice.cookie, body: JSON.stringify(meta) });
       expect(res.status).toBe(400);
@@ -149,7 +137,7 @@ describe("bad input", () => {
   });
 
   it("stores an 'image' whose bytes are not that image as a plain file, served as a download", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const html = new TextEncoder().encode("<html><script>alert(1)</script></html>");
     const a = await upload(room.id, alice.cookie, "photo.png", "image/png", html);
     expect(a.type).toBe("application/octet-stream");
@@ -164,7 +152,7 @@ describe("bad input", () => {
   });
 
   it("never serves an SVG inline: a download, with a sandboxing CSP and nosniff", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>');
     const a = await upload(room.id, alice.cookie, "logo.svg", "image/svg+xml", svg);
     const res = await download(room.id, a.id, bob.cookie);
@@ -177,7 +165,7 @@ describe("bad input", () => {
   });
 
   it("refuses downloads to a non-member (403), without a session (401), of unknown or unfinished files (404)", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const a = await upload(room.id, alice.cookie, "a.txt", "text/plain", bytes(10));
     const eve = await guest("Eve");
     const forbidden = await download(room.id, a.id, eve.cookie);
@@ -197,7 +185,7 @@ describe("bad input", () => {
   });
 
   it("refuses a thumbnail that is too large or not an image", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const u = (await (await createUpload(room.id, alice.cookie, { name: "p.png", type: "image/png", size: PNG.length })).json()) as CreateUploadResponse;
     const base = path(room.id, `/uploads/${u.id}/thumb`);
     expect((await putBytes(base, alice.cookie, bytes(256 * 1024 + 1), { "content-type": "image/webp" })).status).toBe(413);
@@ -207,7 +195,7 @@ describe("bad input", () => {
   });
 
   it("an aborted multipart upload leaves no object and no row", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const u = (await (await createUpload(room.id, alice.cookie, { name: "big", type: "application/zip", size: 6 * 1024 * 1024 })).json()) as CreateUploadResponse;
     const p1 = await putBytes(path(room.id, `/uploads/${u.id}/parts/1`), alice.cookie, bytes(5 * 1024 * 1024));
     expect(p1.status).toBe(200);
@@ -222,7 +210,7 @@ describe("bad input", () => {
   });
 
   it("the scheduled sweep removes uploads abandoned for more than 24 h: pending, or finished and never sent", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const created = async (name: string, size: number) =>
       (await (await createUpload(room.id, alice.cookie, { name, type: "application/zip", size })).json()) as CreateUploadResponse;
     const old = await created("old", 6 * 1024 * 1024);
@@ -232,7 +220,7 @@ describe("bad input", () => {
     const fresh = await created("new", 5);
     const unsent = await upload(room.id, alice.cookie, "unsent.txt", "text/plain", bytes(5));
     const sent = await upload(room.id, alice.cookie, "sent.txt", "text/plain", bytes(5));
-    const ca = track(await connect(room.id, alice.cookie));
+    const ca = await connect(room.id, alice.cookie);
     ca.send({ type: "send", cid: "s", text: "", attachments: [sent.id] }); // not flushed yet: only the room knows
     await ca.next("ack");
     const dayAgo = Date.now() - 25 * 60 * 60 * 1000;
@@ -249,7 +237,7 @@ describe("bad input", () => {
   });
 
   it("deleting the room deletes its objects and attachment rows", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     await upload(room.id, alice.cookie, "a.png", "image/png", PNG, { thumb: WEBP });
     const u = (await (await createUpload(room.id, alice.cookie, { name: "big", type: "application/zip", size: 6 * 1024 * 1024 })).json()) as CreateUploadResponse;
     await (await putBytes(path(room.id, `/uploads/${u.id}/parts/1`), alice.cookie, bytes(5 * 1024 * 1024))).body?.cancel();
@@ -264,10 +252,10 @@ describe("bad input", () => {
 
 describe("attachments on messages", () => {
   it("carries the attachment's metadata to the other socket, in the ack, history and D1", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const a = await upload(room.id, alice.cookie, "cat.png", "image/png", PNG, { width: 4, height: 3 });
-    const ca = track(await connect(room.id, alice.cookie));
-    const cb = track(await connect(room.id, bob.cookie));
+    const ca = await connect(room.id, alice.cookie);
+    const cb = await connect(room.id, bob.cookie);
     ca.send({ type: "send", cid: "m1", text: "", attachments: [a.id] });
     const ack = await ca.next("ack", (f) => f.cid === "m1");
     expect(ack.attachments).toEqual([a]);
@@ -282,10 +270,10 @@ describe("attachments on messages", () => {
   });
 
   it("refuses someone else's attachment id, an unknown one, one already sent, an empty message without files", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const a = await upload(room.id, alice.cookie, "a.txt", "text/plain", bytes(10));
-    const ca = track(await connect(room.id, alice.cookie));
-    const cb = track(await connect(room.id, bob.cookie));
+    const ca = await connect(room.id, alice.cookie);
+    const cb = await connect(room.id, bob.cookie);
     cb.send({ type: "send", cid: "steal", text: "mine now", attachments: [a.id] });
     expect((await cb.next("error", (f) => f.cid === "steal")).code).toBe("bad_attachment");
     cb.send({ type: "send", cid: "unknown", text: "x", attachments: ["nope"] });
@@ -303,17 +291,17 @@ describe("attachments on messages", () => {
   });
 
   it("a finished upload can be sent after the room object was evicted (it is in the room's storage)", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const a = await upload(room.id, alice.cookie, "a.txt", "text/plain", bytes(10));
     await evictDurableObject(env.ROOMS.getByName(room.id));
-    const ca = track(await connect(room.id, alice.cookie));
-    const cb = track(await connect(room.id, bob.cookie));
+    const ca = await connect(room.id, alice.cookie);
+    const cb = await connect(room.id, bob.cookie);
     ca.send({ type: "send", cid: "after", text: "here", attachments: [a.id] });
     expect((await cb.next("msgs", (f) => f.messages.some((m) => m.cid === "after"))).messages[0]?.attachments).toEqual([a]);
   });
 
   it("complete refuses a missing part; a thumbnail after completion is refused", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const u = (await (await createUpload(room.id, alice.cookie, { name: "big", type: "application/zip", size: 6 * 1024 * 1024 })).json()) as CreateUploadResponse;
     const p1 = await putBytes(path(room.id, `/uploads/${u.id}/parts/1`), alice.cookie, bytes(5 * 1024 * 1024));
     const part = await p1.json();
@@ -328,10 +316,10 @@ describe("attachments on messages", () => {
   });
 
   it("another room's attachment cannot be sent here", async () => {
-    const { room, alice } = await twoInARoom();
+    const { room, alice } = await aliceAndBob("media");
     const { room: other } = await newRoom(alice.cookie, "elsewhere");
     const a = await upload(other.id, alice.cookie, "a.txt", "text/plain", bytes(10));
-    const ca = track(await connect(room.id, alice.cookie));
+    const ca = await connect(room.id, alice.cookie);
     ca.send({ type: "send", cid: "x", text: "", attachments: [a.id] });
     expect((await ca.next("error", (f) => f.cid === "x")).code).toBe("bad_attachment");
   });
@@ -339,10 +327,10 @@ describe("attachments on messages", () => {
 
 describe("deleting a message", () => {
   it("turns it into a tombstone everywhere and deletes its objects and rows after the alarm", async () => {
-    const { room, alice, bob } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob("media");
     const a = await upload(room.id, alice.cookie, "cat.png", "image/png", PNG, { thumb: WEBP });
-    const ca = track(await connect(room.id, alice.cookie));
-    const cb = track(await connect(room.id, bob.cookie));
+    const ca = await connect(room.id, alice.cookie);
+    const cb = await connect(room.id, bob.cookie);
     ca.send({ type: "send", cid: "m1", text: "look", attachments: [a.id] });
     const { seq } = await ca.next("ack", (f) => f.cid === "m1");
     const stub = env.ROOMS.getByName(room.id);
@@ -357,7 +345,7 @@ describe("deleting a message", () => {
     expect(await rows(room.id)).toEqual([]);
     const m = await env.DB.prepare("SELECT body, attachments, deleted FROM messages WHERE room_id = ? AND seq = ?").bind(room.id, seq).first();
     expect(m).toEqual({ body: "", attachments: null, deleted: 1 });
-    const again = track(await connect(room.id, bob.cookie));
+    const again = await connect(room.id, bob.cookie);
     const welcome = await again.next("welcome");
     expect(welcome.messages.find((x) => x.seq === seq)).toMatchObject({ text: "", deleted: true });
     expect(welcome.messages.find((x) => x.seq === seq)?.attachments).toBeUndefined();

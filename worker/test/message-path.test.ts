@@ -1,30 +1,22 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
+import { api, connect, guest, joinRoom, newRoom, sleep } from "./helpers";
+import { twoInARoom } from "./fixtures";
 import type { Message } from "../protocol";
 
-const open: Client[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-const track = (c: Client) => (open.push(c), c);
 
-/** Alice creates a room, Bob joins it; both connected. */
-async function twoInARoom() {
-  const alice = await guest("Alice");
-  const bob = await guest("Bob");
-  const { room } = await newRoom(alice.cookie, "general");
-  await joinRoom(room.id, bob.cookie);
-  const a = track(await connect(room.id, alice.cookie));
-  const b = track(await connect(room.id, bob.cookie));
-  return { room, alice, bob, a, b, stub: env.ROOMS.getByName(room.id) };
-}
 
 const logRows = (stub: DurableObjectStub, where = "1") =>
   runInDurableObject(stub, (_i, state: DurableObjectState) =>
     state.storage.sql.exec<{ seq: number; cid: string; text: string; flushed: number }>(`SELECT seq, cid, text, flushed FROM log WHERE ${where} ORDER BY seq`).toArray(),
   );
+
+const backoffOf = (stub: DurableObjectStub) =>
+  runInDurableObject(stub, async (_i, state: DurableObjectState) => ({
+    backoff: state.storage.kv.get<{ failures: number; retryAt: number }>("flush_backoff") ?? null,
+    alarm: await state.storage.getAlarm(),
+  }));
 
 const d1Rows = async (roomId: string) =>
   (await env.DB.prepare("SELECT seq, cid, body FROM messages WHERE room_id = ? ORDER BY seq").bind(roomId).all<{ seq: number; cid: string; body: string }>()).results;
@@ -48,7 +40,7 @@ describe("the message path", () => {
     const { room, a, b } = await twoInARoom();
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
-    const c = track(await connect(room.id, carol.cookie));
+    const c = await connect(room.id, carol.cookie);
     for (let i = 0; i < 15; i++) {
       a.send({ type: "send", cid: `a${i}`, text: `a${i}` });
       b.send({ type: "send", cid: `b${i}`, text: `b${i}` });
@@ -82,17 +74,15 @@ describe("the message path", () => {
     try {
       expect(await runDurableObjectAlarm(stub)).toBe(true);
       expect(await logRows(stub, "flushed = 0")).toHaveLength(3);
-      const retry = await runInDurableObject(stub, async (_i, state: DurableObjectState) => ({
-        failures: state.storage.kv.get<number>("flush_failures"),
-        alarm: await state.storage.getAlarm(),
-      }));
-      expect(retry.failures).toBe(1);
-      expect(retry.alarm).not.toBeNull();
+      const retry = await backoffOf(stub);
+      expect(retry.backoff?.failures).toBe(1);
+      expect(retry.alarm).toBeGreaterThanOrEqual(retry.backoff!.retryAt);
     } finally {
       await env.DB.exec("ALTER TABLE messages_away RENAME TO messages");
     }
 
-    // The retry lands all three.
+    // The retry (once its backoff is over) lands all three.
+    await sleep(Math.max(0, (await backoffOf(stub)).backoff!.retryAt - Date.now()));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await d1Rows(room.id)).map((r) => r.seq)).toEqual([1, 2, 3]);
 
@@ -148,13 +138,13 @@ describe("the message path", () => {
     for (const cid of ["m2", "m3", "m4"]) a.send({ type: "send", cid, text: cid });
     await a.next("ack", (f) => f.cid === "m4");
 
-    const again = track(await connect(room.id, bob.cookie, { query: "?v=1&since=1" }));
+    const again = await connect(room.id, bob.cookie, { query: "?v=1&since=1" });
     const welcome = await again.next("welcome");
     expect(welcome.messages.map((m) => m.cid)).toEqual(["m2", "m3", "m4"]);
     expect(welcome.lastSeq).toBe(4);
     expect(welcome.gap).toBe(false);
 
-    const upToDate = track(await connect(room.id, bob.cookie, { query: "?since=4" }));
+    const upToDate = await connect(room.id, bob.cookie, { query: "?since=4" });
     expect((await upToDate.next("welcome")).messages).toEqual([]);
   });
 
@@ -168,7 +158,7 @@ describe("the message path", () => {
         state.storage.sql.exec("INSERT INTO log (seq, cid, uid, name, text, ts) VALUES (?, ?, 'u', 'U', 't', 0)", i, `bulk${i}`);
       }
     });
-    const c = track(await connect(room.id, bob.cookie, { query: "?since=1" }));
+    const c = await connect(room.id, bob.cookie, { query: "?since=1" });
     const w = await c.next("welcome");
     expect(w.gap).toBe(true);
     expect(w.lastSeq).toBe(301);
@@ -189,7 +179,7 @@ describe("the message path", () => {
 
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
-    const c = track(await connect(room.id, carol.cookie));
+    const c = await connect(room.id, carol.cookie);
     const online = (await c.next("welcome")).online.map((p) => p.id).sort();
     expect(online).toEqual([alice.id, bob.id, carol.id].sort());
     // Ids survived in the attachments: Bob's next message is stamped with his identity.
@@ -203,15 +193,15 @@ describe("the message path", () => {
     const ghost = await guest("Ghost");
     const { room } = await newRoom(alice.cookie);
     await joinRoom(room.id, ghost.cookie);
-    const a = track(await connect(room.id, alice.cookie));
-    const g = track(await connect(room.id, ghost.cookie, { heartbeat: false }));
+    const a = await connect(room.id, alice.cookie);
+    const g = await connect(room.id, ghost.cookie, { heartbeat: false });
     expect((await g.next("welcome")).online.map((p) => p.name).sort()).toEqual(["Alice", "Ghost"]);
 
     await sleep(3500); // > GHOST_AFTER_MS (3000 in tests); Alice heartbeats, the ghost does not
 
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
-    const c = track(await connect(room.id, carol.cookie));
+    const c = await connect(room.id, carol.cookie);
     expect((await c.next("welcome")).online.map((p) => p.name).sort()).toEqual(["Alice", "Carol"]);
 
     // The alarm's sweep closes the ghost and tells everyone (the room's own alarm
@@ -258,5 +248,113 @@ describe("the message path", () => {
     expect(page3.messages.map((m) => m.seq)).toEqual([1]);
     expect(page3.hasMore).toBe(false);
     expect(page3.messages[0]).toMatchObject({ uid: alice.id, name: "Alice", cid: "h1" });
+  });
+});
+
+const d1Count = async (roomId: string) => (await env.DB.prepare("SELECT count(*) AS n FROM messages WHERE room_id = ?").bind(roomId).first<number>("n")) ?? 0;
+
+describe("the message path under crashes and outages", () => {
+  it("acks a resend that comes after the log was trimmed with its first seq, and stores nothing again", async () => {
+    const { a, b, room, stub } = await twoInARoom();
+    a.send({ type: "send", cid: "lost-ack", text: "stored once" });
+    const first = await a.next("ack");
+    // 1,100 messages later (straight into the log), the room keeps only the last 1,000 rows.
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      for (let i = 2; i <= 1101; i++) state.storage.sql.exec("INSERT INTO log (seq, cid, uid, name, text, ts) VALUES (?, ?, 'u', 'U', 't', 0)", i, `bulk${i}`);
+    });
+    await runDurableObjectAlarm(stub);
+    expect((await logRows(stub, "cid = 'lost-ack'")).length).toBe(0);
+
+    a.clear();
+    b.clear();
+    a.send({ type: "send", cid: "lost-ack", text: "stored once" });
+    const again = await a.next("ack");
+    expect(again).toEqual({ type: "ack", cid: "lost-ack", seq: first.seq, ts: first.ts });
+    a.send({ type: "send", cid: "after", text: "after" });
+    expect((await a.next("ack", (f) => f.cid === "after")).seq).toBe(1102);
+    await b.next("msgs", (f) => f.messages[0]?.cid === "after");
+    expect(b.frames.filter((f) => f.type === "msgs").flatMap((f) => f.messages.map((m) => m.cid))).toEqual(["after"]);
+    await runDurableObjectAlarm(stub);
+    expect(await d1Count(room.id)).toBe(1102);
+  });
+
+  it("catches a resend whose first copy left the dedupe index at the flush: D1 keeps no hole and everyone drops the copy", async () => {
+    const { a, b, room, stub, alice } = await twoInARoom();
+    a.send({ type: "send", cid: "late", text: "hello" });
+    expect((await a.next("ack")).seq).toBe(1);
+    await runDurableObjectAlarm(stub);
+    // Long ago: the log and the (sender, cid) index have both let it go.
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      state.storage.sql.exec("DELETE FROM log");
+      state.storage.sql.exec("DELETE FROM sent");
+    });
+    a.clear();
+    a.send({ type: "send", cid: "late", text: "hello" });
+    const copy = await a.next("ack");
+    expect(copy.seq).toBe(2);
+    await b.next("msgs", (f) => f.messages[0]?.seq === 2);
+
+    await runDurableObjectAlarm(stub);
+    // D1 refused the copy (it has that cid at seq 1): the room turned it into a tombstone that D1 took.
+    expect((await b.next("deleted", (f) => f.seq === 2)).seq).toBe(2);
+    const rows = (
+      await env.DB.prepare("SELECT seq, cid, body, deleted FROM messages WHERE room_id = ? ORDER BY seq").bind(room.id).all<{ seq: number; cid: string; body: string; deleted: number }>()
+    ).results;
+    expect(rows).toEqual([
+      { seq: 1, cid: "late", body: "hello", deleted: 0 },
+      { seq: 2, cid: "dup:2", body: "", deleted: 1 },
+    ]);
+    expect(await logRows(stub)).toEqual([{ seq: 2, cid: "dup:2", text: "", flushed: 1 }]);
+    // A further resend is acked with the original's seq.
+    a.clear();
+    a.send({ type: "send", cid: "late", text: "hello" });
+    expect((await a.next("ack")).seq).toBe(1);
+    const page = await (await api(`/api/rooms/${room.id}/messages`, { cookie: alice.cookie })).json<{ messages: Message[] }>();
+    expect(page.messages.map((m) => [m.seq, m.deleted ?? false])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+  });
+
+  it("keeps its flush backoff while D1 is failing, whatever new messages arrive", async () => {
+    const { a, room, stub } = await twoInARoom();
+    a.send({ type: "send", cid: "m0", text: "m0" });
+    await a.next("ack");
+    await env.DB.exec("ALTER TABLE messages RENAME TO messages_away");
+    try {
+      // Three failures already: the fourth backs off 4–8 s.
+      await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.kv.put("flush_backoff", { failures: 3, retryAt: 0 }));
+      await runDurableObjectAlarm(stub);
+      const failed = (await backoffOf(stub)).backoff!;
+      expect(failed.failures).toBe(4);
+      expect(failed.retryAt - Date.now()).toBeGreaterThan(3000);
+
+      for (const cid of ["m1", "m2", "m3"]) a.send({ type: "send", cid, text: cid });
+      await a.next("ack", (f) => f.cid === "m3");
+      // The alarm firing early (for the ghost sweep, say) does not retry before its time.
+      await runDurableObjectAlarm(stub);
+      expect((await backoffOf(stub)).backoff).toEqual(failed);
+    } finally {
+      await env.DB.exec("ALTER TABLE messages_away RENAME TO messages");
+    }
+    await sleep(Math.max(0, (await backoffOf(stub)).backoff!.retryAt - Date.now()));
+    await runDurableObjectAlarm(stub);
+    expect(await d1Count(room.id)).toBe(4);
+    expect((await backoffOf(stub)).backoff).toBeNull();
+  });
+
+  it("answers an unexpected failure with an `internal` error naming the message, and the socket goes on", async () => {
+    const { a, b, stub } = await twoInARoom();
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec("ALTER TABLE log RENAME TO log_away"));
+    try {
+      a.send({ type: "send", cid: "boom", text: "will fail" });
+      expect(await a.next("error")).toMatchObject({ code: "internal", cid: "boom" });
+    } finally {
+      await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec("ALTER TABLE log_away RENAME TO log"));
+    }
+    expect(a.closed).toBeNull();
+    a.send({ type: "send", cid: "boom", text: "will fail" });
+    expect((await a.next("ack")).seq).toBe(1);
+    expect((await b.next("msgs")).messages.map((m) => m.cid)).toEqual(["boom"]);
   });
 });

@@ -1,16 +1,10 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { api, connect, guest, joinRoom, newRoom, upgrade, type Client } from "./helpers";
-import { errorOf, getRoom, post } from "./room-helpers";
+import { api, connect, guest, joinRoom, newRoom, upgrade, errorOf, getRoom, post } from "./helpers";
 import { sha256Hex } from "../auth/session";
 import { randomId, type InvitePreviewResponse, type InviteResponse, type RoomResponse } from "../protocol";
 
-const open: Client[] = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-const track = (c: Client) => (open.push(c), c);
 
 /** Alice owns a room, Bob is a member of it, Mallory is signed in but not a member. */
 async function aRoom() {
@@ -230,7 +224,7 @@ describe("invite links", () => {
 describe("removing a member and leaving", () => {
   it("tells the members' open sockets to refetch the member list when someone joins, is removed or the room is renamed", async () => {
     const { alice, bob, room } = await aRoom();
-    const a = track(await connect(room.id, alice.cookie));
+    const a = await connect(room.id, alice.cookie);
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
     await a.next("members");
@@ -244,8 +238,8 @@ describe("removing a member and leaving", () => {
 
   it("closes the removed member's open socket with 4003, tells the others, and keeps them out", async () => {
     const { alice, bob, room } = await aRoom();
-    const a = track(await connect(room.id, alice.cookie));
-    const b = track(await connect(room.id, bob.cookie));
+    const a = await connect(room.id, alice.cookie);
+    const b = await connect(room.id, bob.cookie);
     await a.next("presence", (f) => f.joined.some((p) => p.id === bob.id));
 
     const res = await del(`/api/rooms/${room.id}/members/${bob.id}`, alice.cookie);
@@ -281,8 +275,8 @@ describe("removing a member and leaving", () => {
     const { alice, bob, room } = await aRoom();
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
-    const tabs = [track(await connect(room.id, bob.cookie)), track(await connect(room.id, bob.cookie))];
-    const c = track(await connect(room.id, carol.cookie));
+    const tabs = [await connect(room.id, bob.cookie), await connect(room.id, bob.cookie)];
+    const c = await connect(room.id, carol.cookie);
     expect((await del(`/api/rooms/${room.id}/members/${bob.id}`, alice.cookie)).status).toBe(204);
     for (const t of tabs) expect((await t.waitClosed()).code).toBe(4003);
     const left = await c.next("presence", (f) => f.left.length > 0);
@@ -295,8 +289,8 @@ describe("removing a member and leaving", () => {
 
   it("a member who leaves is closed with 4003 and can only come back through the link", async () => {
     const { alice, bob, room } = await aRoom();
-    const a = track(await connect(room.id, alice.cookie));
-    const b = track(await connect(room.id, bob.cookie));
+    const a = await connect(room.id, alice.cookie);
+    const b = await connect(room.id, bob.cookie);
     const res = await post(`/api/rooms/${room.id}/leave`, bob.cookie);
     expect(res.status).toBe(204);
     expect((await b.waitClosed()).code).toBe(4003);
@@ -304,15 +298,15 @@ describe("removing a member and leaving", () => {
     expect((await upgrade(room.id, bob.cookie)).status).toBe(403);
     expect((await post(`/api/rooms/${room.id}/leave`, bob.cookie)).status).toBe(403);
     await joinRoom(room.id, bob.cookie);
-    track(await connect(room.id, bob.cookie));
+    await connect(room.id, bob.cookie);
   });
 });
 
 describe("closing a session's sockets (logout)", () => {
   it("closes the sockets opened with that session with 4001, and tells the others", async () => {
     const { alice, bob, room } = await aRoom();
-    const a = track(await connect(room.id, alice.cookie));
-    const b = track(await connect(room.id, bob.cookie));
+    const a = await connect(room.id, alice.cookie);
+    const b = await connect(room.id, bob.cookie);
     const stub = env.ROOMS.getByName(room.id);
     expect(await stub.closeSession("0".repeat(64))).toBe(0);
     expect(await stub.closeSession(await sha256Hex(bob.cookie.split("=")[1]!))).toBe(1);
@@ -325,8 +319,8 @@ describe("closing a session's sockets (logout)", () => {
 describe("deleting a room", () => {
   it("closes every socket with 4004, wipes the room's storage and its D1 rows; history is then 404", async () => {
     const { alice, bob, room } = await aRoom();
-    const a = track(await connect(room.id, alice.cookie));
-    const b = track(await connect(room.id, bob.cookie));
+    const a = await connect(room.id, alice.cookie);
+    const b = await connect(room.id, bob.cookie);
     a.send({ type: "send", cid: "m1", text: "flushed" });
     await a.next("ack");
     const stub = env.ROOMS.getByName(room.id);
@@ -381,7 +375,7 @@ describe("a room that has been wiped but is still in D1 (a delete that failed ha
 describe("read positions", () => {
   it("only move forward, and never past the room's last message", async () => {
     const { alice, bob, room } = await aRoom();
-    const a = track(await connect(room.id, alice.cookie));
+    const a = await connect(room.id, alice.cookie);
     for (const cid of ["r1", "r2", "r3"]) a.send({ type: "send", cid, text: cid });
     await a.next("ack", (f) => f.cid === "r3");
     const readOf = () =>

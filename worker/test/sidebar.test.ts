@@ -1,20 +1,11 @@
-import { describe, it, expect, afterEach } from "vitest";
+import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { api, connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
-import { account, connectHub, errorOf, hubUpgrade, post, startDm, type HubClient } from "./room-helpers";
+import { api, connect, guest, joinRoom, newRoom, sleep, type Client, account, connectHub, errorOf, hubUpgrade, post, startDm } from "./helpers";
 import type { RoomsResponse, RoomSummary } from "../protocol";
 import { sha256Hex } from "../auth/session";
 import { bytes, upload } from "./media-helpers";
 
-const open: Array<Client | HubClient> = [];
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
-function track<T extends Client | HubClient>(c: T): T {
-  open.push(c);
-  return c;
-}
 
 async function sidebar(cookie: string): Promise<RoomSummary[]> {
   const res = await api("/api/rooms", { cookie });
@@ -37,8 +28,8 @@ describe("the sidebar (GET /api/rooms)", () => {
     const [ann, ben] = [await guest("Ann"), await guest("Ben")];
     const { room } = await newRoom(ben.cookie, "files");
     await joinRoom(room.id, ann.cookie);
-    const hub = track(await connectHub(ann.cookie));
-    const b = track(await connect(room.id, ben.cookie));
+    const hub = await connectHub(ann.cookie);
+    const b = await connect(room.id, ben.cookie);
     const files = [await upload(room.id, ben.cookie, "a.pdf", "application/pdf", bytes(10)), await upload(room.id, ben.cookie, "b.pdf", "application/pdf", bytes(20))];
     b.send({ type: "send", cid: "f", text: "", attachments: files.map((f) => f.id) });
     const { seq } = await b.next("ack", (f) => f.cid === "f");
@@ -66,7 +57,7 @@ describe("the sidebar (GET /api/rooms)", () => {
     // Nothing said yet: ordered by when Ann joined, newest first.
     expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
 
-    const b = track(await connect(busy.id, ben.cookie));
+    const b = await connect(busy.id, ben.cookie);
     await say(b, "one", "two", "three");
     await flush(busy.id);
     const rows = await sidebar(ann.cookie);
@@ -79,7 +70,7 @@ describe("the sidebar (GET /api/rooms)", () => {
     expect(rows[2]).toMatchObject({ name: "quiet", lastMessage: null, unread: 0 });
 
     // A DM message moves the DM to the top, for both of them; Ben sees it named "Ann".
-    const d = track(await connect(dm.id, ben.cookie));
+    const d = await connect(dm.id, ben.cookie);
     await say(d, "psst");
     await flush(dm.id);
     expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
@@ -97,7 +88,7 @@ describe("the sidebar (GET /api/rooms)", () => {
   it("counts only what reached D1, and catches up after the next flush", async () => {
     const ann = await guest("Ann");
     const { room } = await newRoom(ann.cookie, "r");
-    const a = track(await connect(room.id, ann.cookie));
+    const a = await connect(room.id, ann.cookie);
     await say(a, "m1", "m2");
     await flush(room.id);
     await say(a, "m3");
@@ -153,9 +144,9 @@ describe("the user's channel (GET /api/me/ws)", () => {
     const [ann, ben] = [await guest("Ann"), await guest("Ben")];
     const { room } = await newRoom(ben.cookie, "busy");
     await joinRoom(room.id, ann.cookie);
-    const tabs = [track(await connectHub(ann.cookie)), track(await connectHub(ann.cookie))];
-    const bensHub = track(await connectHub(ben.cookie));
-    const b = track(await connect(room.id, ben.cookie));
+    const tabs = [await connectHub(ann.cookie), await connectHub(ann.cookie)];
+    const bensHub = await connectHub(ben.cookie);
+    const b = await connect(room.id, ben.cookie);
     await say(b, "first", "second");
     // Nothing per message: only the flush tells the hubs.
     await sleep(50);
@@ -177,8 +168,8 @@ describe("the user's channel (GET /api/me/ws)", () => {
     const [ann, ben] = [await guest("Ann"), await guest("Ben")];
     const { room } = await newRoom(ben.cookie, "busy");
     await joinRoom(room.id, ann.cookie);
-    const hub = track(await connectHub(ann.cookie));
-    const b = track(await connect(room.id, ben.cookie));
+    const hub = await connectHub(ann.cookie);
+    const b = await connect(room.id, ben.cookie);
     await say(b, "one");
     await flush(room.id);
     expect((await hub.next("activity")).lastSeq).toBe(1);
@@ -196,9 +187,9 @@ describe("the user's channel (GET /api/me/ws)", () => {
   it("gets nothing about rooms the user is not in", async () => {
     const [ann, ben] = [await guest("Ann"), await guest("Ben")];
     const { room } = await newRoom(ben.cookie, "private");
-    const hub = track(await connectHub(ann.cookie));
-    const bensHub = track(await connectHub(ben.cookie));
-    const b = track(await connect(room.id, ben.cookie));
+    const hub = await connectHub(ann.cookie);
+    const bensHub = await connectHub(ben.cookie);
+    const b = await connect(room.id, ben.cookie);
     await say(b, "secret");
     await flush(room.id);
     await bensHub.next("activity");
@@ -208,7 +199,7 @@ describe("the user's channel (GET /api/me/ws)", () => {
 
   it("gets `rooms` when added to a DM, when joining by link, when a room is renamed, removed from, or deleted", async () => {
     const [ann, ben] = [await account("Ann"), await account("Ben")];
-    const hub = track(await connectHub(ann.cookie));
+    const hub = await connectHub(ann.cookie);
     const count = () => hub.frames.filter((f) => f.type === "rooms").length;
     const expectRooms = async (n: number) => {
       for (let i = 0; i < 100 && count() < n; i++) await sleep(20);
@@ -241,7 +232,7 @@ describe("the user's channel (GET /api/me/ws)", () => {
 
   it("closeSession closes only that session's hub sockets, with 4001", async () => {
     const ann = await guest("Ann");
-    const hub = track(await connectHub(ann.cookie));
+    const hub = await connectHub(ann.cookie);
     const sid = await sha256Hex(ann.cookie.split("=")[1]!);
     expect(await env.HUBS.getByName(ann.id).closeSession("0".repeat(64))).toBe(0);
     expect(await env.HUBS.getByName(ann.id).closeSession(sid)).toBe(1);

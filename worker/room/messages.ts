@@ -1,0 +1,126 @@
+/**
+ * The message path inside the room (DESIGN.md, "The message path"), and what else
+ * happens to messages: reactions, deletion, the room's own messages (a call's history
+ * entry), replay on (re)connect and history pages.
+ *
+ *   send: dedupe by (sender, cid) → the sender's rate limit → its files → seq assigned
+ *         and stored (one transaction) → ack the sender → publish to everyone → flush due.
+ *
+ * The ack effect comes before the publish effect, and both are carried out only after
+ * the write: the Durable Object's output gate holds them until it is durable, so an
+ * acked message is never lost.
+ */
+import {
+  DEFAULT_PAGE,
+  ErrorCode,
+  MAX_PAGE,
+  REPLAY_LIMIT,
+  attachReactions,
+  type Attachment as FileMeta,
+  type ClientFrame,
+  type Message,
+  type ServerFrameOf,
+} from "../protocol";
+import { frameTo, reject, type Conn, type Effect } from "./effects";
+import type { TokenBuckets } from "./rate-limit";
+import type { NewMessage, RoomStore, SentRecord } from "./store/room-store";
+
+type SendFrame = Extract<ClientFrame, { type: "send" }>;
+type ReactFrame = Extract<ClientFrame, { type: "react" }>;
+type DeleteFrame = Extract<ClientFrame, { type: "delete" }>;
+type Welcome = Pick<ServerFrameOf<"welcome">, "messages" | "lastSeq" | "gap" | "sync">;
+
+/** Most distinct reactions one person may leave on one message. */
+export const MAX_REACTIONS_PER_USER = 20;
+
+function ack(conn: string, cid: string, m: SentRecord): Effect {
+  return frameTo({ conn }, { type: "ack", cid, seq: m.seq, ts: m.ts, ...(m.attachments ? { attachments: m.attachments } : {}) });
+}
+
+/** A message from `me`. `budget` is the per-sender message rate limit. */
+export function send(store: RoomStore, budget: TokenBuckets, me: Conn, f: SendFrame, now: number): Effect[] {
+  // A resend after a lost ack: confirm it again; store and broadcast nothing.
+  const sent = store.sent(me.uid, f.cid);
+  if (sent) return [ack(me.conn, f.cid, sent)];
+  if (!budget.take(me.uid, now)) {
+    // Only early, not abuse: the sender is told when to try again, and no strike is counted.
+    const retryMs = budget.wait(me.uid, now);
+    return [reject(me.conn, ErrorCode.RATE_LIMITED, "you are sending messages too fast", { cid: f.cid, retryMs }, false)];
+  }
+  let files: FileMeta[] | undefined;
+  for (const id of f.attachments ?? []) {
+    const file = store.file(id);
+    if (!file || file.uid !== me.uid || file.seq !== null) {
+      const why = `attachment ${id.slice(0, 64)} is not a finished upload of yours in this room, or is already sent`;
+      return [reject(me.conn, ErrorCode.BAD_ATTACHMENT, why, { cid: f.cid })];
+    }
+    (files ??= []).push(file.meta);
+  }
+  const m = store.append({ cid: f.cid, uid: me.uid, name: me.name, text: f.text, ...(files ? { attachments: files } : {}) }, now);
+  return [ack(me.conn, m.cid, m), { type: "publish", message: m }, { type: "flush" }];
+}
+
+/**
+ * A message the room writes itself (a call's history entry), on the same path; its cid
+ * makes a repeat a no-op.
+ */
+export function record(store: RoomStore, m: NewMessage, now: number): Effect[] {
+  if (store.sent(m.uid, m.cid)) return [];
+  return [{ type: "publish", message: store.append(m, now) }, { type: "flush" }];
+}
+
+/** Adds or removes the sender's reaction and tells everyone. No change: nothing. */
+export function react(store: RoomStore, me: Conn, f: ReactFrame, now: number): Effect[] {
+  if (!store.live(f.seq)) return [reject(me.conn, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to react to`, { req: f.req })];
+  if (f.on && store.reactionCount(f.seq, me.uid) >= MAX_REACTIONS_PER_USER) {
+    return [reject(me.conn, ErrorCode.INVALID_FRAME, `at most ${MAX_REACTIONS_PER_USER} reactions per message`, { req: f.req })];
+  }
+  if (!store.react(f.seq, f.emoji, me.uid, f.on, now)) return [];
+  return [frameTo({ all: true }, { type: "reaction", seq: f.seq, emoji: f.emoji, user: me.uid, on: f.on }), { type: "flush" }];
+}
+
+/**
+ * The author deletes a message: it becomes a tombstone here at once (text, files,
+ * reactions gone) and for everyone (`deleted`); D1 and R2 are cleaned by the flush.
+ */
+export function remove(store: RoomStore, me: Conn, f: DeleteFrame): Effect[] {
+  const m = store.live(f.seq);
+  if (!m) return [reject(me.conn, ErrorCode.NO_SUCH_MESSAGE, `no message ${f.seq} to delete`, { req: f.req })];
+  if (m.uid !== me.uid) return [reject(me.conn, ErrorCode.NOT_YOUR_MESSAGE, "you can only delete your own messages", { req: f.req })];
+  store.tombstone(f.seq);
+  return [frameTo({ all: true }, { type: "deleted", seq: f.seq }), { type: "flush" }];
+}
+
+/** Messages with seq < before (the newest when null), newest first, from the room's log. */
+export function page(store: RoomStore, before: number | null, limit: number): Message[] {
+  return store.page(before, Math.max(1, Math.min(MAX_PAGE, Math.floor(limit) || 1)));
+}
+
+/**
+ * What a (re)connecting client is missing, bounded: the latest page on a first
+ * connect; after `since`, at most REPLAY_LIMIT messages, beyond which (or before what the
+ * log still holds) `gap` sends it to HTTP paging. A reconnect also gets `sync`: the
+ * current reactions and deletions of the messages it already holds, which may have
+ * changed while it was away.
+ */
+export function welcome(store: RoomStore, since: number | null): Welcome {
+  const { first, last } = store.bounds();
+  const latest = () => store.page(null, DEFAULT_PAGE).reverse();
+  if (since === null) return { messages: latest(), lastSeq: last, gap: false };
+  let w: Welcome;
+  if (since >= last) w = { messages: [], lastSeq: last, gap: false };
+  else if (last - since <= REPLAY_LIMIT && first !== null && since + 1 >= first) w = { messages: store.after(since), lastSeq: last, gap: false };
+  else w = { messages: latest(), lastSeq: last, gap: true };
+  const sync = since >= 1 && first !== null ? syncOf(store, first, Math.min(since, last)) : null;
+  return sync ? { ...w, sync } : w;
+}
+
+/** The reactions and deletions of seqs `to - REPLAY_LIMIT + 1`…`to` that the log holds. */
+function syncOf(store: RoomStore, first: number, to: number): Welcome["sync"] | null {
+  const from = Math.max(first, to - REPLAY_LIMIT + 1);
+  if (to < from) return null;
+  const rows = store.reactionsBetween(from, to);
+  const stubs = [...new Set(rows.map((r) => r.seq))].sort((a, b) => a - b).map((seq) => ({ seq }));
+  const reactions = attachReactions(stubs, rows).map((m) => ({ seq: m.seq, reactions: m.reactions ?? [] }));
+  return { from, to, reactions, deleted: store.deletedBetween(from, to) };
+}

@@ -1,0 +1,74 @@
+/**
+ * Who is in the room, derived from its open sockets on every call (never kept in
+ * memory: after a wake the sockets and their attachments are all there is). A socket
+ * counts while it is open and was heard from (a frame, or a heartbeat the runtime
+ * answered for us) within `ghostAfterMs`; one that went silent is a ghost — its client
+ * vanished without a close — and is neither shown nor kept.
+ *
+ * Presence frames are deltas (`joined` / `left`): a join costs one small frame per
+ * socket, not the whole list.
+ */
+import type { Peer } from "../protocol";
+import { TYPING_TTL_MS } from "../protocol";
+import { frameTo, type Conn, type Effect } from "./effects";
+
+/** One socket as presence sees it. */
+export interface SocketView extends Conn {
+  /** Open (not closing or closed). */
+  open: boolean;
+  /** Closed by the room itself, which has already told the others. */
+  shut: boolean;
+  /** The last time it was heard from (accepted, a frame, a heartbeat). */
+  lastSeen: number;
+}
+
+export const isGhost = (v: SocketView, now: number, ghostAfterMs: number) => now - v.lastSeen > ghostAfterMs;
+
+/** People with at least one live socket, each once. */
+export function online(views: readonly SocketView[], now: number, ghostAfterMs: number): Peer[] {
+  const seen = new Map<string, Peer>();
+  for (const v of views) {
+    if (v.open && !isGhost(v, now, ghostAfterMs)) seen.set(v.uid, { id: v.uid, name: v.name });
+  }
+  return [...seen.values()];
+}
+
+/** `me` opened a socket; `before` are the sockets there were. The others hear of it if `me` was not online yet. */
+export function joined(before: readonly SocketView[], me: Conn, now: number, ghostAfterMs: number): Effect[] {
+  if (online(before, now, ghostAfterMs).some((p) => p.id === me.uid)) return [];
+  return [frameTo({ all: true, except: me.conn }, { type: "presence", joined: [{ id: me.uid, name: me.name }], left: [] })];
+}
+
+/**
+ * Socket `gone` closed (its client closed it, or it failed); `rest` are the other sockets.
+ * The others hear that its person left unless another tab keeps them online, or the room
+ * shut it itself (and said so then).
+ */
+export function left(gone: SocketView, rest: readonly SocketView[], now: number, ghostAfterMs: number): Effect[] {
+  if (gone.shut || online(rest, now, ghostAfterMs).some((p) => p.id === gone.uid)) return [];
+  return [frameTo({ all: true }, { type: "presence", joined: [], left: [gone.uid] })];
+}
+
+/**
+ * The room closes `conns` (removed, signed out, ghosts): one close effect, then one
+ * presence frame naming those of their people who have no live socket left.
+ */
+export function shut(views: readonly SocketView[], conns: readonly string[], code: number, reason: string, now: number, ghostAfterMs: number): Effect[] {
+  if (conns.length === 0) return [];
+  const closing = new Set(conns);
+  const gone = new Set(views.filter((v) => closing.has(v.conn)).map((v) => v.uid));
+  for (const p of online(views.filter((v) => !closing.has(v.conn)), now, ghostAfterMs)) gone.delete(p.id);
+  const effects: Effect[] = [{ type: "close", conns, code, reason }];
+  if (gone.size > 0) effects.push(frameTo({ all: true }, { type: "presence", joined: [], left: [...gone] }));
+  return effects;
+}
+
+/** Sockets to close as ghosts (not already being shut). */
+export function ghosts(views: readonly SocketView[], now: number, ghostAfterMs: number): string[] {
+  return views.filter((v) => !v.shut && isGhost(v, now, ghostAfterMs)).map((v) => v.conn);
+}
+
+/** `me` started or stopped typing: the others see it for TYPING_TTL_MS unless refreshed. */
+export function typing(me: Conn, on: boolean): Effect[] {
+  return [frameTo({ all: true, except: me.conn }, { type: "typing", user: { id: me.uid, name: me.name }, on, ttl: TYPING_TTL_MS })];
+}

@@ -1,0 +1,390 @@
+/**
+ * Everything a room keeps in its own storage, and every SQL statement it runs: the
+ * message log (the write-ahead log in front of D1), the (sender, cid) index that dedupes
+ * resends, reactions and their change log, finished uploads, deleted messages still to
+ * clean up, and the small KV state (the room's id, the call, flush and announce state,
+ * ended memberships). The row ↔ message mapping is written once, here.
+ *
+ * Synchronous, like the Durable Object storage it runs on; the room logic calls it
+ * directly and the adapter never touches SQL.
+ */
+import { attachReactions, type Attachment as FileMeta, type CallSummary, type Message } from "../../protocol";
+import type { StoredCall } from "../call";
+import type { Storage } from "./ports";
+import { migrate } from "./schema";
+
+/** A message as the room is about to store it (the store assigns seq; the caller gives ts). */
+export interface NewMessage {
+  cid: string;
+  uid: string;
+  name: string;
+  text: string;
+  call?: CallSummary;
+  attachments?: FileMeta[];
+}
+
+/** What a resend of an already stored message is answered with. */
+export interface SentRecord {
+  seq: number;
+  ts: number;
+  attachments?: FileMeta[];
+}
+
+export interface ReactionChange {
+  id: number;
+  seq: number;
+  emoji: string;
+  uid: string;
+  on: boolean;
+  ts: number;
+}
+
+export interface Doomed {
+  seq: number;
+  files: string[];
+}
+
+/** Flush state while D1 is failing: no flush before `retryAt`. */
+export interface FlushBackoff {
+  failures: number;
+  retryAt: number;
+}
+
+export interface AnnounceState {
+  /** When the members' hubs were last told (0: never). */
+  at: number;
+  /** A flush since then that they have not been told about. */
+  pending: boolean;
+}
+
+type Row = {
+  seq: number;
+  cid: string;
+  uid: string;
+  name: string;
+  text: string;
+  ts: number;
+  call: string | null;
+  attachments: string | null;
+  deleted: number;
+};
+const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted";
+
+function toMessage(r: Row): Message {
+  const m: Message = { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
+  if (r.call !== null) m.call = JSON.parse(r.call) as CallSummary;
+  if (r.attachments !== null) m.attachments = JSON.parse(r.attachments) as FileMeta[];
+  if (r.deleted === 1) m.deleted = true;
+  return m;
+}
+
+/** The cid a duplicate's tombstone is stored under: clients cannot send one with a colon. */
+export const duplicateCid = (seq: number) => `dup:${seq}`;
+
+export class RoomStore {
+  readonly #s: Storage;
+
+  constructor(storage: Storage) {
+    this.#s = storage;
+    migrate(storage);
+  }
+
+  #rows(query: string, ...bindings: (string | number | null)[]): Message[] {
+    return this.#s.sql.exec<Row>(query, ...bindings).toArray().map(toMessage);
+  }
+
+  // ── the room's small state (KV) ─────────────────────────────────────────────
+
+  /** The room's id (D1's key for it), learned from the first upgrade the Worker forwards. */
+  roomId(): string | undefined {
+    return this.#s.kv.get<string>("room");
+  }
+
+  rememberRoomId(id: string): void {
+    if (this.roomId() === undefined) this.#s.kv.put("room", id);
+  }
+
+  /** When `uid`'s membership last ended (removed or left), if it did. */
+  membershipEnded(uid: string): number | undefined {
+    return this.#s.kv.get<number>(`ended:${uid}`);
+  }
+
+  endMembership(uid: string, at: number): void {
+    this.#s.kv.put(`ended:${uid}`, at);
+  }
+
+  call(): StoredCall | null {
+    return this.#s.kv.get<StoredCall>("call") ?? null;
+  }
+
+  setCall(c: StoredCall | null): void {
+    if (c) this.#s.kv.put("call", c);
+    else this.#s.kv.delete("call");
+  }
+
+  /** Set while D1 keeps failing (null: flushes run when due). */
+  flushBackoff(): FlushBackoff | null {
+    return this.#s.kv.get<FlushBackoff>("flush_backoff") ?? null;
+  }
+
+  setFlushBackoff(b: FlushBackoff | null): void {
+    if (b) this.#s.kv.put("flush_backoff", b);
+    else this.#s.kv.delete("flush_backoff");
+  }
+
+  announceState(): AnnounceState {
+    return { at: this.#s.kv.get<number>("announced_at") ?? 0, pending: this.#s.kv.get<boolean>("announce_pending") === true };
+  }
+
+  setAnnounceState(a: AnnounceState): void {
+    this.#s.kv.put("announced_at", a.at);
+    if (a.pending) this.#s.kv.put("announce_pending", true);
+    else this.#s.kv.delete("announce_pending");
+  }
+
+  // ── the log ─────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a message under the next seq, records its (sender, cid) for dedupe and ties
+   * its files to it, in one transaction. The caller has checked `sent()` first.
+   */
+  append(m: NewMessage, ts: number): Message {
+    return this.#s.transactionSync(() => {
+      const { seq } = this.#s.sql
+        .exec<{ seq: number }>(
+          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments)
+           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+          this.#lastSeq(),
+          m.cid,
+          m.uid,
+          m.name,
+          m.text,
+          ts,
+          m.call ? JSON.stringify(m.call) : null,
+          m.attachments ? JSON.stringify(m.attachments) : null,
+        )
+        .one();
+      this.#s.sql.exec("INSERT INTO sent (uid, cid, seq, ts) VALUES (?, ?, ?, ?)", m.uid, m.cid, seq, ts);
+      this.#s.kv.put("last_seq", seq);
+      for (const a of m.attachments ?? []) this.#s.sql.exec("UPDATE files SET seq = ? WHERE id = ?", seq, a.id);
+      return { seq, ts, ...m };
+    });
+  }
+
+  /**
+   * The message `uid` already sent with `cid`, if the room has ever stored one (the
+   * index outlives the trimmed log for DEDUPE_KEEP_MS). Its files come from the log
+   * while the log still holds it.
+   */
+  sent(uid: string, cid: string): SentRecord | null {
+    const hit = this.#s.sql.exec<{ seq: number; ts: number }>("SELECT seq, ts FROM sent WHERE uid = ? AND cid = ?", uid, cid).toArray()[0];
+    if (!hit) return null;
+    const row = this.#s.sql.exec<{ attachments: string | null }>("SELECT attachments FROM log WHERE seq = ?", hit.seq).toArray()[0];
+    return row?.attachments ? { ...hit, attachments: JSON.parse(row.attachments) as FileMeta[] } : hit;
+  }
+
+  /** Message `seq` if the log holds it and it is not deleted. */
+  live(seq: number): Message | null {
+    return this.#rows(`SELECT ${COLUMNS} FROM log WHERE seq = ? AND deleted = 0`, seq)[0] ?? null;
+  }
+
+  /** Up to `limit` messages with seq < before (the newest when null), newest first, with reactions. */
+  page(before: number | null, limit: number): Message[] {
+    const list =
+      before === null
+        ? this.#rows(`SELECT ${COLUMNS} FROM log ORDER BY seq DESC LIMIT ?`, limit)
+        : this.#rows(`SELECT ${COLUMNS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit);
+    return this.withReactions(list);
+  }
+
+  /** Every message after `seq`, oldest first, with reactions (the caller bounds the count by bounds()). */
+  after(seq: number): Message[] {
+    return this.withReactions(this.#rows(`SELECT ${COLUMNS} FROM log WHERE seq > ? ORDER BY seq`, seq));
+  }
+
+  /**
+   * The newest seq the room ever assigned (0: none). Kept apart from the log, which is
+   * trimmed: a seq is never given out twice. (Rooms from before it was kept: the log's max.)
+   */
+  #lastSeq(): number {
+    return this.#s.kv.get<number>("last_seq") ?? 0;
+  }
+
+  /** The oldest seq the log still holds (null: empty) and the newest the room ever assigned (0: none). */
+  bounds(): { first: number | null; last: number } {
+    const r = this.#s.sql.exec<{ first: number | null; last: number | null }>("SELECT min(seq) AS first, max(seq) AS last FROM log").one();
+    return { first: r.first, last: Math.max(r.last ?? 0, this.#lastSeq()) };
+  }
+
+  /**
+   * Deletes message `seq`: a tombstone at once (text, files, call, reactions gone), and a
+   * `doomed` row for the flush to clean D1 and R2 (the files it carried among them).
+   */
+  tombstone(seq: number): void {
+    this.#s.transactionSync(() => {
+      const row = this.#s.sql.exec<{ attachments: string | null }>("SELECT attachments FROM log WHERE seq = ?", seq).toArray()[0];
+      const files = row?.attachments ? (JSON.parse(row.attachments) as FileMeta[]).map((a) => a.id) : [];
+      this.#s.sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, deleted = 1 WHERE seq = ?", seq);
+      this.#s.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
+      this.#s.sql.exec("DELETE FROM reaction_log WHERE seq = ?", seq);
+      this.#s.sql.exec("DELETE FROM files WHERE seq = ?", seq);
+      this.#s.sql.exec("INSERT OR REPLACE INTO doomed (seq, files) VALUES (?, ?)", seq, JSON.stringify(files));
+    });
+  }
+
+  /** Seqs from..to (inclusive) that are deleted. */
+  deletedBetween(from: number, to: number): number[] {
+    return this.#s.sql.exec<{ seq: number }>("SELECT seq FROM log WHERE deleted = 1 AND seq BETWEEN ? AND ? ORDER BY seq", from, to).toArray().map((r) => r.seq);
+  }
+
+  // ── flushing ────────────────────────────────────────────────────────────────
+
+  /** The oldest `limit` messages D1 does not have yet. */
+  unflushed(limit: number): Message[] {
+    return this.#rows(`SELECT ${COLUMNS} FROM log WHERE flushed = 0 ORDER BY seq LIMIT ?`, limit);
+  }
+
+  /** D1 took these rows: they may be trimmed, and their files forgotten (D1 records which message carries them). */
+  markFlushed(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    const list = JSON.stringify(seqs);
+    this.#s.transactionSync(() => {
+      this.#s.sql.exec("UPDATE log SET flushed = 1 WHERE seq IN (SELECT value FROM json_each(?))", list);
+      this.#s.sql.exec("DELETE FROM files WHERE seq IN (SELECT value FROM json_each(?))", list);
+    });
+  }
+
+  /** D1 holds another message at this seq: never flushed, never retried, never trimmed (logged by the caller). */
+  markRefused(seq: number): void {
+    this.#s.sql.exec("UPDATE log SET flushed = 2 WHERE seq = ?", seq);
+  }
+
+  /**
+   * Row `seq` turned out to repeat a message D1 already has at `original` (a resend whose
+   * first copy left the dedupe index): it becomes a tombstone under a cid of its own, so
+   * D1 takes it on the next round and history has no hole, and a further resend is acked
+   * with the original's seq.
+   */
+  markDuplicate(seq: number, original: number): void {
+    this.#s.transactionSync(() => {
+      const row = this.#s.sql.exec<{ uid: string; cid: string }>("SELECT uid, cid FROM log WHERE seq = ?", seq).toArray()[0];
+      if (!row) return;
+      this.#s.sql.exec(
+        "UPDATE log SET cid = ?, text = '', attachments = NULL, call = NULL, deleted = 1, flushed = 0 WHERE seq = ?",
+        duplicateCid(seq),
+        seq,
+      );
+      this.#s.sql.exec("UPDATE sent SET seq = ? WHERE uid = ? AND cid = ?", original, row.uid, row.cid);
+      this.#s.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
+      this.#s.sql.exec("DELETE FROM reaction_log WHERE seq = ?", seq);
+      this.#s.sql.exec("UPDATE files SET seq = NULL WHERE seq = ?", seq);
+    });
+  }
+
+  /** Anything left for the flush: messages, reaction changes or deletions. */
+  hasUnflushedWork(): boolean {
+    return (
+      this.#s.sql
+        .exec<{ n: number }>(
+          `SELECT (SELECT count(*) FROM (SELECT 1 FROM log WHERE flushed = 0 LIMIT 1))
+                + (SELECT count(*) FROM (SELECT 1 FROM reaction_log LIMIT 1))
+                + (SELECT count(*) FROM (SELECT 1 FROM doomed LIMIT 1)) AS n`,
+        )
+        .one().n > 0
+    );
+  }
+
+  /**
+   * Drops flushed rows beyond the newest `keep` (the log stays bounded; D1 has them all),
+   * and dedupe entries older than `sentBefore`.
+   */
+  trim(keep: number, sentBefore: number): void {
+    this.#s.sql.exec("DELETE FROM log WHERE flushed = 1 AND seq <= (SELECT max(seq) FROM log) - ?", keep);
+    this.#s.sql.exec("DELETE FROM sent WHERE ts < ?", sentBefore);
+  }
+
+  /** The newest message D1 already has (what a deferred announcement reports). */
+  newestFlushed(): Message | null {
+    return this.#rows(`SELECT ${COLUMNS} FROM log WHERE flushed = 1 ORDER BY seq DESC LIMIT 1`)[0] ?? null;
+  }
+
+  // ── reactions ───────────────────────────────────────────────────────────────
+
+  reactionCount(seq: number, uid: string): number {
+    return this.#s.sql.exec<{ n: number }>("SELECT count(*) AS n FROM reactions WHERE seq = ? AND uid = ?", seq, uid).one().n;
+  }
+
+  /** Adds or removes one reaction and logs the change for the flush. False: nothing changed. */
+  react(seq: number, emoji: string, uid: string, on: boolean, ts: number): boolean {
+    return this.#s.transactionSync(() => {
+      const changed = on
+        ? this.#s.sql.exec("INSERT OR IGNORE INTO reactions (seq, emoji, uid, ts) VALUES (?, ?, ?, ?)", seq, emoji, uid, ts).rowsWritten
+        : this.#s.sql.exec("DELETE FROM reactions WHERE seq = ? AND emoji = ? AND uid = ?", seq, emoji, uid).rowsWritten;
+      if (changed === 0) return false;
+      this.#s.sql.exec("INSERT INTO reaction_log (seq, emoji, uid, on_, ts) VALUES (?, ?, ?, ?, ?)", seq, emoji, uid, on ? 1 : 0, ts);
+      return true;
+    });
+  }
+
+  /** Reaction rows on seqs from..to, in the order they were made. */
+  reactionsBetween(from: number, to: number): { seq: number; emoji: string; uid: string }[] {
+    return this.#s.sql
+      .exec<{ seq: number; emoji: string; uid: string }>("SELECT seq, emoji, uid FROM reactions WHERE seq BETWEEN ? AND ? ORDER BY ts, rowid", from, to)
+      .toArray();
+  }
+
+  /** Adds the aggregated reactions to messages (one query for the list). */
+  withReactions(list: Message[]): Message[] {
+    if (list.length === 0) return list;
+    const seqs = list.map((m) => m.seq);
+    return attachReactions(list, this.reactionsBetween(Math.min(...seqs), Math.max(...seqs)));
+  }
+
+  /** The oldest `limit` reaction changes not in D1 yet. */
+  reactionChanges(limit: number): ReactionChange[] {
+    return this.#s.sql
+      .exec<{ id: number; seq: number; emoji: string; uid: string; on_: number; ts: number }>(
+        "SELECT id, seq, emoji, uid, on_, ts FROM reaction_log ORDER BY id LIMIT ?",
+        limit,
+      )
+      .toArray()
+      .map((e) => ({ id: e.id, seq: e.seq, emoji: e.emoji, uid: e.uid, on: e.on_ === 1, ts: e.ts }));
+  }
+
+  dropReactionChanges(upToId: number): void {
+    this.#s.sql.exec("DELETE FROM reaction_log WHERE id <= ?", upToId);
+  }
+
+  // ── files (finished uploads) ────────────────────────────────────────────────
+
+  fileReady(uid: string, meta: FileMeta): void {
+    this.#s.sql.exec("INSERT OR IGNORE INTO files (id, uid, meta, seq) VALUES (?, ?, ?, NULL)", meta.id, uid, JSON.stringify(meta));
+  }
+
+  /** A finished upload: who made it, its metadata, and the message carrying it (null: none yet). */
+  file(id: string): { uid: string; meta: FileMeta; seq: number | null } | null {
+    const row = this.#s.sql.exec<{ uid: string; meta: string; seq: number | null }>("SELECT uid, meta, seq FROM files WHERE id = ?", id).toArray()[0];
+    return row ? { uid: row.uid, meta: JSON.parse(row.meta) as FileMeta, seq: row.seq } : null;
+  }
+
+  /** Forgets an upload no message carries; false when one does (then it stays). */
+  dropFile(id: string): boolean {
+    const f = this.file(id);
+    if (f && f.seq !== null) return false;
+    this.#s.sql.exec("DELETE FROM files WHERE id = ?", id);
+    return true;
+  }
+
+  // ── deleted messages still to clean up in D1 and R2 ─────────────────────────
+
+  doomed(limit: number): Doomed[] {
+    return this.#s.sql
+      .exec<{ seq: number; files: string }>("SELECT seq, files FROM doomed ORDER BY seq LIMIT ?", limit)
+      .toArray()
+      .map((d) => ({ seq: d.seq, files: JSON.parse(d.files) as string[] }));
+  }
+
+  dropDoomed(upToSeq: number): void {
+    this.#s.sql.exec("DELETE FROM doomed WHERE seq <= ?", upToSeq);
+  }
+}
