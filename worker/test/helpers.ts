@@ -144,6 +144,11 @@ export class Socket<F extends { type: string }> {
     }
   }
 
+  /** Waits until `check` holds (it is tried after every frame); up to `ms`. */
+  until(check: () => boolean, ms = 5000): Promise<void> {
+    return this.#until(check, ms, () => `timed out; got ${JSON.stringify(this.frames.map((f) => f.type))}`);
+  }
+
   /** Heartbeats like a real client (the room treats silent sockets as ghosts). */
   heartbeat(everyMs = 250): this {
     this.#ping = setInterval(() => {

@@ -1,0 +1,256 @@
+/**
+ * Carries out the room logic's effects (effects.ts) on the runtime: frames to sockets
+ * (each serialized once), error frames and the strikes they earn, closes, notices to
+ * the members' hubs, and the alarm. Also shows the logic the sockets as it sees them
+ * (presence views). The room object (chat-room.ts) owns one.
+ */
+import { Close, assertNever, type Message, type ServerFrame } from "../protocol";
+import { db } from "../db/client";
+import { memberIds } from "../db/queries";
+import * as calls from "./call";
+import { nextAlarm, type AlarmConfig, type AlarmInputs } from "./deadlines";
+import type { Conn, Effect, HubNotice, To } from "./effects";
+import { Fanout } from "./fanout";
+import { activityOf } from "./flush";
+import { connTag, userTag } from "./identity";
+import type { SocketView } from "./presence";
+import { Strikes } from "./rate-limit";
+import { attachment, close, lastSeen, send } from "./sockets";
+import type { RoomStore } from "./store/room-store";
+
+/** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
+export interface Attachment extends Conn {
+  /** When the socket was accepted (ms). */
+  at: number;
+  /** Set when the room closes the socket itself and has already told the others. */
+  shut?: true;
+}
+
+/** The socket an event came in on (its effects often answer it). */
+export type Origin = { ws: WebSocket; conn: string } | null;
+
+/** A connection collecting this many strikes (invalid frames, floods) within STRIKE_WINDOW_MS is closed with 1008. */
+const MAX_STRIKES = 50;
+const STRIKE_WINDOW_MS = 10_000;
+
+export class RoomIO {
+  readonly #ctx: DurableObjectState;
+  readonly #env: Env;
+  readonly #store: RoomStore;
+  readonly #alarm: AlarmConfig;
+  readonly #strikes = new Strikes(MAX_STRIKES, STRIKE_WINDOW_MS);
+  /** Last frame seen from each socket; heartbeats are tracked by the runtime instead. */
+  readonly #lastFrame = new WeakMap<WebSocket, number>();
+  readonly #fanout: Fanout;
+  /** Hub notices, chained so that each hub sees a room's notices in order. */
+  #hubs: Promise<void> = Promise.resolve();
+  /** Mirror of the scheduled alarm (null: none). */
+  #alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env, store: RoomStore, alarm: AlarmConfig) {
+    this.#ctx = ctx;
+    this.#env = env;
+    this.#store = store;
+    this.#alarm = alarm;
+    this.#fanout = new Fanout({
+      deliver: (list: Message[]) => this.send({ all: true }, { type: "msgs", messages: list }, null),
+      later: (fn, ms) => setTimeout(fn, ms),
+      now: Date.now,
+    });
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  /** Carries out `effects` in order, then makes sure the alarm comes when the deadlines need it. */
+  apply(effects: readonly Effect[], origin: Origin, now: number, also: { sockets?: boolean } = {}): void {
+    let work = false;
+    for (const e of effects) {
+      switch (e.type) {
+        case "frame":
+          this.send(e.to, e.frame, origin);
+          break;
+        case "reject":
+          this.#reject(e, origin, now);
+          break;
+        case "publish":
+          this.#fanout.publish(e.message);
+          break;
+        case "close":
+          this.#close(e.conns, e.code, e.reason);
+          break;
+        case "hub":
+          this.#tell(e.users, e.notice);
+          break;
+        case "flush":
+          work = true;
+          break;
+        default:
+          assertNever(e);
+      }
+    }
+    this.alarmBy({
+      now,
+      flush: work ? { pending: true, since: now } : { pending: false },
+      retryAt: work ? (this.#store.flushBackoff()?.retryAt ?? null) : null,
+      announceAt: null,
+      sockets: also.sockets === true,
+      call: calls.deadline(this.#store.call()),
+    });
+  }
+
+  /** One frame, serialized once, to every socket `to` names. */
+  send(to: To, frame: ServerFrame, origin: Origin): void {
+    const data = JSON.stringify(frame);
+    for (const ws of this.#sockets(to, origin)) send(ws, data);
+  }
+
+  // ── the alarm ──────────────────────────────────────────────────────────────
+
+  /** Makes sure the alarm fires no later than the deadlines in `i` need (never later than it is set). */
+  alarmBy(i: AlarmInputs): void {
+    const at = nextAlarm(i, this.#alarm);
+    if (at !== null && (this.#alarmAt === null || at < this.#alarmAt)) this.#setAlarm(at);
+  }
+
+  /** The alarm fired: what it sets next replaces what was set. */
+  alarmFired(): void {
+    this.#alarmAt = null;
+  }
+
+  /** Sets the alarm to the deadlines in `i` (after an alarm run: later is allowed). */
+  alarmAt(i: AlarmInputs): void {
+    const at = nextAlarm(i, this.#alarm);
+    if (at !== null) this.#setAlarm(at);
+  }
+
+  retryAlarm(at: number): void {
+    this.#setAlarm(at);
+  }
+
+  #setAlarm(at: number): void {
+    this.#alarmAt = at;
+    void this.#ctx.storage.setAlarm(at);
+  }
+
+  /** The room was deleted. */
+  async stop(): Promise<void> {
+    this.#fanout.drop();
+    for (const ws of this.#ctx.getWebSockets()) close(ws, Close.ROOM_GONE, "the room was deleted");
+    await this.#ctx.storage.deleteAlarm();
+    this.#alarmAt = null;
+  }
+
+  // ── sockets ────────────────────────────────────────────────────────────────
+
+  /** A frame arrived on `ws` (it counts as a sign of life). */
+  heard(ws: WebSocket, now: number): void {
+    this.#lastFrame.set(ws, now);
+  }
+
+  /** The socket closed: its strikes go with it. */
+  forget(conn: string): void {
+    this.#strikes.forget(conn);
+  }
+
+  /** Every socket with an attachment (but `except`), as presence sees it. */
+  views(except?: WebSocket): SocketView[] {
+    const views: SocketView[] = [];
+    for (const ws of this.#ctx.getWebSockets()) {
+      if (ws === except) continue;
+      const a = attachment<Attachment>(ws);
+      if (!a) continue;
+      views.push({
+        uid: a.uid,
+        name: a.name,
+        conn: a.conn,
+        open: ws.readyState === WebSocket.OPEN,
+        shut: a.shut === true,
+        lastSeen: lastSeen(this.#ctx, ws, a.at, this.#lastFrame.get(ws)),
+      });
+    }
+    return views;
+  }
+
+  /** The connections of the sockets with this tag (a person's, a session's). */
+  conns(tag: string): string[] {
+    return this.#ctx.getWebSockets(tag).flatMap((ws) => attachment<Attachment>(ws)?.conn ?? []);
+  }
+
+  #sockets(to: To, origin: Origin): Iterable<WebSocket> {
+    if ("all" in to) {
+      const all = this.#ctx.getWebSockets();
+      if (to.except === undefined) return all;
+      const skip = origin?.conn === to.except ? [origin.ws] : this.#ctx.getWebSockets(connTag(to.except));
+      return all.filter((ws) => !skip.includes(ws));
+    }
+    if ("conn" in to) return origin?.conn === to.conn ? [origin.ws] : this.#ctx.getWebSockets(connTag(to.conn));
+    const set = new Set<WebSocket>();
+    for (const c of to.conns ?? []) for (const ws of this.#ctx.getWebSockets(connTag(c))) set.add(ws);
+    for (const u of to.users) for (const ws of this.#ctx.getWebSockets(userTag(u))) set.add(ws);
+    return set;
+  }
+
+  /** An `error` frame; a connection that keeps earning strikes is closed as abusive. */
+  #reject(e: Extract<Effect, { type: "reject" }>, origin: Origin, now: number): void {
+    const { type: _type, conn, strike, ...error } = e;
+    const sockets = [...this.#sockets({ conn }, origin)];
+    this.send({ conn }, { type: "error", ...error }, origin);
+    if (strike && this.#strikes.add(conn, now)) for (const ws of sockets) close(ws, Close.POLICY, "too many invalid or rate-limited frames");
+  }
+
+  /** Closes connections the logic has already announced: each is marked so that its close event stays quiet. */
+  #close(conns: readonly string[], code: number, reason: string): void {
+    for (const conn of conns) {
+      for (const ws of this.#ctx.getWebSockets(connTag(conn))) {
+        const a = attachment<Attachment>(ws);
+        try {
+          if (a) ws.serializeAttachment({ ...a, shut: true } satisfies Attachment);
+        } catch {
+          // already closed
+        }
+        close(ws, code, reason);
+      }
+    }
+  }
+
+  // ── hubs ───────────────────────────────────────────────────────────────────
+
+  /** Tells these people's hubs, after whatever this room told them before (best effort). */
+  #tell(users: readonly string[], notice: HubNotice): void {
+    const roomId = this.#store.roomId();
+    if (roomId === undefined || users.length === 0) return;
+    this.#enqueue(async () => {
+      const results = await Promise.allSettled(users.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, notice)));
+      for (const r of results) if (r.status === "rejected") console.error(`ChatRoom:hub ${notice.type} failed`, r.reason);
+    });
+  }
+
+  /** Every member's hub (their sidebar) hears of the room's newest message (flush.ts decides when). */
+  announce(roomId: string, m: Message): void {
+    this.#enqueue(async () => {
+      const ids = await memberIds(db(this.#env.DB), roomId);
+      const results = await Promise.allSettled(ids.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, activityOf(m))));
+      for (const r of results) if (r.status === "rejected") console.error("ChatRoom:announce to a hub failed", r.reason);
+    });
+  }
+
+  #enqueue(job: () => Promise<void>): void {
+    const p = this.#hubs.then(job).catch((err) => console.error("ChatRoom:hub", err));
+    this.#hubs = p;
+    this.#ctx.waitUntil(p);
+  }
+}
+
+function deliver(hub: ReturnType<Env["HUBS"]["getByName"]>, roomId: string, n: HubNotice): Promise<void> {
+  switch (n.type) {
+    case "activity":
+      return hub.activity({ roomId, lastSeq: n.lastSeq, lastMessage: n.lastMessage });
+    case "ring":
+      return hub.ringing({ roomId, callId: n.callId, media: n.media, caller: n.caller });
+    case "ring_ended":
+      return hub.ringEnded({ roomId, callId: n.callId });
+    default:
+      return assertNever(n);
+  }
+}
