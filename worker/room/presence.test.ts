@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import * as presence from "./presence";
+import { alice, bob } from "./testing/fixtures";
+
+const GHOST = 60_000;
+const view = (c: typeof alice, over: Partial<presence.SocketView> = {}): presence.SocketView => ({ ...c, open: true, shut: false, lastSeen: 0, ...over });
+
+describe("presence", () => {
+  it("counts each person once while one of their sockets is open and heard from", () => {
+    const tab2 = { ...alice, conn: "c-alice-2" };
+    const views = [view(alice), view(tab2), view(bob, { lastSeen: -GHOST - 1 })];
+    expect(presence.online(views, 0, GHOST)).toEqual([{ id: alice.uid, name: "Alice" }]);
+    expect(presence.online([view(alice, { open: false })], 0, GHOST)).toEqual([]);
+  });
+
+  it("announces a join only when the person was not online already", () => {
+    expect(presence.joined([view(bob)], alice, 0, GHOST)).toEqual([
+      { type: "frame", to: { all: true, except: alice.conn }, frame: { type: "presence", joined: [{ id: alice.uid, name: "Alice" }], left: [] } },
+    ]);
+    expect(presence.joined([view({ ...alice, conn: "other-tab" })], alice, 0, GHOST)).toEqual([]);
+  });
+
+  it("announces a leave unless another tab keeps them online or the room shut the socket itself", () => {
+    const gone = view(alice, { open: false });
+    expect(presence.left(gone, [view(bob)], 0, GHOST)).toEqual([
+      { type: "frame", to: { all: true }, frame: { type: "presence", joined: [], left: [alice.uid] } },
+    ]);
+    expect(presence.left(gone, [view({ ...alice, conn: "tab2" })], 0, GHOST)).toEqual([]);
+    expect(presence.left({ ...gone, shut: true }, [view(bob)], 0, GHOST)).toEqual([]);
+  });
+
+  it("shuts connections with one close and one presence frame for those left with nothing", () => {
+    const tab2 = { ...alice, conn: "c-alice-2" };
+    const views = [view(alice), view(tab2), view(bob)];
+    expect(presence.shut(views, [alice.conn, bob.conn], 4003, "removed", 0, GHOST)).toEqual([
+      { type: "close", conns: [alice.conn, bob.conn], code: 4003, reason: "removed" },
+      { type: "frame", to: { all: true }, frame: { type: "presence", joined: [], left: [bob.uid] } },
+    ]);
+    expect(presence.shut(views, [], 4003, "x", 0, GHOST)).toEqual([]);
+  });
+
+  it("finds ghosts: silent longer than the limit, and not already being shut", () => {
+    const views = [view(alice, { lastSeen: -GHOST - 1 }), view(bob, { lastSeen: -GHOST - 1, shut: true }), view({ ...bob, conn: "b2" }, { lastSeen: -GHOST })];
+    expect(presence.ghosts(views, 0, GHOST)).toEqual([alice.conn]);
+  });
+
+  it("shows typing to the others", () => {
+    expect(presence.typing(alice, true)).toEqual([
+      { type: "frame", to: { all: true, except: alice.conn }, frame: { type: "typing", user: { id: alice.uid, name: "Alice" }, on: true, ttl: 6000 } },
+    ]);
+  });
+});
