@@ -2,7 +2,8 @@
  * Stand-ins for the browser's media and WebRTC objects, for the call's unit tests in node:
  * tracks, streams, and an RTCPeerConnection that models the signaling state machine
  * (JSEP: stable ⇄ have-local-offer / have-remote-offer, rollback, closed), applies each
- * description a microtask later (so a setLocalDescription can be "in flight"), refuses what
+ * description a few microtasks later, in call order (so a setLocalDescription can be "in
+ * flight" when an offer arrives), refuses what
  * a browser refuses (an answer when no offer of ours is out, a candidate before any remote
  * description, anything once closed), and fires `negotiationneeded` as browsers do: when a
  * track is added or ICE restarted while stable, or once back in stable if it was needed meanwhile.
@@ -87,6 +88,7 @@ export class FakePeerConnection {
   made: string[] = [];
   candidates: unknown[] = [];
   #negotiationPending = false;
+  #negotiationQueued = false;
 
   constructor(readonly config: RTCConfiguration) {
     FakePeerConnection.all.push(this);
@@ -123,7 +125,7 @@ export class FakePeerConnection {
   }
 
   async setLocalDescription(d?: { type: string }) {
-    await Promise.resolve();
+    await this.#operation();
     if (this.signalingState === "closed") throw invalidState("closed");
     if (d?.type === "rollback") {
       if (this.signalingState === "stable") throw invalidState("rollback in stable");
@@ -140,7 +142,7 @@ export class FakePeerConnection {
   }
 
   async setRemoteDescription(d: Description) {
-    await Promise.resolve();
+    await this.#operation();
     if (this.signalingState === "closed") throw invalidState("closed");
     if (d.type === "offer") {
       // An offer in have-local-offer rolls ours back first (the implicit rollback).
@@ -156,7 +158,7 @@ export class FakePeerConnection {
   }
 
   async addIceCandidate(c?: unknown) {
-    await Promise.resolve();
+    await this.#operation();
     if (this.signalingState === "closed") throw invalidState("closed");
     if (!this.remoteDescription) throw invalidState("no remote description");
     this.candidates.push(c ?? null);
@@ -195,14 +197,23 @@ export class FakePeerConnection {
     this.ontrack?.({ track, streams: stream ? [stream] : [] });
   }
 
+  /** A browser applies descriptions a moment later (a few microtasks here), one after another. */
+  async #operation() {
+    for (let i = 0; i < 3; i++) await Promise.resolve();
+  }
+
   #needNegotiation() {
     if (this.signalingState !== "stable") {
       this.#negotiationPending = true;
       return;
     }
+    // One event for changes made together (two tracks added in a row: one offer).
+    if (this.#negotiationQueued) return;
+    this.#negotiationQueued = true;
     queueMicrotask(() => {
+      this.#negotiationQueued = false;
       if (this.signalingState === "stable") this.onnegotiationneeded?.();
-      else this.#negotiationPending = true;
+      else if (this.signalingState !== "closed") this.#negotiationPending = true;
     });
   }
 
