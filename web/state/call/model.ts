@@ -117,14 +117,12 @@ export function createCallModel(room: CallRoom, calls: Calls, env: CallEnv = bro
 
   // ── the session ──
 
-  function dispatch(e: SessionEvent): Session {
-    const before = session.peek();
-    const step = reduce(before, e);
+  function dispatch(e: SessionEvent): void {
+    const step = reduce(session.peek(), e);
     batch(() => {
       session.value = step.session;
       run(step.effects);
     });
-    return before;
   }
 
   function run(effects: readonly Effect[]) {
@@ -195,8 +193,9 @@ export function createCallModel(room: CallRoom, calls: Calls, env: CallEnv = bro
       // The room refused our start, accept or join (its req is the session's): the session
       // says what now. Anything else (a media update or signaling that reached a call we just
       // left) is not news: the `call` frames say who is in the call, and errors never end ours.
-      if (f.req && dispatch({ type: "refused", req: f.req, code: f.code, message: f.message }) !== session.peek()) return;
-      if (CALL_ERRORS.includes(f.code)) console.warn("call:", f.code, f.message);
+      const before = session.peek();
+      if (f.req) dispatch({ type: "refused", req: f.req, code: f.code, message: f.message });
+      if (session.peek() === before && CALL_ERRORS.includes(f.code)) console.warn("call:", f.code, f.message);
     }),
     // Our socket came back: the room re-binds us to it (call.join), and we renegotiate.
     room.on("welcome", () => dispatch({ type: "welcome", req: newReq() })),
