@@ -90,7 +90,7 @@ describe("declining", () => {
     ws.dispatchEvent(Object.assign(new Event("message"), { data: '{"type":"call"}' }));
     expect(ws.sent).toEqual([]);
     ws.dispatchEvent(Object.assign(new Event("message"), { data: '{"type":"welcome","v":1}' }));
-    expect(ws.sent.map((s) => JSON.parse(s))).toEqual([{ type: "call.decline", callId: "k1" }]);
+    expect(ws.sent.map((s) => JSON.parse(s))).toEqual([{ type: "call.decline", callId: "k1", req: expect.stringMatching(/^.{1,32}$/) }]);
     expect(ws.closed).toBe(false);
     vi.advanceTimersByTime(500);
     expect(ws.closed).toBe(true);

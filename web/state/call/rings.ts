@@ -12,6 +12,7 @@
 import { effect, signal, untracked, type ReadonlySignal } from "@preact/signals";
 import { PROTOCOL, type CallState, type HubFrame } from "../../../worker/protocol";
 import { socketUrl } from "../../api";
+import { newReq, type CallActionFrame } from "./ports";
 import type { Session } from "./session";
 
 /** A call ringing us in one of our rooms (from the hub). */
@@ -29,7 +30,7 @@ export function declineInBackground(roomId: string, callId: string, open: (url: 
   const done = setTimeout(() => ws.close(), 10_000);
   ws.addEventListener("message", (e) => {
     if (typeof e.data !== "string" || !e.data.startsWith('{"type":"welcome"')) return;
-    ws.send(JSON.stringify({ type: "call.decline", callId }));
+    ws.send(JSON.stringify({ type: "call.decline", callId, req: newReq() } satisfies CallActionFrame));
     // Give the frame a moment to leave before closing.
     setTimeout(() => {
       clearTimeout(done);
