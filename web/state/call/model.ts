@@ -186,8 +186,8 @@ export function createCallModel(room: CallRoom, calls: Calls, env: CallEnv = bro
     }),
     room.on("call.ended", (f) => dispatch({ type: "ended", callId: f.callId, outcome: f.outcome, ...(f.by ? { by: f.by.name } : {}) })),
     room.on("rtc", (f) => {
-      if (f.from === me() || !current.peek() || current.peek()!.id !== f.callId) return;
-      mesh.receive(f.from, f.description, f.candidate);
+      const c = current.peek();
+      if (c?.id === f.callId && f.from !== me()) mesh.receive(f.from, f.description, f.candidate);
     }),
     room.on("error", (f) => {
       // The room refused our start, accept or join (its req is the session's): the session
