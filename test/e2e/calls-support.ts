@@ -1,6 +1,6 @@
 /**
  * Helpers for the call tests: the incoming banner, and what the page's call store
- * (`window.__call`, see web/state/call.ts) and `getStats()` say about the media.
+ * (`window.__call`, see web/state/call/calls.ts) and `getStats()` say about the media.
  */
 import path from "node:path";
 import { expect } from "vitest";

@@ -7,6 +7,7 @@ import { Close, type HubFrame, type Me, type RoomSummary } from "../../worker/pr
 import { BACKOFF_BASE_MS } from "./connection";
 import { FakeSocket, json, lastSocket, stubBrowser } from "./fakes";
 import { READ_DEBOUNCE_MS, createSidebarStore, type SidebarStore } from "./sidebar";
+import { createRings } from "./call/rings";
 
 const me: Me = { id: "u-me", name: "Me", username: "me", kind: "account" };
 const summary = (id: string, activityAt: number, over: Partial<RoomSummary> = {}): RoomSummary => ({
@@ -161,31 +162,33 @@ describe("sidebar store", () => {
     expect(calls()).toEqual(["GET /api/rooms"]);
   });
 
-  it("keeps the calls ringing us from call.ring / call.ring_ended; accept marks the answer, decline tells the room", async () => {
+  it("hands call.ring / call.ring_ended to the shell's rings, and clears them after a reconnect", async () => {
+    store.dispose();
+    const rings = createRings();
+    store = createSidebarStore(me, { onSessionLost: sessionLost, onRing: rings.receive, onReconnect: rings.reset });
     lastSocket().open();
     const caller = { id: "u-alice", name: "Alice" };
     lastSocket().receive({ type: "call.ring", roomId: "b", callId: "k1", media: "video", caller });
     lastSocket().receive({ type: "call.ring", roomId: "c", callId: "k2", media: "audio", caller });
-    expect(store.rings.value.map((r) => r.callId)).toEqual(["k1", "k2"]);
+    expect(rings.hub.value.map((r) => r.callId)).toEqual(["k1", "k2"]);
     lastSocket().receive({ type: "call.ring_ended", roomId: "c", callId: "k2" });
-    expect(store.rings.value).toEqual([{ roomId: "b", callId: "k1", media: "video", caller }]);
-    store.acceptRing(store.rings.value[0]!);
-    expect(store.rings.value).toEqual([]);
-    expect(store.answering.value).toEqual({ roomId: "b", callId: "k1" });
-    store.answered("k1");
-    expect(store.answering.value).toBeNull();
+    expect(rings.hub.value).toEqual([{ roomId: "b", callId: "k1", media: "video", caller }]);
+    rings.accept(rings.hub.value[0]!);
+    expect(rings.hub.value).toEqual([]);
+    expect(rings.answering.value).toEqual({ roomId: "b", callId: "k1" });
     lastSocket().receive({ type: "call.ring", roomId: "a", callId: "k3", media: "audio", caller });
     const sent: string[] = [];
-    store.declineRing(store.rings.value[0]!, (room, call) => sent.push(`${room}/${call}`));
+    rings.decline(rings.hub.value[0]!, (room, call) => sent.push(`${room}/${call}`));
     expect(sent).toEqual(["a/k3"]);
-    expect(store.rings.value).toEqual([]);
+    expect(rings.hub.value).toEqual([]);
     // After a reconnect a ring that ended meanwhile must not linger.
     lastSocket().receive({ type: "call.ring", roomId: "a", callId: "k4", media: "audio", caller });
+    const sockets = FakeSocket.all.length;
     lastSocket().drop();
     await vi.advanceTimersByTimeAsync(BACKOFF_BASE_MS);
-    expect(FakeSocket.all).toHaveLength(2);
-    expect(store.rings.value).toHaveLength(1);
+    expect(FakeSocket.all).toHaveLength(sockets + 1);
+    expect(rings.hub.value).toHaveLength(1);
     lastSocket().open();
-    expect(store.rings.value).toEqual([]);
+    expect(rings.hub.value).toEqual([]);
   });
 });

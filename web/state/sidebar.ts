@@ -10,13 +10,12 @@
  *   shown with markRead(), which clears the badge at once and POSTs the read position,
  *   debounced per room.
  * - After a reconnect the list is refetched: activity sent while we were away is lost.
- * - `call.ring` / `call.ring_ended` keep `rings`: the calls ringing us in any of our rooms,
- *   so the shell can show the incoming call while another room (or none) is open. Accepting
- *   one sets `answering`: the room view, once open, answers that call.
+ * - `call.ring` / `call.ring_ended` are not the sidebar's: they go to `onRing` (the shell's
+ *   rings, state/call/rings.ts), and `onReconnect` says when frames may have been missed.
  */
 import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
-import { Close, PROTOCOL, assertNever, parseHubFrame, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
-import { api, hubSocketUrl, socketUrl } from "../api";
+import { Close, assertNever, parseHubFrame, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
+import { api, hubSocketUrl } from "../api";
 import { createConnection } from "./connection";
 
 /** Read positions are posted at most this often per room (the last one always goes). */
@@ -24,32 +23,13 @@ export const READ_DEBOUNCE_MS = 1000;
 
 export type SidebarStore = ReturnType<typeof createSidebarStore>;
 
-/** A call ringing us in one of our rooms (from the hub). */
-export type Ring = Omit<Extract<HubFrame, { type: "call.ring" }>, "type">;
-
-/** Sends `call.decline` for a call ringing us in a room we do not have open: a short-lived socket. */
-export function declineInBackground(roomId: string, callId: string, open: (url: string) => WebSocket = (u) => new WebSocket(u)): void {
-  let ws: WebSocket;
-  try {
-    ws = open(socketUrl(roomId, PROTOCOL, null));
-  } catch {
-    return;
-  }
-  const done = setTimeout(() => ws.close(), 10_000);
-  ws.addEventListener("message", (e) => {
-    if (typeof e.data !== "string" || !e.data.startsWith('{"type":"welcome"')) return;
-    ws.send(JSON.stringify({ type: "call.decline", callId }));
-    // Give the frame a moment to leave before closing.
-    setTimeout(() => {
-      clearTimeout(done);
-      ws.close();
-    }, 500);
-  });
-}
-
 export interface SidebarOptions {
   /** The session ended (the hub socket closed with 4001, or GET /api/session said 401). */
   onSessionLost?: () => void;
+  /** A call started or stopped ringing us in one of our rooms. */
+  onRing?: (frame: Extract<HubFrame, { type: "call.ring" | "call.ring_ended" }>) => void;
+  /** The hub socket came back after a drop: frames sent meanwhile were lost. */
+  onReconnect?: () => void;
 }
 
 const byActivity = (a: RoomSummary, b: RoomSummary) => b.activityAt - a.activityAt;
@@ -63,10 +43,6 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const active = signal<string | null>(null);
   /** Counts `rooms` frames: open room views refresh their details when it changes. */
   const roomsChanged = signal(0);
-  /** Calls ringing us, newest last (at most one per room). */
-  const rings = signal<readonly Ring[]>([]);
-  /** A call we accepted from the shell's banner: the room view answers it once open. */
-  const answering = signal<{ roomId: string; callId: string } | null>(null);
 
   /** Highest seq we have told the server (or are about to) per room. */
   const readSeq = new Map<string, number>();
@@ -122,13 +98,9 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         roomsChanged.value = roomsChanged.peek() + 1;
         void load();
         return;
-      case "call.ring": {
-        const { type: _t, ...r } = frame;
-        rings.value = [...rings.peek().filter((x) => x.roomId !== r.roomId), r];
-        return;
-      }
+      case "call.ring":
       case "call.ring_ended":
-        dropRing(frame.callId);
+        opts.onRing?.(frame);
         return;
       default:
         return assertNever(frame);
@@ -153,10 +125,6 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       activityAt: Math.max(r.activityAt, f.lastMessage.ts),
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
-  }
-
-  function dropRing(callId: string) {
-    if (rings.peek().some((r) => r.callId === callId)) rings.value = rings.peek().filter((r) => r.callId !== callId);
   }
 
   /** Actions read with peek(): called from an effect, they must not subscribe it to the list they write. */
@@ -184,7 +152,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         failedOpens = 0;
         // What happened while we were away did not reach us as frames (a ring that ended included).
         if (opens++ > 0) {
-          rings.value = [];
+          opts.onReconnect?.();
           void load();
         }
       },
@@ -215,23 +183,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     active: active as ReadonlySignal<string | null>,
     roomsChanged: roomsChanged as ReadonlySignal<number>,
     totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
-    rings: rings as ReadonlySignal<readonly Ring[]>,
-    answering: answering as ReadonlySignal<{ roomId: string; callId: string } | null>,
     load,
-    /** Accept a ring from the shell: its banner goes; the room view (opened by the caller of this) answers. */
-    acceptRing(r: Ring) {
-      dropRing(r.callId);
-      answering.value = { roomId: r.roomId, callId: r.callId };
-    },
-    /** Decline a ring from the shell: its banner goes, and the room is told (in the background). */
-    declineRing(r: Ring, send: (roomId: string, callId: string) => void = declineInBackground) {
-      dropRing(r.callId);
-      send(r.roomId, r.callId);
-    },
-    /** The room view took over the answer (or it can no longer be given). */
-    answered(callId: string) {
-      if (answering.peek()?.callId === callId) answering.value = null;
-    },
     /** Dial the user channel again now (e.g. it was opened under a session that has since been replaced). */
     reconnect() {
       if (disposed) return;

@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { buildRows, fullDate, timeLabel, type Row } from "../state/messages";
 import type { RoomStore } from "../state/room";
 import { Avatar } from "./Avatar";
-import { CallEntry } from "./Call";
+import { CallEntry } from "./calls/CallEntry";
 import { ConfirmDialog } from "./Dialog";
 import { Attachments, EmojiPicker, Reactions } from "./Media";
 

@@ -3,7 +3,7 @@ import { effect, signal, untracked, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
-import { createCallStore, type CallHolder, type CallStore } from "../state/call";
+import { callRoom, createCallModel, type CallModel, type Calls } from "../state/call";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
 import type { SidebarStore } from "../state/sidebar";
 import { useApp } from "./context";
@@ -14,7 +14,7 @@ type State =
   | { kind: "loading" }
   | { kind: "problem"; problem: RoomProblem }
   | { kind: "error"; message: string }
-  | { kind: "ready"; store: RoomStore; call: CallStore };
+  | { kind: "ready"; store: RoomStore; call: CallModel };
 
 const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't exist, or its link is mistyped." };
 
@@ -24,7 +24,7 @@ const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't 
  * active room: it reports what has been seen (mark read) and refreshes its details when
  * the user's room list changes (renamed, removed…).
  */
-export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; sidebar: SidebarStore; calls: CallHolder }) {
+export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; sidebar: SidebarStore; calls: Calls }) {
   const app = useApp();
   const state = useSignal<State>(isRoomId(id) ? { kind: "loading" } : { kind: "problem", problem: NOT_FOUND });
   const attempt = useSignal(0);
@@ -32,10 +32,10 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
   useEffect(() => {
     if (!isRoomId(id)) return;
     let store: RoomStore | null = null;
-    let call: CallStore | null = null;
+    let call: CallModel | null = null;
     let cancelled = false;
     // Back to the room whose call went on while we were elsewhere: the same stores.
-    const kept = calls.take(id);
+    const kept = calls.holder.take(id);
     if (kept) {
       store = kept.room;
       call = kept.call;
@@ -45,7 +45,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
       if (cancelled) return;
       if (r.ok) {
         store = createRoomStore(r.data, user);
-        call = createCallStore(store);
+        call = createCallModel(callRoom(store), calls);
         state.value = { kind: "ready", store, call };
       } else if (r.status === 401) app.sessionLost();
       else if (r.status === 403) state.value = { kind: "problem", problem: { kind: "forbidden", message: NOT_MEMBER } };
@@ -56,7 +56,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
       cancelled = true;
       // In its call, the room's stores stay alive off screen; otherwise they go (a call
       // being prepared is hung up first, while the socket is still open).
-      if (store && call && calls.keep(store, call)) return;
+      if (store && call && calls.holder.keep(store, call)) return;
       call?.dispose();
       store?.dispose();
     };
@@ -114,22 +114,6 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     ];
     return () => stops.forEach((stop) => stop());
   }, [store]);
-
-  // A call accepted from the shell's banner while another room (or none) was open: answer
-  // it as soon as this room's store shows it ringing us (with the media it asks for).
-  const callStore = s.kind === "ready" ? s.call : null;
-  useEffect(() => {
-    if (!callStore) return;
-    return effect(() => {
-      const a = sidebar.answering.value;
-      const c = callStore.incoming.value;
-      if (!a || a.roomId !== id || !c || c.id !== a.callId) return;
-      untracked(() => {
-        sidebar.answered(a.callId);
-        void callStore.accept(a.callId);
-      });
-    });
-  }, [callStore]);
 
   const name = store?.room.value.name;
   // Ringing: the tab says so (a background tab is where a call is most easily missed).

@@ -1,9 +1,12 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { failureText } from "../api";
-import type { CallStore } from "../state/call";
+import type { CallModel } from "../state/call";
 import type { MemberRow, RoomStore } from "../state/room";
-import { CallButtons, CallView, IncomingCall, MediaProblemDialog } from "./Call";
+import { CallButtons } from "./calls/CallButtons";
+import { CallView } from "./calls/CallView";
+import { IncomingCall } from "./calls/IncomingCall";
+import { MediaProblemDialog } from "./calls/MediaProblemDialog";
 import { Avatar } from "./Avatar";
 import { Composer } from "./Composer";
 import { ConnectionBadge } from "./ConnectionBadge";
@@ -22,7 +25,7 @@ type Open = null | "edit" | "reset" | "delete" | "leave" | { remove: MemberRow }
  * composer, and the member list (a drawer on phones). `onGone` runs after we left or
  * deleted the room ourselves.
  */
-export function RoomView({ store, call, onGone }: { store: RoomStore; call: CallStore; onGone: () => void }) {
+export function RoomView({ store, call, onGone }: { store: RoomStore; call: CallModel; onGone: () => void }) {
   const membersOpen = useSignal(false);
   const open = useSignal<Open>(null);
   const problem = store.problem.value;

@@ -2,9 +2,10 @@ import { effect } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
-import { createCallHolder } from "../state/call";
+import { createCalls } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
-import { OngoingCall, RingingElsewhere } from "./Call";
+import { RingingElsewhere } from "./calls/IncomingCall";
+import { OngoingCall } from "./calls/OngoingCall";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { RoomPage } from "./RoomPage";
@@ -17,8 +18,12 @@ import { Sidebar } from "./Sidebar";
  */
 export function Shell({ user, route }: { user: Me; route: Extract<Route, { name: "home" | "room" }> }) {
   const app = useApp();
-  const sidebar = useMemo(() => createSidebarStore(user, { onSessionLost: app.sessionLost }), [user.id]);
-  const calls = useMemo(createCallHolder, [user.id]);
+  // The page's calls (rings, the one-call lock, the held call) hear the user channel's rings.
+  const calls = useMemo(createCalls, [user.id]);
+  const sidebar = useMemo(
+    () => createSidebarStore(user, { onSessionLost: app.sessionLost, onRing: calls.rings.receive, onReconnect: calls.rings.reset }),
+    [user.id],
+  );
   useEffect(() => () => calls.dispose(), [calls]);
   useEffect(() => {
     let seenSession = app.sessionEpoch.peek();
@@ -41,8 +46,8 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
 
   return (
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
-      <OngoingCall calls={calls} />
-      <RingingElsewhere sidebar={sidebar} currentId={route.name === "room" ? route.id : null} />
+      <OngoingCall holder={calls.holder} />
+      <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
       <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
       <main class="main">
         {route.name === "room" ? (

@@ -1,0 +1,36 @@
+import type { CallModel } from "../../state/call";
+import { PhoneIcon, VideoIcon } from "../Icons";
+
+/** Audio and video call buttons, or "Join call" while a call runs here without us. */
+export function CallButtons({ call }: { call: CallModel }) {
+  const phase = call.phase.value;
+  const joinable = call.joinable.value;
+  const online = call.room.online.value;
+  const c = call.elsewhere.value ? call.room.call.value : null;
+  if (c) {
+    // We are in it from another tab (or device): move it here (the room hands the call over).
+    return (
+      <button type="button" class="button small join-call" disabled={!online || call.busy.value} onClick={() => void call.join(c.id)}>
+        <PhoneIcon size={16} /> Join here
+      </button>
+    );
+  }
+  if (joinable && joinable.answeredAt !== null) {
+    return (
+      <button type="button" class="button small join-call" disabled={!online || call.busy.value} onClick={() => void call.join(joinable.id)}>
+        <PhoneIcon size={16} /> Join call
+      </button>
+    );
+  }
+  const busy = phase !== "idle" || !!joinable || !online || call.busy.value;
+  return (
+    <span class="call-buttons">
+      <button type="button" class="button ghost icon" aria-label="Audio call" title="Audio call" disabled={busy} onClick={() => void call.start("audio")}>
+        <PhoneIcon />
+      </button>
+      <button type="button" class="button ghost icon" aria-label="Video call" title="Video call" disabled={busy} onClick={() => void call.start("video")}>
+        <VideoIcon />
+      </button>
+    </span>
+  );
+}
