@@ -93,7 +93,7 @@ export const messages = sqliteTable(
 
 /**
  * Uploaded files. Bytes in R2 under `rooms/<roomId>/<id>` (thumbnail `…/thumb`, see
- * worker/media/r2.ts). A row is `pending` while its bytes are being uploaded (swept after
+ * mediaKey in worker/media/files.ts). A row is `pending` while its bytes are being uploaded (swept after
  * 24 h by the scheduled handler) and `ready` after; `message_seq` is set when the message
  * that carries it is flushed.
  */

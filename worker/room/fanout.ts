@@ -1,6 +1,6 @@
 /**
- * Fan-out of stored messages to every socket, coalesced under load (DESIGN.md,
- * "Performance rules"): a message arriving when nothing went out for `windowMs` goes
+ * Fan-out of stored messages to every socket, coalesced under load (README,
+ * "Architecture"): a message arriving when nothing went out for `windowMs` goes
  * out at once, as one frame; denser ones wait at most `windowMs` and leave together,
  * one frame per socket, so throughput grows instead of latency.
  *

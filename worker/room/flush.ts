@@ -5,7 +5,7 @@
  * interface to D1 and R2, so that failures, refusals and retries are tested without a
  * real outage (history-d1.ts is the real one).
  *
- * Rules (DESIGN.md, "The message path", step 4):
+ * Rules (README, "Architecture", the message path):
  * - Inserts are idempotent (`ON CONFLICT DO NOTHING`), so a flush that reached D1 but was
  *   not recorded here repeats harmlessly.
  * - A row is marked flushed only when D1 is seen to hold that very message at its seq. A

@@ -1,5 +1,5 @@
 /**
- * The message path inside the room (DESIGN.md, "The message path"), and what else
+ * The message path inside the room (README, "Architecture"), and what else
  * happens to messages: reactions, deletion, the room's own messages (a call's history
  * entry), replay on (re)connect and history pages.
  *
