@@ -42,8 +42,12 @@ export class RoomIO {
   /** Last frame seen from each socket; heartbeats are tracked by the runtime instead. */
   readonly #lastFrame = new WeakMap<WebSocket, number>();
   readonly #fanout: Fanout;
-  /** Hub notices, chained so that each hub sees a room's notices in order. */
-  #hubs: Promise<void> = Promise.resolve();
+  /**
+   * Hub notices, chained so that each hub sees a room's notices in order: rings on one
+   * chain, sidebar announcements (a D1 read and a call per member) on another, so that a
+   * ring never waits behind a big room's announcement.
+   */
+  #chains = { rings: Promise.resolve(), activity: Promise.resolve() };
   /** Mirror of the scheduled alarm (null: none). */
   #alarmAt: number | null = null;
 
@@ -220,7 +224,7 @@ export class RoomIO {
   #tell(users: readonly string[], notice: HubNotice): void {
     const roomId = this.#store.roomId();
     if (roomId === undefined || users.length === 0) return;
-    this.#enqueue(async () => {
+    this.#enqueue(notice.type === "activity" ? "activity" : "rings", async () => {
       const results = await Promise.allSettled(users.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, notice)));
       for (const r of results) if (r.status === "rejected") console.error(`ChatRoom:hub ${notice.type} failed`, r.reason);
     });
@@ -228,16 +232,16 @@ export class RoomIO {
 
   /** Every member's hub (their sidebar) hears of the room's newest message (flush.ts decides when). */
   announce(roomId: string, m: Message): void {
-    this.#enqueue(async () => {
+    this.#enqueue("activity", async () => {
       const ids = await memberIds(db(this.#env.DB), roomId);
       const results = await Promise.allSettled(ids.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, activityOf(m))));
       for (const r of results) if (r.status === "rejected") console.error("ChatRoom:announce to a hub failed", r.reason);
     });
   }
 
-  #enqueue(job: () => Promise<void>): void {
-    const p = this.#hubs.then(job).catch((err) => console.error("ChatRoom:hub", err));
-    this.#hubs = p;
+  #enqueue(chain: "rings" | "activity", job: () => Promise<void>): void {
+    const p = this.#chains[chain].then(job).catch((err) => console.error("ChatRoom:hub", err));
+    this.#chains[chain] = p;
     this.#ctx.waitUntil(p);
   }
 }
