@@ -21,16 +21,10 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   const calls = useMemo(createCallHolder, [user.id]);
   useEffect(() => () => calls.dispose(), [calls]);
   useEffect(() => {
-    let seenSession = app.sessionEpoch.peek();
     const stops = [
       effect(() => app.setUnread(sidebar.totalUnread.value)),
       // A guest saved their account: a new session token, which the user channel must carry.
-      effect(() => {
-        if (app.sessionEpoch.value !== seenSession) {
-          seenSession = app.sessionEpoch.value;
-          sidebar.reconnect();
-        }
-      }),
+      app.onSessionChanged(() => sidebar.reconnect()),
     ];
     return () => {
       stops.forEach((stop) => stop());
