@@ -2,7 +2,7 @@
  * App-level model: the current path (client-side routing over history.pushState) and
  * who is signed in, with the actions that change it (guest, sign up, log in, log out).
  * Created once in main.tsx and handed down through context; the sidebar and each open
- * room have their own stores (sidebar.ts, room.ts).
+ * room have their own stores (sidebar.ts, room/).
  */
 import { signal, computed, type ReadonlySignal } from "@preact/signals";
 import * as v from "valibot";

@@ -6,9 +6,9 @@
  *   it to the top; a room we do not know yet (just added) makes us refetch the list.
  * - `rooms` frames (joined, removed, renamed, deleted…) refetch GET /api/rooms, and tell
  *   `onRoomsChanged` listeners, so an open room can refresh its own details.
- * - The room being viewed never gains unread messages: the room view reports what it has
- *   shown with markRead(), which clears the badge at once and POSTs the read position,
- *   debounced per room.
+ * - The room being viewed never gains unread messages: its room store, while shown in a
+ *   visible tab, reports what it holds with markRead(), which clears the badge at once and
+ *   POSTs the read position, debounced per room.
  * - After a reconnect the list is refetched: activity sent while we were away is lost.
  * - `call.ring` / `call.ring_ended` keep `rings`: the calls ringing us in any of our rooms,
  *   so the shell can show the incoming call while another room (or none) is open. Accepting
