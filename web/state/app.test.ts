@@ -68,11 +68,20 @@ describe("session actions", () => {
 
   it("a guest saving their account is the same user with a new session: sockets are told to redial", async () => {
     await app.checkSession();
-    expect(app.sessionEpoch.value).toBe(0);
+    const redial = vi.fn();
+    app.onSessionChanged(redial);
     vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }, 201));
     expect(await app.signup({ username: "ann", password: "correct horse" })).toBeNull();
     expect(app.session.value?.id).toBe(guest.id);
-    expect(app.sessionEpoch.value).toBe(1);
+    expect(redial).toHaveBeenCalledTimes(1);
+  });
+
+  it("a sign-up as someone else is a new person, not a new session: nobody is told to redial", async () => {
+    const redial = vi.fn();
+    app.onSessionChanged(redial);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ user: { ...account, id: "someone-else" } }, 201));
+    expect(await app.signup({ username: "ann", password: "correct horse" })).toBeNull();
+    expect(redial).not.toHaveBeenCalled();
   });
 
   it("logs in; a wrong password and a rate limit read as people expect", async () => {
@@ -109,13 +118,17 @@ describe("session actions", () => {
 
   it("a lost session is checked first: a newer one for the same person (another tab) keeps us in", async () => {
     await app.checkSession();
+    const redial = vi.fn();
+    const off = app.onSessionChanged(redial);
     vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }));
     await app.sessionLost();
     expect(app.session.value).toEqual(account);
-    expect(app.sessionEpoch.value).toBe(1);
+    expect(redial).toHaveBeenCalledTimes(1);
+    off();
     vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "unauthorized", message: "no session" } }, 401));
     await Promise.all([app.sessionLost(), app.sessionLost()]); // one check for both
     expect(app.session.value).toBeNull();
+    expect(redial).toHaveBeenCalledTimes(1);
     expect(calls().filter((c) => c === "GET /api/session")).toHaveLength(3);
   });
 

@@ -2,12 +2,13 @@
  * App-level model: the current path (client-side routing over history.pushState) and
  * who is signed in, with the actions that change it (guest, sign up, log in, log out).
  * Created once in main.tsx and handed down through context; the sidebar and each open
- * room have their own stores (sidebar.ts, room.ts).
+ * room have their own stores (sidebar.ts, room/).
  */
-import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
+import { signal, computed, type ReadonlySignal } from "@preact/signals";
 import * as v from "valibot";
 import { LoginBody, SignupBody, type Me } from "../../worker/protocol";
 import { api, type ApiFailure } from "../api";
+import { Emitter } from "./emitter";
 import { forgetUser, saveLastName } from "./storage";
 
 export type Route =
@@ -44,8 +45,8 @@ export function createAppModel() {
   const session = signal<Me | null | undefined>(undefined);
   /** Set when the session could not even be checked (server unreachable). */
   const sessionError = signal<string | null>(null);
-  /** Counts new session tokens for the same user (a guest saved their account): sockets redial. */
-  const sessionEpoch = signal(0);
+  /** A new session token for the same user (a guest saved their account): sockets redial. */
+  const sessionChanged = new Emitter();
   /** The page's own title, and the unread count shown before it ("(3) Team · Chat"). */
   const title = signal("Chat");
   const unread = signal(0);
@@ -65,7 +66,11 @@ export function createAppModel() {
   return {
     route: computed(() => routeOf(path.value)),
     session: session as ReadonlySignal<Me | null | undefined>,
-    sessionEpoch: sessionEpoch as ReadonlySignal<number>,
+    /**
+     * A new session for the same person (a guest saved their account, another tab logged in
+     * again): sockets opened under the old one redial. Returns the unsubscribe.
+     */
+    onSessionChanged: sessionChanged.on,
     sessionError: sessionError as ReadonlySignal<string | null>,
     checkSession,
     /** document.title, as main.tsx writes it. */
@@ -103,10 +108,8 @@ export function createAppModel() {
       const r = await api.signup(body.output);
       if (!r.ok) return r.status === 409 ? { ...r, message: "That username is taken. Choose another one." } : r;
       const upgraded = session.value?.id === r.data.user.id;
-      batch(() => {
-        session.value = r.data.user;
-        if (upgraded) sessionEpoch.value++;
-      });
+      session.value = r.data.user;
+      if (upgraded) sessionChanged.emit();
       return null;
     },
 
@@ -142,10 +145,8 @@ export function createAppModel() {
         const was = session.peek();
         if (!r.ok) session.value = null;
         else if (was?.id === r.data.user.id) {
-          batch(() => {
-            session.value = r.data.user;
-            sessionEpoch.value++;
-          });
+          session.value = r.data.user;
+          sessionChanged.emit();
         } else session.value = r.data.user;
       })().finally(() => (checking = null));
       return checking;

@@ -13,6 +13,9 @@
  *   NO_RECONNECT stops it for good (the caller shows why);
  * - nothing is queued here: the room store owns the outbox (pending messages keyed by
  *   cid) and re-sends it after each welcome, so typing frames are simply dropped while down.
+ *
+ * The room's channel (room/channel.ts) types what goes over it; the sidebar's user channel
+ * uses it as is.
  */
 import { signal, batch, type ReadonlySignal } from "@preact/signals";
 import { HEARTBEAT_MS, HEARTBEAT_PING, NO_RECONNECT } from "../../worker/protocol";
@@ -61,33 +64,76 @@ export interface Connection {
   stop(code?: number): void;
 }
 
+/** Opens the socket at once and keeps it open until stop(). */
 export function createConnection(opts: ConnectionOptions): Connection {
-  const status = signal<SocketStatus>("connecting");
-  const everOpened = signal(false);
-  const stopCode = signal<number | null>(null);
+  return new ReconnectingSocket(opts);
+}
 
-  let ws: WebSocket | null = null;
-  let attempt = 0;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let uptimeTimer: ReturnType<typeof setTimeout> | undefined;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  let awaitingPong = false;
-  let stopped = false;
+class ReconnectingSocket implements Connection {
+  readonly #opts: ConnectionOptions;
+  readonly #status = signal<SocketStatus>("connecting");
+  readonly #everOpened = signal(false);
+  readonly #stopCode = signal<number | null>(null);
+  #ws: WebSocket | null = null;
+  /** Attempts since a socket last stayed up MIN_UPTIME_MS: the backoff's exponent. */
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #uptimeTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** A ping went out and nothing has come back since. */
+  #awaitingPong = false;
+  #stopped = false;
 
-  const online = () => typeof navigator === "undefined" || navigator.onLine !== false;
+  readonly status: ReadonlySignal<SocketStatus> = this.#status;
+  readonly everOpened: ReadonlySignal<boolean> = this.#everOpened;
+  readonly stopCode: ReadonlySignal<number | null> = this.#stopCode;
 
-  function clearTimers() {
-    clearTimeout(retryTimer);
-    clearTimeout(uptimeTimer);
-    clearInterval(heartbeat);
-    retryTimer = uptimeTimer = heartbeat = undefined;
+  constructor(opts: ConnectionOptions) {
+    this.#opts = opts;
+    window.addEventListener("online", this.#onOnline);
+    window.addEventListener("offline", this.#onOffline);
+    document.addEventListener("visibilitychange", this.#onVisible);
+    this.#connect();
+  }
+
+  send(data: string): boolean {
+    if (!this.#ws || this.#ws.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(data);
+    return true;
+  }
+
+  reconnectNow(): void {
+    if (!this.#stopped) this.#connect();
+  }
+
+  stop(code?: number): void {
+    this.#stopped = true;
+    this.#drop(1000, "bye");
+    window.removeEventListener("online", this.#onOnline);
+    window.removeEventListener("offline", this.#onOffline);
+    document.removeEventListener("visibilitychange", this.#onVisible);
+    batch(() => {
+      this.#status.value = "closed";
+      if (code !== undefined) this.#stopCode.value = code;
+    });
+  }
+
+  #isOnline() {
+    return typeof navigator === "undefined" || navigator.onLine !== false;
+  }
+
+  #clearTimers() {
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#uptimeTimer);
+    clearInterval(this.#heartbeat);
+    this.#retryTimer = this.#uptimeTimer = this.#heartbeat = undefined;
   }
 
   /** Detaches and closes the current socket without triggering our close handling. */
-  function drop(code = 1000, reason = "") {
-    const s = ws;
-    ws = null;
-    clearTimers();
+  #drop(code = 1000, reason = "") {
+    const s = this.#ws;
+    this.#ws = null;
+    this.#clearTimers();
     if (!s) return;
     s.onopen = s.onmessage = s.onclose = s.onerror = null;
     try {
@@ -97,110 +143,81 @@ export function createConnection(opts: ConnectionOptions): Connection {
     }
   }
 
-  function connect() {
-    if (stopped) return;
-    drop();
-    if (!online()) {
-      status.value = "offline";
+  #connect() {
+    if (this.#stopped) return;
+    this.#drop();
+    if (!this.#isOnline()) {
+      this.#status.value = "offline";
       return;
     }
-    status.value = "connecting";
+    this.#status.value = "connecting";
     let opened = false;
-    const s = new WebSocket(opts.url());
-    ws = s;
+    const s = new WebSocket(this.#opts.url());
+    this.#ws = s;
     s.onopen = () => {
       opened = true;
-      awaitingPong = false;
+      this.#awaitingPong = false;
       batch(() => {
-        status.value = "open";
-        everOpened.value = true;
+        this.#status.value = "open";
+        this.#everOpened.value = true;
       });
-      uptimeTimer = setTimeout(() => (attempt = 0), MIN_UPTIME_MS);
-      heartbeat = setInterval(() => {
-        if (awaitingPong) {
+      this.#uptimeTimer = setTimeout(() => (this.#attempt = 0), MIN_UPTIME_MS);
+      this.#heartbeat = setInterval(() => {
+        if (this.#awaitingPong) {
           // Nothing came back since the last ping: the link is dead even if TCP hasn't noticed.
           onClosed(4000, "heartbeat timeout");
           return;
         }
-        awaitingPong = true;
+        this.#awaitingPong = true;
         s.send(HEARTBEAT_PING);
       }, HEARTBEAT_MS);
-      opts.onOpen?.();
+      this.#opts.onOpen?.();
     };
     s.onmessage = (e) => {
-      awaitingPong = false;
-      if (typeof e.data === "string") opts.onMessage(e.data);
+      this.#awaitingPong = false;
+      if (typeof e.data === "string") this.#opts.onMessage(e.data);
     };
     // onerror is always followed by onclose; all the handling happens there.
     s.onclose = (e) => onClosed(e.code, e.reason);
 
-    function onClosed(code: number, reason: string) {
-      if (ws !== s) return;
-      drop();
-      opts.onClose?.(code, reason, opened);
-      if (stopped) return;
+    const onClosed = (code: number, reason: string) => {
+      if (this.#ws !== s) return;
+      this.#drop();
+      this.#opts.onClose?.(code, reason, opened);
+      if (this.#stopped) return;
       if (NO_RECONNECT.includes(code)) {
-        stop(code);
+        this.stop(code);
         return;
       }
-      schedule();
-    }
+      this.#schedule();
+    };
   }
 
-  function schedule() {
-    clearTimeout(retryTimer);
-    if (!online()) {
-      status.value = "offline";
+  #schedule() {
+    clearTimeout(this.#retryTimer);
+    if (!this.#isOnline()) {
+      this.#status.value = "offline";
       return;
     }
-    status.value = "waiting";
-    retryTimer = setTimeout(connect, backoffDelay(attempt++));
+    this.#status.value = "waiting";
+    this.#retryTimer = setTimeout(() => this.#connect(), backoffDelay(this.#attempt++));
   }
 
-  function stop(code?: number) {
-    stopped = true;
-    drop(1000, "bye");
-    window.removeEventListener("online", onOnline);
-    window.removeEventListener("offline", onOffline);
-    document.removeEventListener("visibilitychange", onVisible);
-    batch(() => {
-      status.value = "closed";
-      if (code !== undefined) stopCode.value = code;
-    });
-  }
+  readonly #onOnline = () => {
+    const st = this.#status.peek();
+    if (!this.#stopped && st !== "open" && st !== "connecting") this.#connect();
+  };
 
-  function onOnline() {
-    if (!stopped && status.value !== "open" && status.value !== "connecting") connect();
-  }
-  function onOffline() {
+  readonly #onOffline = () => {
     // The socket may linger half-open for a long time; give it up now so the UI is
     // honest and what the person sends goes to the outbox, not into a dead pipe.
-    if (stopped) return;
-    drop(1000, "offline");
-    status.value = "offline";
-  }
-  function onVisible() {
+    if (this.#stopped) return;
+    this.#drop(1000, "offline");
+    this.#status.value = "offline";
+  };
+
+  readonly #onVisible = () => {
     // A tab coming back to the foreground should not sit out a long backoff.
-    if (document.visibilityState === "visible" && status.value === "waiting") connect();
-  }
-
-  window.addEventListener("online", onOnline);
-  window.addEventListener("offline", onOffline);
-  document.addEventListener("visibilitychange", onVisible);
-  connect();
-
-  return {
-    status,
-    everOpened,
-    stopCode,
-    send(data) {
-      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-      ws.send(data);
-      return true;
-    },
-    reconnectNow() {
-      if (!stopped) connect();
-    },
-    stop,
+    if (document.visibilityState === "visible" && this.#status.peek() === "waiting") this.#connect();
   };
 }

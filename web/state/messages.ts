@@ -1,135 +1,9 @@
 /**
- * Pure message-list logic: merging by seq, the view rows (day separators, sender
- * groups), typing lines. No signals, no DOM: unit-tested in messages.test.ts.
+ * Formatters for people: times and days, avatars, the sidebar's previews, call lines,
+ * file sizes. Pure (the clock is a parameter): unit-tested in messages.test.ts. The
+ * message list's own logic is in room/list.ts and ui/messages/rows.ts.
  */
-import type { Attachment, CallSummary, LastMessage, Message, Peer, Reaction } from "../../worker/protocol";
-
-/** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
-export interface Pending {
-  cid: string;
-  text: string;
-  /** Local time it was written, ms. */
-  createdAt: number;
-  status: "sending" | "failed";
-  /** Why it failed, for the person (set when status is "failed"). */
-  error?: string;
-  /** Finished uploads sent with it (their ids go in `send.attachments`). */
-  attachments?: Attachment[];
-}
-
-/**
- * Merges `incoming` into `held` (both oldest first), returning a new array in one total
- * order by seq with no duplicate seq. Returns `held` itself when nothing is new, so a
- * signal set to the result does not notify for a no-op.
- */
-export function mergeBySeq(held: readonly Message[], incoming: readonly Message[]): readonly Message[] {
-  if (incoming.length === 0) return held;
-  const last = held[held.length - 1];
-  // Fast path: the common case is strictly newer messages arriving in order.
-  if (!last || isAscendingAfter(incoming, last.seq)) {
-    return held.length === 0 && isAscendingAfter(incoming, -1) ? incoming : [...held, ...incoming];
-  }
-  const bySeq = new Map<number, Message>();
-  for (const m of held) bySeq.set(m.seq, m);
-  let changed = false;
-  for (const m of incoming) {
-    if (!bySeq.has(m.seq)) {
-      bySeq.set(m.seq, m);
-      changed = true;
-    }
-  }
-  if (!changed) return held;
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-}
-
-function isAscendingAfter(ms: readonly Message[], after: number): boolean {
-  let prev = after;
-  for (const m of ms) {
-    if (m.seq <= prev) return false;
-    prev = m.seq;
-  }
-  return true;
-}
-
-/**
- * The highest seq `s >= from` such that every seq in (from, s] is held: what the client
- * tells the room as `since` on reconnect. `held` is sorted by seq.
- */
-export function contiguousFrom(from: number, held: readonly Message[]): number {
-  let s = from;
-  for (const m of held) {
-    if (m.seq <= s) continue;
-    if (m.seq === s + 1) s = m.seq;
-    else break;
-  }
-  return s;
-}
-
-export type Row =
-  | { kind: "day"; key: string; label: string; ts: number }
-  | {
-      kind: "msg";
-      key: string;
-      uid: string;
-      name: string;
-      text: string;
-      ts: number;
-      seq: number | null;
-      cid: string;
-      mine: boolean;
-      /** First of a run of messages by the same sender: shows avatar and name. */
-      head: boolean;
-      status: "sent" | "sending" | "failed";
-      error?: string;
-      /** Set on the entry a call left in the history. */
-      call?: CallSummary;
-      attachments?: Attachment[];
-      reactions?: Reaction[];
-      deleted?: boolean;
-    };
-
-/** Consecutive messages by one sender closer than this are drawn as one group. */
-export const GROUP_GAP_MS = 5 * 60_000;
-
-/** Rows to draw: confirmed messages in seq order, then our pending ones, with day separators. */
-export function buildRows(
-  messages: readonly Message[],
-  pending: readonly Pending[],
-  me: Peer | null,
-  now: number = Date.now(),
-): Row[] {
-  const rows: Row[] = [];
-  let prev: { uid: string; ts: number; day: string; call: boolean } | null = null;
-  const push = (m: Omit<Extract<Row, { kind: "msg" }>, "kind" | "key" | "head">) => {
-    const day = dayKey(m.ts);
-    if (!prev || prev.day !== day) rows.push({ kind: "day", key: "d:" + day, label: dayLabel(m.ts, now), ts: m.ts });
-    // A call entry stands alone: it neither joins a group nor continues one.
-    const head = !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS || prev.call || !!m.call;
-    // The key is (sender, cid) in both states, so a pending line becoming confirmed keeps its DOM node.
-    rows.push({ kind: "msg", key: `m:${m.uid}:${m.cid}`, head, ...m });
-    prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
-  };
-  for (const m of messages) {
-    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}) });
-  }
-  if (me) {
-    for (const p of pending) {
-      push({
-        uid: me.id,
-        name: me.name,
-        text: p.text,
-        ts: p.createdAt,
-        seq: null,
-        cid: p.cid,
-        mine: true,
-        status: p.status,
-        error: p.error,
-        ...(p.attachments?.length ? { attachments: p.attachments } : {}),
-      });
-    }
-  }
-  return rows;
-}
+import type { CallSummary, LastMessage } from "../../worker/protocol";
 
 function pad(n: number) {
   return n < 10 ? "0" + n : String(n);
@@ -165,14 +39,6 @@ export function timeLabel(ts: number): string {
 
 export function fullDate(ts: number): string {
   return new Date(ts).toLocaleString(undefined, { dateStyle: "full", timeStyle: "medium" });
-}
-
-/** "Alice is typing…", "Alice and Bob are typing…", "Alice, Bob and Carol are typing…". */
-export function typingLine(names: readonly string[]): string {
-  if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length <= 3) return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are typing…`;
-  return "Several people are typing…";
 }
 
 /** Up to two initials from a display name. */
@@ -246,28 +112,6 @@ export function callLine(c: CallSummary, caller: string, mine: boolean): { text:
   }
   if (c.outcome === "declined") return { text: `${kind} from ${caller} · Declined`, missed: false };
   return { text: `Missed ${lower} from ${caller}`, missed: true };
-}
-
-/** A message's reactions after `user` added (`on`) or removed `emoji`; users in the order they reacted. */
-export function applyReaction(rs: readonly Reaction[] | undefined, emoji: string, user: string, on: boolean): Reaction[] {
-  const list = rs ? [...rs] : [];
-  const i = list.findIndex((r) => r.emoji === emoji);
-  if (on) {
-    if (i < 0) list.push({ emoji, users: [user] });
-    else if (!list[i]!.users.includes(user)) list[i] = { emoji, users: [...list[i]!.users, user] };
-    return list;
-  }
-  if (i < 0 || !list[i]!.users.includes(user)) return list;
-  const users = list[i]!.users.filter((u) => u !== user);
-  if (users.length) list[i] = { emoji, users };
-  else list.splice(i, 1);
-  return list;
-}
-
-/** A deleted message as everyone sees it from then on. */
-export function tombstone(m: Message): Message {
-  const { attachments: _a, reactions: _r, ...rest } = m;
-  return { ...rest, text: "", deleted: true };
 }
 
 /** "1.2 MB": a file's size for people. */

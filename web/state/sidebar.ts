@@ -4,11 +4,11 @@
  *
  * - `activity` frames update a room's preview, time and unread count in place and move
  *   it to the top; a room we do not know yet (just added) makes us refetch the list.
- * - `rooms` frames (joined, removed, renamed, deleted…) refetch GET /api/rooms, and bump
- *   `roomsChanged` so an open room view can refresh its own details.
- * - The room being viewed never gains unread messages: the room view reports what it has
- *   shown with markRead(), which clears the badge at once and POSTs the read position,
- *   debounced per room.
+ * - `rooms` frames (joined, removed, renamed, deleted…) refetch GET /api/rooms, and tell
+ *   `onRoomsChanged` listeners, so an open room can refresh its own details.
+ * - The room being viewed never gains unread messages: its room store, while shown in a
+ *   visible tab, reports what it holds with markRead(), which clears the badge at once and
+ *   POSTs the read position, debounced per room.
  * - After a reconnect the list is refetched: activity sent while we were away is lost.
  * - `call.ring` / `call.ring_ended` are not the sidebar's: they go to `onRing` (the shell's
  *   rings, state/call/rings.ts), and `onReconnect` says when frames may have been missed.
@@ -17,6 +17,7 @@ import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
 import { Close, assertNever, parseHubFrame, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
 import { api, hubSocketUrl } from "../api";
 import { createConnection } from "./connection";
+import { Emitter } from "./emitter";
 
 /** Read positions are posted at most this often per room (the last one always goes). */
 export const READ_DEBOUNCE_MS = 1000;
@@ -41,8 +42,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const error = signal<string | null>(null);
   /** The room on screen in a visible tab, if any: it gains no unread count. */
   const active = signal<string | null>(null);
-  /** Counts `rooms` frames: open room views refresh their details when it changes. */
-  const roomsChanged = signal(0);
+  /** `rooms` frames: open rooms refresh their details. */
+  const roomsChanged = new Emitter();
 
   /** Highest seq we have told the server (or are about to) per room. */
   const readSeq = new Map<string, number>();
@@ -95,8 +96,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       case "activity":
         return onActivity(frame);
       case "rooms":
-        roomsChanged.value = roomsChanged.peek() + 1;
         void load();
+        roomsChanged.emit();
         return;
       case "call.ring":
       case "call.ring_ended":
@@ -181,7 +182,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     loaded: loaded as ReadonlySignal<boolean>,
     error: error as ReadonlySignal<string | null>,
     active: active as ReadonlySignal<string | null>,
-    roomsChanged: roomsChanged as ReadonlySignal<number>,
+    /** The user's room list changed (a `rooms` frame): open rooms refresh their details. Returns the unsubscribe. */
+    onRoomsChanged: roomsChanged.on,
     totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
     load,
     /** Dial the user channel again now (e.g. it was opened under a session that has since been replaced). */
@@ -215,6 +217,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
 
     dispose() {
       disposed = true;
+      roomsChanged.clear();
       for (const t of readTimers.values()) clearTimeout(t);
       readTimers.clear();
       conn.stop();

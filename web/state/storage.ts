@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import { AttachmentSchema, MAX_ATTACHMENTS, MAX_BODY, MAX_CID } from "../../worker/protocol";
-import type { Pending } from "./messages";
+import type { Pending } from "./room/list";
 
 function get(key: string): string | null {
   try {

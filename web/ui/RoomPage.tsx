@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
-import { effect, signal, untracked, useSignal } from "@preact/signals";
-import { useEffect, useMemo } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
 import { callRoom, createCallModel, type CallModel, type Calls } from "../state/call";
@@ -20,9 +20,8 @@ const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't 
 
 /**
  * /r/<id> inside the app shell: loads the room over HTTP (members only), then opens its
- * store (and socket) for as long as the page shows it. While open it is the sidebar's
- * active room: it reports what has been seen (mark read) and refreshes its details when
- * the user's room list changes (renamed, removed…).
+ * store (and socket) for as long as the page shows it. The store, told it is shown, does
+ * the rest with the sidebar and the app (active room, mark read, refresh, session, removal).
  */
 export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; sidebar: SidebarStore; calls: Calls }) {
   const app = useApp();
@@ -44,7 +43,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     if (!kept) void api.getRoom(id).then((r) => {
       if (cancelled) return;
       if (r.ok) {
-        store = createRoomStore(r.data, user);
+        store = createRoomStore(r.data, user, { app, sidebar });
         call = createCallModel(callRoom(store), calls);
         state.value = { kind: "ready", store, call };
       } else if (r.status === 401) app.sessionLost();
@@ -62,58 +61,11 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     };
   }, [id, attempt.value]);
 
-  // Looked at = on screen in a visible tab. A hidden tab counts unread (the tab title shows it).
-  const visible = useMemo(visibilitySignal, []);
-  useEffect(() => {
-    const stop = effect(() => sidebar.setActive(visible.value ? id : null));
-    return () => {
-      stop();
-      visible.dispose();
-      sidebar.setActive(null);
-    };
-  }, [id]);
-
   const s = state.value;
   const store = s.kind === "ready" ? s.store : null;
 
-  useEffect(() => {
-    if (!store) return;
-    let seenChanges = sidebar.roomsChanged.peek();
-    let seenSession = app.sessionEpoch.peek();
-    const stops = [
-      // Seen = on screen in a visible tab: the newest message we show is read.
-      effect(() => {
-        const last = store.messages.value[store.messages.value.length - 1];
-        if (store.ready.value && last && visible.value) untracked(() => sidebar.markRead(id, last.seq));
-      }),
-      // Our room list changed: this room may have been renamed or re-topiced.
-      effect(() => {
-        const n = sidebar.roomsChanged.value;
-        if (n !== seenChanges) {
-          seenChanges = n;
-          untracked(() => void store.refresh());
-        }
-      }),
-      // A new session for the same person (a guest saved their account, or another tab
-      // logged in again): redial with it, or start over if the old one's end stopped us.
-      effect(() => {
-        const n = app.sessionEpoch.value;
-        if (n !== seenSession) {
-          seenSession = n;
-          untracked(() => (store.problem.value?.kind === "unauthorized" ? attempt.value++ : store.reconnectNow()));
-        }
-      }),
-      // Removed, deleted or signed out while open.
-      effect(() => {
-        const p = store.problem.value;
-        untracked(() => {
-          if (p?.kind === "unauthorized") app.sessionLost();
-          else if (p?.kind === "removed" || p?.kind === "deleted") sidebar.forget(id);
-        });
-      }),
-    ];
-    return () => stops.forEach((stop) => stop());
-  }, [store]);
+  // On screen: the room is the sidebar's active one and marks what it shows read (in a visible tab).
+  useEffect(() => store?.show(), [store]);
 
   const name = store?.room.value.name;
   // Ringing: the tab says so (a background tab is where a call is most easily missed).
@@ -183,12 +135,4 @@ function Centered(props: { children: ComponentChildren; busy?: boolean }) {
       <p class="muted">{props.children}</p>
     </div>
   );
-}
-
-/** document.visibilityState as a signal, with a dispose that stops listening. */
-function visibilitySignal() {
-  const visible = signal(document.visibilityState === "visible");
-  const on = () => (visible.value = document.visibilityState === "visible");
-  document.addEventListener("visibilitychange", on);
-  return Object.assign(visible, { dispose: () => document.removeEventListener("visibilitychange", on) });
 }

@@ -8,14 +8,15 @@ import { CallView } from "./calls/CallView";
 import { IncomingCall } from "./calls/IncomingCall";
 import { MediaProblemDialog } from "./calls/MediaProblemDialog";
 import { Avatar } from "./Avatar";
-import { Composer } from "./Composer";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { CopyLink } from "./CopyLink";
 import { ConfirmDialog } from "./Dialog";
 import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
 import { Link } from "./Link";
 import { Menu, type MenuItem } from "./Menu";
-import { MessageList } from "./MessageList";
+import { Composer } from "./messages/Composer";
+import { MessageList } from "./messages/MessageList";
+import { TypingLine } from "./messages/TypingLine";
 import { EditRoomDialog } from "./NewDialogs";
 
 type Open = null | "edit" | "reset" | "delete" | "leave" | { remove: MemberRow };
@@ -218,14 +219,6 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Call
           onClose={close}
         />
       )}
-    </div>
-  );
-}
-
-function TypingLine({ store }: { store: RoomStore }) {
-  return (
-    <div class="typing" role="status" aria-live="polite">
-      {store.typingText}
     </div>
   );
 }

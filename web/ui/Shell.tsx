@@ -26,16 +26,10 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   );
   useEffect(() => () => calls.dispose(), [calls]);
   useEffect(() => {
-    let seenSession = app.sessionEpoch.peek();
     const stops = [
       effect(() => app.setUnread(sidebar.totalUnread.value)),
       // A guest saved their account: a new session token, which the user channel must carry.
-      effect(() => {
-        if (app.sessionEpoch.value !== seenSession) {
-          seenSession = app.sessionEpoch.value;
-          sidebar.reconnect();
-        }
-      }),
+      app.onSessionChanged(() => sidebar.reconnect()),
     ];
     return () => {
       stops.forEach((stop) => stop());

@@ -1,5 +1,5 @@
 /**
- * The call model against a scripted room socket (through today's room store and its
+ * The call model against a scripted room socket (through the room store and its
  * adapter), fake media and fake peer connections: who rings, accept/decline/busy, media
  * errors, perfect negotiation in the mesh, rejoining after a reconnect, refusals matched
  * by request id, and that leaving stops every track and closes every connection. Plus the

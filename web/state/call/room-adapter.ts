@@ -1,9 +1,10 @@
 /**
- * The one place that adapts a room store to what the call needs (`CallRoom`, ports.ts).
- * Today's room store hands the call its frames through `onCallFrame` (call, call.ended,
- * rtc, and error frames with a call error code) and counts welcomes in a signal.
+ * The one place that adapts a room store to what the call needs (`CallRoom`, ports.ts):
+ * the room's channel hands over the call's frames as they come (`on`, registered after
+ * the room's own listeners, so the room's `call` signal is already set), and sends its
+ * frames without queueing (`send` is false when not connected).
  */
-import { computed, effect, untracked } from "@preact/signals";
+import { computed } from "@preact/signals";
 import type { RoomStore } from "../room";
 import type { CallRoom, CallRoomEvents } from "./ports";
 
@@ -14,22 +15,21 @@ export function callRoom(store: RoomStore): CallRoom {
     call: store.call,
     online: computed(() => store.connection.value === "online"),
     gone: computed(() => store.problem.value !== null || store.connection.value === "closed"),
-    send: (frame) => store.sendCall(frame),
+    send: (frame) => store.send(frame),
     on<K extends keyof CallRoomEvents>(type: K, fn: (event: CallRoomEvents[K]) => void): () => void {
-      if (type === "welcome") {
-        // A change of the count is a welcome (it changes inside the welcome's batch, before
-        // the `call` frame that follows it is handled).
-        let seen = store.welcomes.peek();
-        return effect(() => {
-          const n = store.welcomes.value;
-          if (n === seen) return;
-          seen = n;
-          untracked(() => (fn as () => void)());
-        });
+      const f = fn as (event: unknown) => void;
+      switch (type) {
+        case "welcome":
+          return store.on("welcome", () => f(undefined));
+        case "call":
+          return store.on("call", f);
+        case "call.ended":
+          return store.on("call.ended", f);
+        case "rtc":
+          return store.on("rtc", f);
+        default:
+          return store.on("error", f);
       }
-      return store.onCallFrame((f) => {
-        if (f.type === type) fn(f as CallRoomEvents[K]);
-      });
     },
   };
 }

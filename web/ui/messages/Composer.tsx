@@ -1,12 +1,13 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
-import { MAX_ATTACHMENTS, MAX_BODY } from "../../worker/protocol";
-import type { RoomStore } from "../state/room";
-import { loadDraft, saveDraft } from "../state/storage";
-import { createUploads } from "../state/uploads";
-import { SendIcon } from "./Icons";
-import { EmojiPicker, UploadChips } from "./Media";
-import { VoiceRecorder } from "./Voice";
+import { MAX_ATTACHMENTS, MAX_BODY } from "../../../worker/protocol";
+import type { RoomStore } from "../../state/room";
+import { loadDraft, saveDraft } from "../../state/storage";
+import { createUploads } from "../../state/uploads";
+import { SendIcon } from "../Icons";
+import { EmojiPicker, UploadChips } from "../Media";
+import { VoiceRecorder } from "../Voice";
+import { useFileDrop } from "./useFileDrop";
 
 /** The counter appears this close to the limit. */
 const COUNTER_FROM = MAX_BODY - 500;
@@ -50,47 +51,8 @@ export function Composer({ store }: { store: RoomStore }) {
   }
   const alertNote = useSignal<string | null>(null);
 
-  // Drop files anywhere on the conversation; paste files (a screenshot) into the composer.
-  useEffect(() => {
-    const zone = form.current?.closest(".chat") as HTMLElement | null;
-    if (!zone) return;
-    let depth = 0;
-    const hasFiles = (e: DragEvent) => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
-    const enter = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      depth++;
-      zone.classList.add("dropping");
-    };
-    const over = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      e.dataTransfer!.dropEffect = "copy";
-    };
-    const leave = () => {
-      if (--depth <= 0) {
-        depth = 0;
-        zone.classList.remove("dropping");
-      }
-    };
-    const drop = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
-      e.preventDefault();
-      depth = 0;
-      zone.classList.remove("dropping");
-      addFiles(Array.from(e.dataTransfer!.files));
-    };
-    zone.addEventListener("dragenter", enter);
-    zone.addEventListener("dragover", over);
-    zone.addEventListener("dragleave", leave);
-    zone.addEventListener("drop", drop);
-    return () => {
-      zone.removeEventListener("dragenter", enter);
-      zone.removeEventListener("dragover", over);
-      zone.removeEventListener("dragleave", leave);
-      zone.removeEventListener("drop", drop);
-    };
-  }, [uploads]);
+  // Drop files anywhere on the conversation (pasting is the textarea's onPaste).
+  useFileDrop(form, addFiles);
 
   useEffect(() => {
     if (!autoSend.value || uploading) return;
@@ -131,7 +93,7 @@ export function Composer({ store }: { store: RoomStore }) {
     const attached = uploads.items.value.some((f) => f.status === "done");
     if (!body && !attached) return;
     // Chips go only once the message is in the outbox (a full outbox refuses it and keeps them).
-    if (store.send(body, attached ? uploads.done() : undefined)) {
+    if (store.sendMessage(body, attached ? uploads.done() : undefined)) {
       uploads.clear();
       text.value = "";
       saveDraft(uid, roomId, "");

@@ -1,0 +1,127 @@
+/**
+ * Pure message-list logic: merging by seq, the contiguous prefix we tell the room as
+ * `since`, reactions, tombstones and a reconnect's `welcome.sync`. No signals, no clock,
+ * no DOM: unit-tested in list.test.ts. Every function returns its input itself when
+ * nothing changed, so a signal set to the result does not notify for a no-op.
+ */
+import type { Attachment, Message, Reaction, ServerFrameOf } from "../../../worker/protocol";
+
+/** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
+export interface Pending {
+  cid: string;
+  text: string;
+  /** Local time it was written, ms. */
+  createdAt: number;
+  status: "sending" | "failed";
+  /** Why it failed, for the person (set when status is "failed"). */
+  error?: string;
+  /** Finished uploads sent with it (their ids go in `send.attachments`). */
+  attachments?: Attachment[];
+}
+
+/** What a reconnect's welcome says about the messages the client already held. */
+export type WelcomeSync = NonNullable<ServerFrameOf<"welcome">["sync"]>;
+
+/**
+ * Merges `incoming` into `held` (both oldest first), returning a new array in one total
+ * order by seq with no duplicate seq. Returns `held` itself when nothing is new.
+ */
+export function mergeBySeq(held: readonly Message[], incoming: readonly Message[]): readonly Message[] {
+  if (incoming.length === 0) return held;
+  const last = held[held.length - 1];
+  // Fast path: the common case is strictly newer messages arriving in order.
+  if (!last || isAscendingAfter(incoming, last.seq)) {
+    return held.length === 0 && isAscendingAfter(incoming, -1) ? incoming : [...held, ...incoming];
+  }
+  const bySeq = new Map<number, Message>();
+  for (const m of held) bySeq.set(m.seq, m);
+  let changed = false;
+  for (const m of incoming) {
+    if (!bySeq.has(m.seq)) {
+      bySeq.set(m.seq, m);
+      changed = true;
+    }
+  }
+  if (!changed) return held;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+function isAscendingAfter(ms: readonly Message[], after: number): boolean {
+  let prev = after;
+  for (const m of ms) {
+    if (m.seq <= prev) return false;
+    prev = m.seq;
+  }
+  return true;
+}
+
+/**
+ * The highest seq `s >= from` such that every seq in (from, s] is held: what the client
+ * tells the room as `since` on reconnect. `held` is sorted by seq.
+ */
+export function contiguousFrom(from: number, held: readonly Message[]): number {
+  let s = from;
+  for (const m of held) {
+    if (m.seq <= s) continue;
+    if (m.seq === s + 1) s = m.seq;
+    else break;
+  }
+  return s;
+}
+
+/** Replaces message `seq` (if held) by `fn(message)`. */
+export function updateBySeq(held: readonly Message[], seq: number, fn: (m: Message) => Message): readonly Message[] {
+  const i = held.findIndex((m) => m.seq === seq);
+  if (i < 0) return held;
+  const next = fn(held[i]!);
+  if (next === held[i]) return held;
+  const copy = held.slice();
+  copy[i] = next;
+  return copy;
+}
+
+/** A message's reactions after `user` added (`on`) or removed `emoji`; users in the order they reacted. */
+export function applyReaction(rs: readonly Reaction[] | undefined, emoji: string, user: string, on: boolean): Reaction[] {
+  const list = rs ? [...rs] : [];
+  const i = list.findIndex((r) => r.emoji === emoji);
+  if (on) {
+    if (i < 0) list.push({ emoji, users: [user] });
+    else if (!list[i]!.users.includes(user)) list[i] = { emoji, users: [...list[i]!.users, user] };
+    return list;
+  }
+  if (i < 0 || !list[i]!.users.includes(user)) return list;
+  const users = list[i]!.users.filter((u) => u !== user);
+  if (users.length) list[i] = { emoji, users };
+  else list.splice(i, 1);
+  return list;
+}
+
+/** A deleted message as everyone sees it from then on. */
+export function tombstone(m: Message): Message {
+  const { attachments: _a, reactions: _r, ...rest } = m;
+  return { ...rest, text: "", deleted: true };
+}
+
+/**
+ * welcome.sync: the current reactions and deletions of the messages we held in
+ * `sync.from`…`sync.to`. A held message not listed in `sync.reactions` has none now.
+ */
+export function applySync(held: readonly Message[], sync: WelcomeSync): readonly Message[] {
+  const reactions = new Map(sync.reactions.map((r) => [r.seq, r.reactions]));
+  const deleted = new Set(sync.deleted);
+  let changed = false;
+  const next = held.map((m) => {
+    if (m.seq < sync.from || m.seq > sync.to) return m;
+    if (deleted.has(m.seq)) {
+      if (m.deleted) return m;
+      changed = true;
+      return tombstone(m);
+    }
+    const rs = reactions.get(m.seq) ?? [];
+    if (JSON.stringify(rs) === JSON.stringify(m.reactions ?? [])) return m;
+    changed = true;
+    const { reactions: _r, ...rest } = m;
+    return rs.length ? { ...rest, reactions: rs } : rest;
+  });
+  return changed ? next : held;
+}

@@ -1,0 +1,337 @@
+/**
+ * The room model: one per open room, what the room UI reads and calls. It owns the room's
+ * channel (socket) and composes the parts, each with its own state:
+ *
+ *   channel   the typed, reconnecting socket            ./channel.ts
+ *   timeline  confirmed messages by seq, history pages  ./timeline.ts
+ *   outbox    our pending messages, paced, re-sent      ./outbox.ts
+ *   presence  who is online and typing                  ./presence.ts
+ *   members   room details, member list, owner actions  ./members.ts
+ *
+ * Frames are routed here, in one place, so the order across parts is explicit (a welcome
+ * updates the timeline and settles the outbox before the outbox re-sends). The model also
+ * carries the room's side of the coordination with the rest of the app (`RoomHost`): while
+ * it is shown in a visible tab it is the sidebar's active room and marks its newest message
+ * read; it refreshes when the user's room list changes; it redials on a new session; and a
+ * room that ends (removed, deleted, signed out) tells the sidebar or the app.
+ */
+import { batch, computed, effect, signal, untracked, type ReadonlySignal } from "@preact/signals";
+import {
+  CallErrorCode,
+  Close,
+  ErrorCode,
+  PROTOCOL,
+  type Attachment,
+  type CallState,
+  type Me,
+  type Message,
+  type Peer,
+  type RoomResponse,
+  type ServerFrameOf,
+  type UpdateRoomBody,
+} from "../../../worker/protocol";
+import { api, socketUrl, type ApiFailure, type ApiResult } from "../../api";
+import type { AppModel } from "../app";
+import type { SidebarStore } from "../sidebar";
+import { Channel } from "./channel";
+import type { Pending } from "./list";
+import { Members } from "./members";
+import { MAX_PENDING, Outbox } from "./outbox";
+import { OwnTyping, Presence } from "./presence";
+import { closeProblem, problemOf, type RoomProblem } from "./problems";
+import { Timeline } from "./timeline";
+
+/** A passing notice stays this long. */
+const NOTICE_MS = 6000;
+
+const CALL_ERRORS: readonly string[] = Object.values(CallErrorCode);
+/** An error refusing a call action: the call model's (it matches it to the action by `req`). */
+const isCallError = (f: ServerFrameOf<"error">) => !f.cid && CALL_ERRORS.includes(f.code);
+
+/**
+ * The rest of the app, as the room needs it. Both are optional: a room without a host
+ * (tests, a store kept alive for its call) simply tells nobody.
+ */
+export interface RoomHost {
+  app?: Pick<AppModel, "onSessionChanged" | "sessionLost">;
+  sidebar?: Pick<SidebarStore, "setActive" | "markRead" | "onRoomsChanged" | "forget">;
+}
+
+export type RoomStore = ReturnType<typeof createRoomStore>;
+
+function errorText(code: string, message: string): string {
+  switch (code) {
+    case ErrorCode.RATE_LIMITED:
+      return "Too many messages at once. Wait a moment and retry.";
+    case ErrorCode.BODY_TOO_LONG:
+      return "Too long to send.";
+    default:
+      return message || code;
+  }
+}
+
+/** Our pending message `p`, acked as `seq`. */
+function confirmed(p: Pending, ack: ServerFrameOf<"ack">, me: Peer): Message {
+  const m: Message = { seq: ack.seq, cid: p.cid, uid: me.id, name: me.name, text: p.text, ts: ack.ts };
+  const files = ack.attachments ?? p.attachments;
+  if (files?.length) m.attachments = files;
+  return m;
+}
+
+/** A passing message for the person (an error without a cid, a refused send). */
+class Notice {
+  readonly #text = signal<string | null>(null);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly text: ReadonlySignal<string | null> = this.#text;
+
+  show(text: string) {
+    clearTimeout(this.#timer);
+    this.#text.value = text;
+    this.#timer = setTimeout(() => (this.#text.value = null), NOTICE_MS);
+  }
+
+  dispose() {
+    clearTimeout(this.#timer);
+  }
+}
+
+/** document.visibilityState as a signal. */
+class Visibility {
+  readonly #visible = signal(document.visibilityState === "visible");
+  readonly #on = () => (this.#visible.value = document.visibilityState === "visible");
+  readonly visible: ReadonlySignal<boolean> = this.#visible;
+
+  constructor() {
+    document.addEventListener("visibilitychange", this.#on);
+  }
+
+  dispose() {
+    document.removeEventListener("visibilitychange", this.#on);
+  }
+}
+
+export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost = {}) {
+  const roomId = initial.room.id;
+  const me = signal<Peer>(user);
+  const problem = signal<RoomProblem | null>(null);
+  /** The room's current call as the server last told us (null: none). */
+  const call = signal<CallState | null>(null);
+  /** True while we leave or delete the room ourselves: the room closing our socket for it is not news. */
+  const ending = signal(false);
+  /** A view shows this room (see show()). */
+  const shown = signal(false);
+  const visibility = new Visibility();
+  const notice = new Notice();
+
+  const timeline = new Timeline(roomId);
+  const channel = new Channel(() => socketUrl(roomId, PROTOCOL, timeline.since()));
+  const presence = new Presence(me);
+  const members = new Members(initial, { me, online: presence.online, end });
+  const outbox = new Outbox(user.id, roomId, channel.send);
+  const typing = new OwnTyping(channel.send);
+
+  /** The first problem stays; the host hears of it once. */
+  function report(p: RoomProblem) {
+    if (problem.peek()) return;
+    problem.value = p;
+    if (p.kind === "unauthorized") void host.app?.sessionLost();
+    else if (p.kind === "removed" || p.kind === "deleted") host.sidebar?.forget(roomId);
+  }
+
+  /** Stops for good with `p`. */
+  function end(p: RoomProblem) {
+    report(p);
+    channel.stop();
+  }
+
+  const mine = (ms: readonly Message[]) => new Set(ms.filter((m) => m.uid === me.peek().id).map((m) => m.cid));
+
+  const unsubscribe = [
+    channel.onOpen(() => {
+      // Nothing is sent before the welcome, which re-sends the outbox.
+      outbox.stop();
+      typing.reset();
+    }),
+    channel.onClose((code) => {
+      outbox.stop();
+      presence.clearTyping();
+      const p = closeProblem(code);
+      // Leaving or deleting the room ourselves closes our socket (4003/4004) before the
+      // HTTP answer arrives: that is not news to show.
+      if (p && !(ending.peek() && (code === Close.FORBIDDEN || code === Close.ROOM_GONE))) report(p);
+    }),
+    // Up as far as the HTTP API can tell: keep retrying the socket. Gone: say why.
+    channel.onUnreachable(() => void members.refresh()),
+    channel.route({
+      welcome: (w) => {
+        batch(() => {
+          me.value = w.me;
+          presence.setOnline(w.online);
+          members.seen(w.online);
+          timeline.welcome(w);
+          outbox.settle(mine(w.messages));
+        });
+        // Re-sends the outbox with the same cids; the room dedupes and re-acks.
+        outbox.start(w.budget);
+      },
+      msgs: (f) =>
+        batch(() => {
+          timeline.add(f.messages);
+          outbox.settle(mine(f.messages));
+          for (const m of f.messages) presence.stopTyping(m.uid);
+        }),
+      ack: (f) =>
+        batch(() => {
+          const p = outbox.ack(f.cid);
+          if (p) timeline.add([confirmed(p, f, me.peek())]);
+        }),
+      members: () => void members.refresh(),
+      presence: (f) =>
+        batch(() => {
+          presence.change(f);
+          members.seen(f.joined);
+        }),
+      typing: (f) => presence.typing(f),
+      reaction: (f) => timeline.react(f),
+      deleted: (f) => timeline.deleted(f.seq),
+      call: (f) => (call.value = f.call),
+      "call.ended": null,
+      rtc: null,
+      error: (f) => {
+        if (isCallError(f)) return;
+        // Early, not wrong: the outbox holds it and sends it again after retryMs.
+        if (f.cid && f.code === ErrorCode.RATE_LIMITED && outbox.early(f.cid, f.retryMs)) return;
+        const text = errorText(f.code, f.message);
+        if (!f.cid || !outbox.fail(f.cid, text)) notice.show(text);
+      },
+    }),
+    host.sidebar?.onRoomsChanged(() => void members.refresh()),
+    // A new session for the same person (a guest saved their account, another tab logged
+    // in again): redial with it; if the old one's end stopped us, start again.
+    host.app?.onSessionChanged(() => {
+      if (problem.peek()?.kind !== "unauthorized") return channel.reconnectNow();
+      problem.value = null;
+      channel.connect();
+      void members.refresh();
+    }),
+  ];
+
+  /** Looked at: shown in a visible tab. A hidden tab counts unread (the tab title shows it). */
+  const looking = computed(() => shown.value && visibility.visible.value);
+  const stopEffects = [
+    effect(() => {
+      if (!looking.value || !host.sidebar) return;
+      const sidebar = host.sidebar;
+      untracked(() => sidebar.setActive(roomId));
+      return () => sidebar.setActive(null);
+    }),
+    // Seen: the newest message of a room being looked at is read.
+    effect(() => {
+      const list = timeline.messages.value;
+      const last = list[list.length - 1];
+      if (looking.value && timeline.ready.value && last) untracked(() => host.sidebar?.markRead(roomId, last.seq));
+    }),
+  ];
+
+  /** Leave or delete: our own socket is about to be closed by the room. */
+  async function endOnPurpose(request: () => Promise<ApiResult<null>>): Promise<ApiFailure | null> {
+    ending.value = true;
+    const r = await request();
+    if (r.ok) {
+      channel.stop();
+      return null;
+    }
+    ending.value = false;
+    if (r.status === 401) end(problemOf(r)!);
+    return r;
+  }
+
+  channel.connect();
+
+  return {
+    id: roomId,
+    /** Name, topic, kind, our role and the invite code. */
+    room: members.room,
+    /** The signed-in user (stable across renames): keys drafts and the outbox. */
+    user,
+    me: me as ReadonlySignal<Peer>,
+    messages: timeline.messages,
+    pending: outbox.pending,
+    members: members.rows,
+    onlineCount: members.onlineCount,
+    typingText: presence.typingText,
+    connection: channel.state,
+    hasMore: timeline.hasMore,
+    loadingOlder: timeline.loadingOlder,
+    olderError: timeline.olderError,
+    notice: notice.text,
+    problem: problem as ReadonlySignal<RoomProblem | null>,
+    ready: timeline.ready,
+    /** The room's running call (server state), null when none. */
+    call: call as ReadonlySignal<CallState | null>,
+
+    /**
+     * Listens to the room's frames of one type, after the room's own handling (the call
+     * model's signaling: web/state/call/room-adapter.ts); returns an unsubscribe.
+     */
+    on: channel.on,
+    /** Sends a frame now; false when not connected (nothing is queued: messages go through sendMessage). */
+    send: channel.send,
+
+    /** A view shows this room; the returned function says it no longer does. */
+    show(): () => void {
+      shown.value = true;
+      return () => (shown.value = false);
+    },
+
+    /** Queues a message and sends it when it can. False when the outbox is full (the draft stays). */
+    sendMessage(text: string, attachments?: readonly Attachment[]): boolean {
+      typing.set(false);
+      if (outbox.add(text, attachments)) return true;
+      notice.show(`${MAX_PENDING} messages are still waiting to be sent. Reconnect before sending more.`);
+      return false;
+    },
+    retry: (cid: string) => outbox.retry(cid),
+    discard: (cid: string) => outbox.discard(cid),
+
+    /** Adds (`on`) or removes our reaction on message `seq`; the room's `reaction` frame shows it. */
+    react(seq: number, emoji: string, on: boolean): boolean {
+      const ok = channel.send({ type: "react", seq, emoji, on });
+      if (!ok) notice.show("Not connected: the reaction was not sent.");
+      return ok;
+    },
+    /** Deletes our own message `seq` for everyone (the `deleted` frame makes it a tombstone). */
+    deleteMessage(seq: number): boolean {
+      const ok = channel.send({ type: "delete", seq });
+      if (!ok) notice.show("Not connected: the message was not deleted.");
+      return ok;
+    },
+    /** Names of members by id (reaction tooltips). */
+    nameOf: (uid: string) => members.nameOf(uid),
+    /** The composer calls this on every input (true) and on blur/clear (false); it throttles. */
+    setTyping: (on: boolean) => typing.set(on),
+    /** Loads the page before the oldest message we hold. */
+    loadOlder: () => timeline.loadOlder(),
+    reconnectNow: channel.reconnectNow,
+    /** Refetches the room's details and members. */
+    refresh: () => members.refresh(),
+
+    // ── administration (HTTP; the server checks the role) ──
+    update: (body: UpdateRoomBody) => members.update(body),
+    /** A new invite code; the old link stops working. */
+    resetInvite: () => members.resetInvite(),
+    removeMember: (uid: string) => members.removeMember(uid),
+    leave: () => endOnPurpose(() => api.leaveRoom(roomId)),
+    remove: () => endOnPurpose(() => api.deleteRoom(roomId)),
+
+    dispose() {
+      for (const off of unsubscribe) off?.();
+      for (const stop of stopEffects) stop();
+      visibility.dispose();
+      notice.dispose();
+      presence.dispose();
+      outbox.dispose();
+      channel.stop();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The room's confirmed messages, in one total order by seq, never a duplicate; and the
+ * paging of older history.
+ *
+ * - The first welcome is the starting point (the room's latest page). On reconnect we ask
+ *   for `since` = the highest seq up to which we hold every message, and the room replays
+ *   what followed it, plus `sync`: the current reactions and deletions of what we held.
+ * - When the room answers `gap` (we were too far behind for a replay), or its log is
+ *   behind ours (its storage was reset, e.g. a wiped dev server), we start over from its
+ *   page instead of paging the whole hole: the list stays contiguous and older messages
+ *   load on scroll-up like any history.
+ */
+import { batch, signal, type ReadonlySignal } from "@preact/signals";
+import { MAX_PAGE, type Message, type ServerFrameOf } from "../../../worker/protocol";
+import { api } from "../../api";
+import { applyReaction, applySync, contiguousFrom, mergeBySeq, tombstone, updateBySeq } from "./list";
+
+/** Older messages are fetched this many at a time. */
+export const PAGE = Math.min(50, MAX_PAGE);
+
+export class Timeline {
+  readonly #roomId: string;
+  readonly #messages = signal<readonly Message[]>([]);
+  readonly #hasMore = signal(false);
+  readonly #loadingOlder = signal(false);
+  readonly #olderError = signal<string | null>(null);
+  readonly #ready = signal(false);
+  /** Seq up to which we hold every message, as of the last welcome; null before the first. */
+  #synced: number | null = null;
+
+  /** Confirmed messages, oldest first. */
+  readonly messages: ReadonlySignal<readonly Message[]> = this.#messages;
+  /** Older messages exist before the first one held. */
+  readonly hasMore: ReadonlySignal<boolean> = this.#hasMore;
+  readonly loadingOlder: ReadonlySignal<boolean> = this.#loadingOlder;
+  readonly olderError: ReadonlySignal<string | null> = this.#olderError;
+  /** True once the first welcome has been applied (the list is meaningful). */
+  readonly ready: ReadonlySignal<boolean> = this.#ready;
+
+  constructor(roomId: string) {
+    this.#roomId = roomId;
+  }
+
+  /** What to ask the room to replay after: null the first time (we want its latest page). */
+  since(): number | null {
+    if (this.#synced === null) return null;
+    return (this.#synced = contiguousFrom(this.#synced, this.#messages.peek()));
+  }
+
+  welcome(w: ServerFrameOf<"welcome">): void {
+    batch(() => {
+      const held = this.#messages.peek();
+      const newest = held[held.length - 1]?.seq ?? 0;
+      if (this.#synced === null || w.gap || w.lastSeq < newest) {
+        this.#messages.value = mergeBySeq([], w.messages);
+        const first = w.messages[0];
+        this.#hasMore.value = first !== undefined && (w.gap || first.seq > 1);
+      } else {
+        const synced = w.sync ? applySync(held, w.sync) : held;
+        this.#messages.value = mergeBySeq(synced, w.messages);
+      }
+      this.#synced = w.lastSeq;
+      this.#ready.value = true;
+    });
+  }
+
+  /** New messages (a `msgs` frame, our own acked one). */
+  add(ms: readonly Message[]): void {
+    this.#messages.value = mergeBySeq(this.#messages.peek(), ms);
+  }
+
+  react(f: ServerFrameOf<"reaction">): void {
+    this.#update(f.seq, (m) => (m.deleted ? m : { ...m, reactions: applyReaction(m.reactions, f.emoji, f.user, f.on) }));
+  }
+
+  /** Message `seq` was deleted: a tombstone from now on. */
+  deleted(seq: number): void {
+    this.#update(seq, (m) => (m.deleted ? m : tombstone(m)));
+  }
+
+  /** Loads the page before the oldest message we hold. */
+  async loadOlder(): Promise<void> {
+    const first = this.#messages.peek()[0];
+    if (this.#loadingOlder.peek() || !this.#hasMore.peek() || !first) return;
+    batch(() => {
+      this.#loadingOlder.value = true;
+      this.#olderError.value = null;
+    });
+    const r = await api.history(this.#roomId, first.seq, PAGE);
+    batch(() => {
+      this.#loadingOlder.value = false;
+      if (!r.ok) {
+        this.#olderError.value = r.status === 0 ? "Couldn't load older messages (offline)." : `Couldn't load older messages: ${r.message}`;
+        return;
+      }
+      this.#messages.value = mergeBySeq(this.#messages.peek(), r.data.messages);
+      this.#hasMore.value = r.data.hasMore && r.data.messages.length > 0;
+    });
+  }
+
+  #update(seq: number, fn: (m: Message) => Message) {
+    this.#messages.value = updateBySeq(this.#messages.peek(), seq, fn);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * One message row: avatar and name at the head of a group, the text (a text node, never
+ * markup), attachments, reactions, its delivery state (sending, waiting, failed with
+ * Retry/Discard) and its actions (react, delete; a long press on touch screens).
+ */
+import { useSignal } from "@preact/signals";
+import { Component } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { fullDate, timeLabel } from "../../state/messages";
+import type { RoomStore } from "../../state/room";
+import { Avatar } from "../Avatar";
+import { CallEntry } from "../calls/CallEntry";
+import { ConfirmDialog } from "../Dialog";
+import { Attachments, EmojiPicker, Reactions } from "../Media";
+import type { MsgRow } from "./rows";
+
+type ItemProps = {
+  row: MsgRow;
+  /** Not connected: a pending message is queued rather than on its way. */
+  queued: boolean;
+  store: RoomStore;
+  onRetry: (cid: string) => void;
+  onDiscard: (cid: string) => void;
+};
+
+function sameRow(a: MsgRow, b: MsgRow): boolean {
+  const keys = Object.keys(a) as (keyof MsgRow)[];
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+/** Rows are rebuilt on every change; an item whose fields are all equal skips rendering. */
+export class MessageItem extends Component<ItemProps> {
+  override shouldComponentUpdate(next: ItemProps) {
+    const p = this.props;
+    return !sameRow(p.row, next.row) || (next.row.status === "sending" && p.queued !== next.queued);
+  }
+  override render() {
+    return <MessageView {...this.props} />;
+  }
+}
+
+function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
+  const picking = useSignal(false);
+  const confirmDelete = useSignal(false);
+  /** Touch screens: a long press shows the message's actions (no hover there). */
+  const pressed = useSignal(false);
+  const pressTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const endPress = () => clearTimeout(pressTimer.current);
+  const self = useRef<HTMLDivElement>(null);
+  // A tap anywhere else closes the long-press actions.
+  useEffect(() => {
+    if (!pressed.value) return;
+    const away = (e: PointerEvent) => {
+      if (!self.current?.contains(e.target as Node)) pressed.value = false;
+    };
+    document.addEventListener("pointerdown", away);
+    return () => document.removeEventListener("pointerdown", away);
+  }, [pressed.value]);
+  useEffect(() => endPress, []);
+  if (row.call) {
+    return (
+      <div class="msg call head" data-key={row.key} data-seq={row.seq ?? undefined}>
+        <CallEntry call={row.call} caller={row.name} mine={row.mine} />
+        <time dateTime={new Date(row.ts).toISOString()} title={fullDate(row.ts)}>
+          {timeLabel(row.ts)}
+        </time>
+      </div>
+    );
+  }
+  const time = (
+    <time dateTime={new Date(row.ts).toISOString()} title={fullDate(row.ts)}>
+      {timeLabel(row.ts)}
+    </time>
+  );
+  return (
+    <div
+      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}${pressed.value ? " pressed" : ""}`}
+      data-key={row.key}
+      data-seq={row.seq ?? undefined}
+      ref={self}
+      onPointerDown={(e) => {
+        if (e.pointerType !== "touch" || row.seq === null || row.deleted) return;
+        endPress();
+        pressTimer.current = setTimeout(() => (pressed.value = true), 500);
+      }}
+      onPointerUp={endPress}
+      onPointerCancel={endPress}
+      onPointerMove={endPress}
+    >
+      <div class="gutter">{row.head ? <Avatar uid={row.uid} name={row.name} /> : <span class="hover-time">{time}</span>}</div>
+      <div class="msg-body">
+        {row.head ? (
+          <div class="meta">
+            <span class="sender">{row.name}</span>
+            {time}
+          </div>
+        ) : (
+          <span class="sr-only">{row.name}: </span>
+        )}
+        {/* Text only: Preact sets textContent, so markup in a message shows literally. */}
+        {row.deleted ? (
+          <div class="text deleted-text">This message was deleted</div>
+        ) : (
+          row.text && <div class="text">{row.text}</div>
+        )}
+        {row.attachments && <Attachments roomId={store.id} files={row.attachments} />}
+        {row.reactions && row.seq !== null && (
+          <Reactions
+            reactions={row.reactions}
+            me={store.me.value.id}
+            nameOf={store.nameOf}
+            onToggle={(emoji, on) => store.react(row.seq!, emoji, on)}
+          />
+        )}
+        {row.status === "sending" && <div class="state">{queued ? "Waiting for connection…" : "Sending…"}</div>}
+        {row.status === "failed" && (
+          <div class="state failed" role="alert">
+            Not sent{row.error ? `: ${row.error}` : ""}
+            <button type="button" class="link-button" onClick={() => onRetry(row.cid)}>
+              Retry
+            </button>
+            <button type="button" class="link-button" onClick={() => onDiscard(row.cid)}>
+              Discard
+            </button>
+          </div>
+        )}
+      </div>
+      {row.seq !== null && !row.deleted && (
+        <div class={picking.value || pressed.value ? "msg-actions open" : "msg-actions"}>
+          <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onClick={() => (picking.value = !picking.value)}>
+            ☺︎+
+          </button>
+          {row.mine && (
+            <button type="button" class="msg-action" aria-label="Delete message" title="Delete message" onClick={() => {
+                pressed.value = false;
+                confirmDelete.value = true;
+              }}>
+              🗑
+            </button>
+          )}
+          {picking.value && (
+            <EmojiPicker
+              label="Add reaction"
+              onClose={() => (picking.value = pressed.value = false)}
+              onPick={(e) => {
+                picking.value = pressed.value = false;
+                const mine = row.reactions?.find((r) => r.emoji === e)?.users.includes(store.me.value.id);
+                store.react(row.seq!, e, !mine);
+              }}
+            />
+          )}
+        </div>
+      )}
+      {confirmDelete.value && (
+        <ConfirmDialog
+          title="Delete this message?"
+          text="It is deleted for everyone, with its files and reactions. This can't be undone."
+          confirm="Delete"
+          danger
+          onConfirm={async () => (store.deleteMessage(row.seq!) ? null : "Not connected. Try again when you're back online.")}
+          onClose={() => (confirmDelete.value = false)}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * The rows the message list draws: confirmed messages in seq order, then our pending ones,
+ * with day separators and sender groups. Pure: unit-tested in rows.test.ts.
+ */
+import type { Attachment, CallSummary, Message, Peer, Reaction } from "../../../worker/protocol";
+import { dayKey, dayLabel } from "../../state/messages";
+import type { Pending } from "../../state/room";
+
+export type Row =
+  | { kind: "day"; key: string; label: string; ts: number }
+  | {
+      kind: "msg";
+      key: string;
+      uid: string;
+      name: string;
+      text: string;
+      ts: number;
+      seq: number | null;
+      cid: string;
+      mine: boolean;
+      /** First of a run of messages by the same sender: shows avatar and name. */
+      head: boolean;
+      status: "sent" | "sending" | "failed";
+      error?: string;
+      /** Set on the entry a call left in the history. */
+      call?: CallSummary;
+      attachments?: Attachment[];
+      reactions?: Reaction[];
+      deleted?: boolean;
+    };
+
+export type MsgRow = Extract<Row, { kind: "msg" }>;
+
+/** Consecutive messages by one sender closer than this are drawn as one group. */
+export const GROUP_GAP_MS = 5 * 60_000;
+
+/** Rows to draw: confirmed messages in seq order, then our pending ones, with day separators. */
+export function buildRows(
+  messages: readonly Message[],
+  pending: readonly Pending[],
+  me: Peer | null,
+  now: number = Date.now(),
+): Row[] {
+  const rows: Row[] = [];
+  let prev: { uid: string; ts: number; day: string; call: boolean } | null = null;
+  const push = (m: Omit<MsgRow, "kind" | "key" | "head">) => {
+    const day = dayKey(m.ts);
+    if (!prev || prev.day !== day) rows.push({ kind: "day", key: "d:" + day, label: dayLabel(m.ts, now), ts: m.ts });
+    // A call entry stands alone: it neither joins a group nor continues one.
+    const head = !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS || prev.call || !!m.call;
+    // The key is (sender, cid) in both states, so a pending line becoming confirmed keeps its DOM node.
+    rows.push({ kind: "msg", key: `m:${m.uid}:${m.cid}`, head, ...m });
+    prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
+  };
+  for (const m of messages) {
+    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}) });
+  }
+  if (me) {
+    for (const p of pending) {
+      push({
+        uid: me.id,
+        name: me.name,
+        text: p.text,
+        ts: p.createdAt,
+        seq: null,
+        cid: p.cid,
+        mine: true,
+        status: p.status,
+        error: p.error,
+        ...(p.attachments?.length ? { attachments: p.attachments } : {}),
+      });
+    }
+  }
+  return rows;
+}
