@@ -7,7 +7,7 @@
  */
 import * as v from "valibot";
 import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_REQ } from "./limits";
-import { CallClientFrames, CallErrorCode, CallServerFrames, CallSummarySchema } from "./calls";
+import { CallClientFrames, CallErrorCode, CallServerFrames, CallStateSchema, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
 
 /**
@@ -144,6 +144,11 @@ export const ServerFrameSchema = v.variant("type", [
      * size). The client paces its sends (its outbox above all) to stay within it.
      */
     budget: v.optional(v.object({ perSec: v.number(), burst: v.number() })),
+    /**
+     * The room's call right now (null: none), so that a reconnecting client drops a call
+     * that ended while it was away. A running call also follows as a `call` frame.
+     */
+    call: v.optional(v.nullable(CallStateSchema)),
     sync: v.optional(
       v.object({
         from: Seq,

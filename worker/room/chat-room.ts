@@ -265,9 +265,10 @@ export class ChatRoom extends DurableObject<Env> {
     const since = url.searchParams.get("since");
     const replay = messages.welcome(this.#store, since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
     const online = presence.online([...before, mine], now, this.#cfg.ghostAfterMs);
-    const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, ...replay })];
     const call = this.#store.call();
-    if (call) hello.push(frameTo({ conn: me.conn }, { type: "call", call: calls.view(call) }));
+    const view = call ? calls.view(call) : null;
+    const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, ...replay })];
+    if (view) hello.push(frameTo({ conn: me.conn }, { type: "call", call: view }));
     this.#io.apply([...hello, ...presence.joined(before, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
     return new Response(null, { status: 101, webSocket: client });
   }

@@ -57,12 +57,18 @@ describe("calls: ringing and answering", () => {
     }
   });
 
-  it("sends a running call right after welcome to a socket that connects", async () => {
+  it("sends a running call in and right after welcome to a socket that connects, and null once it is over", async () => {
     const { room, people, sockets } = await groupOf("Bob");
     const s = await ring(sockets[0]!, [sockets[1]!]);
     const late = await connect(room.id, people[1]!.cookie);
     const i = late.frames.findIndex((f) => f.type === "welcome");
+    expect(late.frames[i]).toMatchObject({ type: "welcome", call: { id: s.id } });
     expect(late.frames[i + 1] ?? (await late.next("call"))).toMatchObject({ type: "call", call: { id: s.id } });
+    // Once it is over, a welcome says so (a client that was away drops it).
+    sockets[0]!.send({ type: "call.hangup", callId: s.id });
+    await callGone(sockets[0]!);
+    const after = await connect(room.id, people[1]!.cookie);
+    expect(await after.next("welcome")).toMatchObject({ call: null });
   });
 
   it("refuses a second call while one runs (call_exists), and accepts only from those it rings", async () => {

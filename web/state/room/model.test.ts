@@ -478,6 +478,19 @@ describe("room store: what the call model gets (through web/state/call/room-adap
     expect(heard).toEqual([ErrorCode.CALL_FULL, ErrorCode.NO_SUCH_MESSAGE]);
   });
 
+  it("a welcome says the room's call as it is now: one that ended while we were away is gone", () => {
+    connect([], 0);
+    last().receive({ type: "call", call });
+    expect(store.call.value?.id).toBe("call-1");
+    reconnect();
+    connect([], 0, false, { call: null });
+    expect(store.call.value).toBeNull();
+    vi.advanceTimersByTime(BACKOFF_BASE_MS * 16); // stays up: the next drop redials after the base backoff
+    reconnect();
+    connect([], 0, false, { call });
+    expect(store.call.value?.id).toBe("call-1");
+  });
+
   it("hears every welcome (a new one means our socket came back), and sends call frames only when connected", () => {
     const room = callRoom(store);
     let welcomes = 0;

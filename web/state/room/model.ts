@@ -166,6 +166,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
       welcome: (w) => {
         batch(() => {
           me.value = w.me;
+          // A call that ended while we were away is gone (a running one is in the welcome too).
+          if (w.call !== undefined) call.value = w.call;
           presence.setOnline(w.online);
           members.seen(w.online);
           timeline.welcome(w);
