@@ -118,8 +118,11 @@ const customMediaPlugin = {
       /** @type {import("esbuild").PartialMessage[]} */
       const errors = [];
       const at = (index, text) => {
-        const line = source.slice(0, index).split("\n").length;
-        errors.push({ text, location: { file: path.relative(root, args.path), line, column: 0 } });
+        const start = source.lastIndexOf("\n", index - 1) + 1;
+        const end = source.indexOf("\n", index);
+        const line = source.slice(0, start).split("\n").length;
+        const lineText = source.slice(start, end === -1 ? undefined : end);
+        errors.push({ text, location: { file: path.relative(root, args.path), line, column: index - start, lineText } });
       };
       let css = source.replace(CUSTOM_MEDIA_RE, (decl, _name, _query, index) => {
         if (args.path !== TOKENS) at(index, "@custom-media belongs in web/styles/tokens.css");
