@@ -6,7 +6,8 @@
  *   node scripts/build-web.mjs --watch   rebuilds on change
  *
  * Output: web/dist/index.html (rewritten to point at content-hashed files),
- * dist/assets/main-<hash>.{js,css} (+ .map) and dist/_headers, which tells the
+ * dist/assets/main-<hash>.js, dist/assets/styles-<hash>.css (web/styles/index.css and
+ * everything it imports, as one file) (+ .map) and dist/_headers, which tells the
  * static-asset server to cache hashed files forever and to send a CSP with every page.
  */
 import { context, build } from "esbuild";
@@ -87,6 +88,59 @@ const writePlugin = {
 /** @type {Map<string, Buffer>} */
 let lastFiles = new Map();
 
+const STYLES = path.join(web, "styles");
+const TOKENS = path.join(STYLES, "tokens.css");
+const CUSTOM_MEDIA_RE = /@custom-media\s+(--[\w-]+)\s+([^;]+);/g;
+
+/**
+ * The breakpoints are declared once, in web/styles/tokens.css, as standard `@custom-media`
+ * rules (Media Queries 5). No browser supports them yet and esbuild passes them through
+ * as they are, so this resolves them as each stylesheet loads: `@media (--phone)` becomes
+ * `@media (max-width: 720px)` and the declarations themselves are dropped. Lines stay where
+ * they were, so the source map still points at the right line. A name that is not declared,
+ * or a declaration outside tokens.css, fails the build: a typo must not become a query that
+ * never matches.
+ */
+const customMediaPlugin = {
+  name: "custom-media",
+  setup(b) {
+    b.onLoad({ filter: /\.css$/ }, async (args) => {
+      if (!args.path.startsWith(STYLES + path.sep)) return undefined;
+      const tokens = await readFile(TOKENS, "utf8");
+      /** @type {Map<string, string>} */
+      const queries = new Map();
+      for (const [, name, query] of tokens.matchAll(CUSTOM_MEDIA_RE)) {
+        const q = query.trim();
+        // A single `(feature: value)` goes in as it is; anything longer in parentheses.
+        queries.set(name, /^\([^()]*\)$/.test(q) ? q : `(${q})`);
+      }
+      const source = await readFile(args.path, "utf8");
+      /** @type {import("esbuild").PartialMessage[]} */
+      const errors = [];
+      const at = (index, text) => {
+        const start = source.lastIndexOf("\n", index - 1) + 1;
+        const end = source.indexOf("\n", index);
+        const line = source.slice(0, start).split("\n").length;
+        const lineText = source.slice(start, end === -1 ? undefined : end);
+        errors.push({ text, location: { file: path.relative(root, args.path), line, column: index - start, lineText } });
+      };
+      let css = source.replace(CUSTOM_MEDIA_RE, (decl, _name, _query, index) => {
+        if (args.path !== TOKENS) at(index, "@custom-media belongs in web/styles/tokens.css");
+        return "";
+      });
+      css = css.replace(/@media[^{;]*/g, (prelude, index) =>
+        prelude.replace(/\(\s*(--[\w-]+)\s*\)/g, (whole, name) => {
+          const q = queries.get(name);
+          if (q === undefined) at(index, `unknown breakpoint ${name} (declare it in web/styles/tokens.css)`);
+          return q ?? whole;
+        }),
+      );
+      // Every stylesheet depends on the declarations: a change to tokens.css rebuilds them.
+      return { contents: css, loader: "css", errors, watchFiles: [TOKENS] };
+    });
+  },
+};
+
 async function listFiles(dir, base = dir) {
   const out = [];
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -100,7 +154,7 @@ async function listFiles(dir, base = dir) {
 /** @type {import("esbuild").BuildOptions} */
 const options = {
   absWorkingDir: root,
-  entryPoints: { main: "web/main.tsx", styles: "web/styles.css" },
+  entryPoints: { main: "web/main.tsx", styles: "web/styles/index.css" },
   outdir: "web/dist/assets",
   entryNames: "[name]-[hash]",
   bundle: true,
@@ -114,7 +168,7 @@ const options = {
   legalComments: "none",
   logLevel: "warning",
   define: { "process.env.NODE_ENV": JSON.stringify(watch ? "development" : "production") },
-  plugins: [writePlugin],
+  plugins: [customMediaPlugin, writePlugin],
 };
 
 if (watch) {

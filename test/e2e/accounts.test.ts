@@ -3,13 +3,11 @@
  * makes a room, Bob signs up from her invite link, they chat and DM, the sidebar keeps up
  * without reloads; Alice resets the link (the old one fails clearly for Carol), Carol
  * joins as a guest with the new one and saves her account, Alice removes her and finally
- * deletes the room. Log out ends every tab of that session.
+ * deletes the room. Log out ends every tab of that session. Each step is its own test that
+ * sets up the people and rooms it needs, so any one of them runs alone.
  */
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
-  SHOTS,
   WAIT,
   authTab,
   composer,
@@ -18,90 +16,78 @@ import {
   conversations,
   copyInvite,
   fillSignup,
+  joiner,
   log,
   member,
   newRoom,
+  person,
+  say,
   send,
-  setup,
+  shoot,
   skipBrowser,
-  type Guest,
-  type Session,
+  startDm,
+  twoInARoom,
+  uniqueUsername,
+  useSession,
 } from "./browser";
 
-const PASSWORD = { alice: "alice-password-1", bob: "bob-password-1", carol: "carol-password-1" };
-
-async function shoot(p: Page, name: string, sizes: [number, number][] = [[1280, 800], [360, 740]]) {
-  const was = p.viewportSize();
-  for (const [w, h] of sizes) {
-    await p.setViewportSize({ width: w, height: h });
-    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(w);
-    await p.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`) });
-  }
-  if (was) await p.setViewportSize(was);
-}
-
+/*
+ * People sign up only where the test is about accounts (signing up, usernames, logging in):
+ * signups are limited to 20 a minute per address, and every test here makes its own people.
+ */
 describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
-  let s: Session;
-  let base = "";
-  beforeAll(async () => {
-    s = await setup();
-    base = s.base;
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
-
-  let alice: Guest;
-  let bob: Guest;
-  let carol: Guest;
-  let roomUrl = "";
-  let invite = "";
-  let oldInvite = "";
+  const s = useSession();
 
   it("Alice signs up, creates a room with a topic and copies its invite link", async () => {
-    alice = await s.guest();
+    const alice = await s.guest();
     const p = alice.page;
-    await p.goto(base + "/", { timeout: WAIT });
+    await p.goto(s.base + "/", { timeout: WAIT });
     await p.getByRole("tab", { name: "Log in", selected: true }).waitFor({ timeout: WAIT });
     await shoot(p, "signed-out");
 
     // The shared password policy answers before the server is asked.
-    await fillSignup(p, "alice", "alice", "Alice");
+    await fillSignup(p, uniqueUsername("alice"), "alice", "Alice");
     await p.getByRole("alert").filter({ hasText: "Password must be at least 8 characters." }).waitFor({ timeout: WAIT });
-    await p.getByLabel("Password").fill(PASSWORD.alice);
+    await p.getByLabel("Password").fill("alice-password-1");
     await p.getByRole("button", { name: "Create account" }).click();
 
     await conversations(p).getByText("No conversations yet.").waitFor({ timeout: WAIT });
     await shoot(p, "empty-home");
-    roomUrl = await newRoom(alice, "Design", "Pixels and prose");
+    await newRoom(alice, "Design", "Pixels and prose");
     await p.getByRole("heading", { name: "Design", level: 1 }).waitFor({ timeout: WAIT });
     await p.locator(".room-header").getByText("Pixels and prose").waitFor({ timeout: WAIT });
     await conversation(p, "Design").waitFor({ timeout: WAIT });
     expect(await conversation(p, "Design").getAttribute("aria-current")).toBe("page");
 
-    invite = await copyInvite(alice, base);
-    expect(invite).toMatch(new RegExp(`^${base}/join/[A-Za-z0-9_-]{22}$`));
+    const invite = await copyInvite(alice, s.base);
+    expect(invite).toMatch(new RegExp(`^${s.base}/join/[A-Za-z0-9_-]{22}$`));
   });
 
   it("Bob opens the link in a fresh browser, sees what it leads to, signs up and lands in the room", async () => {
-    bob = await s.guest();
+    const alice = await person(s, "Alice", { account: true });
+    const roomUrl = await newRoom(alice, "Design", "Pixels and prose");
+    const invite = await copyInvite(alice, s.base);
+
+    const bob = await s.guest();
     const p = bob.page;
     await p.goto(invite, { timeout: WAIT });
     await p.getByRole("heading", { name: "Design" }).waitFor({ timeout: WAIT });
     await p.getByText("1 member").waitFor({ timeout: WAIT });
     await shoot(p, "join");
 
-    await fillSignup(p, "bob", PASSWORD.bob, "Bob");
+    const username = uniqueUsername("bob");
+    await fillSignup(p, username, "bob-password-1", "Bob");
     await p.waitForURL(roomUrl, { timeout: WAIT });
     await connection(p, "Online").waitFor({ timeout: WAIT });
     await conversation(p, "Design").waitFor({ timeout: WAIT });
 
     // Both see both, with usernames; Alice is the owner.
-    await member(alice.page, "Bob").filter({ hasText: "@bob" }).filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
+    await member(alice.page, "Bob").filter({ hasText: `@${username}` }).filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
     await member(p, "Alice").filter({ hasText: "owner" }).filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
   });
 
   it("they chat, and each sidebar previews the last message", async () => {
+    const { alice, bob } = await twoInARoom(s, { room: "Design" });
     await send(bob.page, "Hi Alice, Bob here");
     await log(alice.page).getByText("Hi Alice, Bob here", { exact: true }).waitFor({ timeout: WAIT });
     await send(alice.page, "Welcome, Bob!");
@@ -114,13 +100,15 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
   });
 
   it("Alice starts a DM with Bob by username; it appears in Bob's sidebar with an unread count, no reload", async () => {
+    const { alice, bob, roomUrl } = await twoInARoom(s, { accounts: true, room: "Design" });
     const p = alice.page;
     await p.getByRole("button", { name: "New message" }).click();
     const dialog = p.getByRole("dialog", { name: "New message" });
     await dialog.getByRole("textbox", { name: "Username" }).fill("nobody_here");
     await dialog.getByRole("button", { name: "Start conversation" }).click();
     await dialog.getByRole("alert").filter({ hasText: "No one has the username “nobody_here”." }).waitFor({ timeout: WAIT });
-    await dialog.getByRole("textbox", { name: "Username" }).fill("@Bob");
+    // Typed with an @ and in another case, as people do.
+    await dialog.getByRole("textbox", { name: "Username" }).fill(`@${bob.username!.replace(/^./, (c) => c.toUpperCase())}`);
     await dialog.getByRole("button", { name: "Start conversation" }).click();
     await p.waitForURL((u) => u.href !== roomUrl && /\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
     const dmUrl = p.url();
@@ -156,12 +144,16 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
 
     // Starting it again from Bob's side finds the same DM.
     await bob.page.getByRole("button", { name: "New message" }).click();
-    await bob.page.getByRole("dialog", { name: "New message" }).getByRole("textbox", { name: "Username" }).fill("alice");
+    await bob.page.getByRole("dialog", { name: "New message" }).getByRole("textbox", { name: "Username" }).fill(alice.username!);
     await bob.page.getByRole("button", { name: "Start conversation" }).click();
     await bob.page.waitForURL(dmUrl, { timeout: WAIT });
   });
 
   it("Alice resets the invite link: Carol's old link fails clearly, the new one works", async () => {
+    const alice = await person(s, "Alice");
+    const roomUrl = await newRoom(alice, "Design", "Pixels and prose");
+    const oldInvite = await copyInvite(alice, s.base);
+
     const p = alice.page;
     await p.goto(roomUrl, { timeout: WAIT });
     await connection(p, "Online").waitFor({ timeout: WAIT });
@@ -171,11 +163,10 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await shoot(p, "confirm-reset");
     await confirm.getByRole("button", { name: "Reset link" }).click();
     await confirm.waitFor({ state: "detached", timeout: WAIT });
-    oldInvite = invite;
-    invite = await copyInvite(alice, base);
+    const invite = await copyInvite(alice, s.base);
     expect(invite).not.toBe(oldInvite);
 
-    carol = await s.guest();
+    const carol = await s.guest();
     await carol.page.goto(oldInvite, { timeout: WAIT });
     await carol.page.getByText("This invite link is invalid or has been reset.").waitFor({ timeout: WAIT });
     await shoot(carol.page, "invalid-invite");
@@ -184,6 +175,14 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
   });
 
   it("Carol joins with the new link as a guest, then saves her account and keeps the room", async () => {
+    // Bob has an account: his username is taken when Carol first tries it.
+    const alice = await person(s, "Alice");
+    const roomUrl = await newRoom(alice, "Design", "Pixels and prose");
+    const bob = await joiner(s, await copyInvite(alice, s.base), "Bob", { account: true });
+    await member(alice.page, "Bob").filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
+    const invite = await copyInvite(alice, s.base);
+
+    const carol = await s.guest();
     const p = carol.page;
     await p.goto(invite, { timeout: WAIT });
     await p.getByText("2 members").waitFor({ timeout: WAIT });
@@ -196,17 +195,18 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
 
     await p.getByRole("button", { name: "Save your account" }).click();
     const dialog = p.getByRole("dialog", { name: "Save your account" });
-    await dialog.getByRole("textbox", { name: "Username" }).fill("bob");
-    await dialog.getByLabel("Password").fill(PASSWORD.carol);
+    await dialog.getByRole("textbox", { name: "Username" }).fill(bob.username!);
+    await dialog.getByLabel("Password").fill("carol-password-1");
     await shoot(p, "save-account", [[360, 740]]);
     await dialog.getByRole("button", { name: "Save account" }).click();
     await dialog.getByRole("alert").filter({ hasText: "That username is taken." }).waitFor({ timeout: WAIT });
-    await dialog.getByRole("textbox", { name: "Username" }).fill("carol");
+    const username = uniqueUsername("carol");
+    await dialog.getByRole("textbox", { name: "Username" }).fill(username);
     await dialog.getByRole("button", { name: "Save account" }).click();
     await dialog.waitFor({ state: "detached", timeout: WAIT });
     expect(await p.getByRole("button", { name: "Save your account" }).count()).toBe(0);
     await p.getByRole("button", { name: "Account menu" }).click();
-    await p.getByRole("menu").getByText("@carol").waitFor({ timeout: WAIT });
+    await p.getByRole("menu").getByText(`@${username}`).waitFor({ timeout: WAIT });
     await p.keyboard.press("Escape");
     // Same person: still in the room, still online, and the socket carries on.
     await conversation(p, "Design").waitFor({ timeout: WAIT });
@@ -215,6 +215,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
   });
 
   it("Alice removes Carol: Carol is told, and the room leaves her sidebar", async () => {
+    const { alice, bob: carol } = await twoInARoom(s, { names: ["Alice", "Carol"], room: "Design" });
     const p = alice.page;
     await member(p, "Carol").getByRole("button", { name: "Remove Carol" }).click();
     await p.getByRole("dialog", { name: "Remove Carol?" }).getByRole("button", { name: "Remove" }).click();
@@ -227,6 +228,14 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
   });
 
   it("Bob logs out in one tab: his other tab is signed out too; wrong then right password logs him in", async () => {
+    // Bob has an account, is in Design, and has a DM with Alice.
+    const alice = await person(s, "Alice");
+    const roomUrl = await newRoom(alice, "Design", "Pixels and prose");
+    const bob = await joiner(s, await copyInvite(alice, s.base), "Bob", { account: true });
+    await startDm(alice, bob.username!);
+    await say(alice, "Psst, a private hello");
+    await conversation(bob.page, "Alice").waitFor({ timeout: WAIT });
+
     const other = await bob.context.newPage();
     await other.goto(roomUrl, { timeout: WAIT });
     await connection(other, "Online").waitFor({ timeout: WAIT });
@@ -239,17 +248,18 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await other.getByRole("tab", { name: "Log in" }).waitFor({ timeout: WAIT });
     await other.close();
 
-    await p.getByRole("textbox", { name: "Username" }).fill("bob");
+    await p.getByRole("textbox", { name: "Username" }).fill(bob.username!);
     await p.getByLabel("Password").fill("not-his-password");
     await p.getByRole("button", { name: "Log in", exact: true }).click();
     await p.getByRole("alert").filter({ hasText: "Wrong username or password." }).waitFor({ timeout: WAIT });
-    await p.getByLabel("Password").fill(PASSWORD.bob);
+    await p.getByLabel("Password").fill(bob.password!);
     await p.getByRole("button", { name: "Log in", exact: true }).click();
     await conversation(p, "Design").waitFor({ timeout: WAIT });
     await conversation(p, "Alice").waitFor({ timeout: WAIT });
   });
 
   it("Alice renames the room (Bob's header and sidebar follow), then deletes it (Bob is told)", async () => {
+    const { alice, bob, roomUrl } = await twoInARoom(s, { room: "Design" });
     const p = alice.page;
     await bob.page.goto(roomUrl, { timeout: WAIT });
     await connection(bob.page, "Online").waitFor({ timeout: WAIT });
@@ -266,7 +276,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await p.getByRole("button", { name: "Room options" }).click();
     await p.getByRole("menuitem", { name: "Delete room" }).click();
     await p.getByRole("dialog", { name: "Delete Design crit?" }).getByRole("button", { name: "Delete room" }).click();
-    await p.waitForURL(base + "/", { timeout: WAIT });
+    await p.waitForURL(s.base + "/", { timeout: WAIT });
     await conversation(p, "Design crit").waitFor({ state: "detached", timeout: WAIT });
     await bob.page.getByRole("heading", { name: "This room was deleted" }).waitFor({ timeout: WAIT });
     await conversation(bob.page, "Design crit").waitFor({ state: "detached", timeout: WAIT });

@@ -1,10 +1,15 @@
 /**
  * Shared setup for the browser tests: one `wrangler dev` (or E2E_BASE_URL) and one
  * Chromium per test file, guests as separate browser contexts, and locators by role.
+ *
+ * Tests share the server and the browser, nothing else: each `it` makes its own people,
+ * rooms and messages with the fixtures at the end of this file (`person`, `twoInARoom`,
+ * `say`), so any one of them runs alone (`-t "…"`) and in any order.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
 import {
   CHROMIUM_ARGS,
   PROJECT_ROOT,
@@ -115,6 +120,43 @@ export async function setup(options: SetupOptions = {}): Promise<Session> {
   }
 }
 
+/**
+ * One server and one browser for the enclosing `describe` (they take seconds to start),
+ * with hooks registered for it. After each test, the guests it made are checked for script
+ * errors, CSP violations and dialogs, then their browser contexts are closed.
+ */
+export function useSession(options: SetupOptions = {}): Session {
+  let session: Session | null = null;
+  let checked = 0;
+  beforeAll(async () => {
+    session = await setup(options);
+  });
+  afterEach(async () => {
+    if (!session) return;
+    const made = session.guests.slice(checked);
+    checked = session.guests.length;
+    for (const g of made) await g.context.close().catch(() => {});
+    for (const g of made) expect(g.problems, "script errors, CSP violations or dialogs").toEqual([]);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+  const live = () => {
+    if (!session) throw new Error("no session: setup() failed in beforeAll");
+    return session;
+  };
+  return {
+    get base() {
+      return live().base;
+    },
+    get guests() {
+      return live().guests;
+    },
+    guest: () => live().guest(),
+    close: () => live().close(),
+  };
+}
+
 export const log = (p: Page) => p.getByRole("log", { name: "Messages" });
 export const messageTexts = (p: Page) => log(p).locator(".msg .text").allTextContents();
 export const messageSeqs = (p: Page) =>
@@ -199,4 +241,126 @@ export async function joinByLink(g: Guest, inviteUrl: string, name: string): Pro
   await g.page.getByRole("button", { name: "Continue as guest" }).click();
   await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
   await connection(g.page, "Online").waitFor({ timeout: WAIT });
+}
+
+/** Screenshots into test-results/e2e at desktop and phone sizes; nothing may scroll sideways. */
+export async function shoot(p: Page, name: string, sizes: [number, number][] = [[1280, 800], [360, 740]]) {
+  const was = p.viewportSize();
+  for (const [w, h] of sizes) {
+    await p.setViewportSize({ width: w, height: h });
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(w);
+    await p.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`) });
+  }
+  if (was) await p.setViewportSize(was);
+}
+
+// ── Fixtures: people, rooms and messages of one test ────────────────────────────────────
+
+/** A guest, or an account with `username` and `password`, named `name`. */
+export interface Person extends Guest {
+  name: string;
+  username: string | null;
+  password: string | null;
+}
+
+let made = 0;
+/**
+ * A username no other test on this server has taken (`bob_1k3x`): usernames are unique
+ * per server, and the tests of a file share one.
+ */
+export function uniqueUsername(name: string): string {
+  made++;
+  return `${name.toLowerCase().replace(/[^a-z0-9_]/g, "").slice(0, 12)}_${made.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Signs up on the current page (the signed-out card or a join page) as a fresh account. */
+async function signUpHere(g: Guest, name: string): Promise<Person> {
+  const username = uniqueUsername(name);
+  const password = `${username}-password`;
+  await fillSignup(g.page, username, password, name);
+  return Object.assign(g, { name, username, password });
+}
+
+/**
+ * Someone new, signed in on the home screen: a guest named `name`, or with `account` an
+ * account (unique username, see `uniqueUsername`). Signups are limited per address (20 a
+ * minute here), so a test asks for accounts only where it is about them.
+ */
+export async function person(s: Session, name: string, opts: { account?: boolean } = {}): Promise<Person> {
+  const g = await s.guest();
+  let who: Person;
+  if (opts.account) {
+    await g.page.goto(s.base + "/", { timeout: WAIT });
+    who = await signUpHere(g, name);
+  } else {
+    await continueAsGuest(g, s.base, name);
+    who = Object.assign(g, { name, username: null, password: null });
+  }
+  await g.page.getByRole("button", { name: "New room", exact: true }).waitFor({ timeout: WAIT });
+  return who;
+}
+
+/** Someone new opens `invite` and joins (as a guest, or signing up with `account`); returns once online in the room. */
+export async function joiner(s: Session, invite: string, name: string, opts: { account?: boolean } = {}): Promise<Person> {
+  const g = await s.guest();
+  if (!opts.account) {
+    await joinByLink(g, invite, name);
+    return Object.assign(g, { name, username: null, password: null });
+  }
+  await g.page.goto(invite, { timeout: WAIT });
+  await g.page.getByRole("heading", { level: 1 }).waitFor({ timeout: WAIT });
+  const who = await signUpHere(g, name);
+  await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
+  await connection(g.page, "Online").waitFor({ timeout: WAIT });
+  return who;
+}
+
+export interface TwoInARoom {
+  /** Made the room (its owner); the room is open on her page. */
+  alice: Person;
+  /** Joined by the invite link; the room is open on his page. */
+  bob: Person;
+  roomUrl: string;
+  invite: string;
+}
+
+/**
+ * Two people in a fresh group room, each seeing the other online: the first (default
+ * "Alice") creates it, the second (default "Bob") joins by its invite link. `accounts`
+ * makes both sign up instead of continuing as guests.
+ */
+export async function twoInARoom(
+  s: Session,
+  opts: { names?: readonly [string, string]; accounts?: boolean; room?: string; topic?: string } = {},
+): Promise<TwoInARoom> {
+  const [first, second] = opts.names ?? ["Alice", "Bob"];
+  const alice = await person(s, first, { account: opts.accounts });
+  const roomUrl = await newRoom(alice, opts.room ?? `${first}'s room`, opts.topic);
+  const invite = await copyInvite(alice, s.base);
+  const bob = await joiner(s, invite, second, { account: opts.accounts });
+  await member(alice.page, second).filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
+  await member(bob.page, first).filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
+  return { alice, bob, roomUrl, invite };
+}
+
+/**
+ * `from` sends `text` in the room open on their page; returns once every one of `readers`
+ * shows it. Saying lines one after another this way gives them that order in the room.
+ */
+export async function say(from: Guest, text: string, ...readers: Guest[]): Promise<void> {
+  await send(from.page, text);
+  for (const r of [from, ...readers]) await expect.poll(() => messageTexts(r.page), { timeout: WAIT }).toContain(text);
+}
+
+/** `from` opens the DM with `username` from "New message"; returns its URL once online. */
+export async function startDm(from: Guest, username: string): Promise<string> {
+  const p = from.page;
+  const before = p.url();
+  await p.getByRole("button", { name: "New message" }).click();
+  const dialog = p.getByRole("dialog", { name: "New message" });
+  await dialog.getByRole("textbox", { name: "Username" }).fill(username);
+  await dialog.getByRole("button", { name: "Start conversation" }).click();
+  await p.waitForURL((u) => u.href !== before && /^\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
+  await connection(p, "Online").waitFor({ timeout: WAIT });
+  return p.url();
 }

@@ -9,7 +9,7 @@
  * except under CI, where a missing browser is a failure.
  */
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_BODY } from "../../worker/protocol";
 import {
   SHOTS,
@@ -24,38 +24,38 @@ import {
   member,
   messageSeqs,
   messageTexts,
+  say,
   send,
-  setup,
   skipBrowser,
-  type Guest,
-  type Session,
+  twoInARoom,
+  useSession,
 } from "./browser";
 
-describe.skipIf(skipBrowser)("chat in the browser", () => {
-  let s: Session;
-  let base = "";
-  beforeAll(async () => {
-    s = await setup();
-    base = s.base;
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+const EVIL = "<img src=x onerror=alert(1)>";
+const HISTORY = ["Hello Bob", "Hi Alice", EVIL, "line one\nline two"];
 
-  let alice: Guest;
-  let bob: Guest;
-  let roomUrl = "";
-  const HISTORY = ["Hello Bob", "Hi Alice", "<img src=x onerror=alert(1)>", "line one\nline two"];
+describe.skipIf(skipBrowser)("chat in the browser", () => {
+  const s = useSession();
+
+  /** Alice and Bob in a room that already holds HISTORY (Alice, Bob, Alice, Bob). */
+  async function afterAChat() {
+    const two = await twoInARoom(s);
+    const { alice, bob } = two;
+    for (const [from, text] of [[alice, HISTORY[0]!], [bob, HISTORY[1]!], [alice, HISTORY[2]!], [bob, HISTORY[3]!]] as const) {
+      await say(from, text, from === alice ? bob : alice);
+    }
+    return two;
+  }
 
   it("Alice creates a room and Bob joins by its invite link; both see each other online", async () => {
-    alice = await s.guest();
-    roomUrl = await createRoom(alice, base, "Alice");
+    const alice = await s.guest();
+    const roomUrl = await createRoom(alice, s.base, "Alice");
     await log(alice.page).getByText("No messages yet").waitFor({ timeout: WAIT });
 
-    const invite = await copyInvite(alice, base);
-    expect(invite).toMatch(new RegExp(`^${base}/join/[A-Za-z0-9_-]{22}$`));
+    const invite = await copyInvite(alice, s.base);
+    expect(invite).toMatch(new RegExp(`^${s.base}/join/[A-Za-z0-9_-]{22}$`));
 
-    bob = await s.guest();
+    const bob = await s.guest();
     await joinByLink(bob, invite, "Bob");
     expect(bob.page.url()).toBe(roomUrl);
 
@@ -69,6 +69,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   });
 
   it("Bob sees Alice typing, then her message with sender and time", async () => {
+    const { alice, bob } = await twoInARoom(s);
     await composer(alice.page).pressSequentially("Hello Bob", { delay: 20 });
     await bob.page.getByRole("status").filter({ hasText: "Alice is typing…" }).waitFor({ timeout: WAIT });
     await composer(alice.page).press("Enter");
@@ -87,17 +88,20 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   });
 
   it("Bob replies, and markup in a message shows as text", async () => {
+    const { alice, bob } = await twoInARoom(s);
+    await say(alice, "Hello Bob", bob);
+
     await send(bob.page, "Hi Alice");
     await log(alice.page).getByText("Hi Alice", { exact: true }).waitFor({ timeout: WAIT });
 
-    const evil = "<img src=x onerror=alert(1)>";
-    await send(alice.page, evil);
-    await log(bob.page).getByText(evil, { exact: true }).waitFor({ timeout: WAIT });
+    await send(alice.page, EVIL);
+    await log(bob.page).getByText(EVIL, { exact: true }).waitFor({ timeout: WAIT });
     expect(await log(bob.page).locator("img").count()).toBe(0);
-    expect(await messageTexts(bob.page)).toEqual(["Hello Bob", "Hi Alice", evil]);
+    expect(await messageTexts(bob.page)).toEqual(["Hello Bob", "Hi Alice", EVIL]);
   });
 
   it("Shift+Enter breaks the line, and the composer counts down near the limit", async () => {
+    const { alice, bob } = await twoInARoom(s);
     const box = composer(bob.page);
     await box.fill("line one");
     await box.press("Shift+Enter");
@@ -115,6 +119,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   });
 
   it("Bob reloads and sees the history, and his unsent draft", async () => {
+    const { bob } = await afterAChat();
     await composer(bob.page).fill("half-written thought");
     await bob.page.reload({ timeout: WAIT });
     await connection(bob.page, "Online").waitFor({ timeout: WAIT });
@@ -124,6 +129,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   });
 
   it("messages Bob sends while offline are delivered once, in order, when he is back", async () => {
+    const { alice, bob } = await afterAChat();
     await bob.context.setOffline(true);
     await connection(bob.page, "(Offline|Reconnecting)").waitFor({ timeout: WAIT });
 
@@ -149,6 +155,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   });
 
   it("renders at phone and desktop sizes (screenshots in test-results/e2e)", async () => {
+    const { bob } = await afterAChat();
     const p = bob.page;
     await p.setViewportSize({ width: 1280, height: 800 });
     await p.screenshot({ path: path.join(SHOTS, "room-1280x800.png") });
@@ -165,13 +172,16 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
   });
 
   it("an unknown room shows a clear not-found page", async () => {
-    await bob.page.goto(`${base}/r/AAAAAAAAAAAAAAAAAAAAAA`, { timeout: WAIT });
+    const { bob } = await twoInARoom(s);
+    await bob.page.goto(`${s.base}/r/AAAAAAAAAAAAAAAAAAAAAA`, { timeout: WAIT });
     await bob.page.getByRole("heading", { name: "Room not found" }).waitFor({ timeout: WAIT });
     await bob.page.getByRole("link", { name: "Back to conversations" }).click();
     await conversations(bob.page).getByRole("link", { name: /Alice's room/ }).waitFor({ timeout: WAIT });
   });
 
   it("a room link is for members only: someone else is told to ask for an invite", async () => {
+    const alice = await s.guest();
+    const roomUrl = await createRoom(alice, s.base, "Alice");
     const carol = await s.guest();
     await carol.page.goto(roomUrl, { timeout: WAIT });
     await carol.page.getByRole("tab", { name: "Guest" }).click();

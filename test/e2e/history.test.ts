@@ -3,10 +3,10 @@
  * over HTTP as the reader scrolls up (without moving what they look at), and new
  * messages never yank a reader who scrolled up: a pill offers them instead.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { DEFAULT_PAGE } from "../../worker/protocol";
-import { WAIT, copyInvite, createRoom, joinByLink, log, messageSeqs, messageTexts, send, setup, skipBrowser, type Session } from "./browser";
+import { WAIT, copyInvite, createRoom, joinByLink, log, messageSeqs, messageTexts, send, skipBrowser, useSession } from "./browser";
 
 const TOTAL = 120;
 
@@ -30,14 +30,8 @@ function offsetOf(p: Page, text: string) {
 const distanceFromBottom = (p: Page) => log(p).evaluate((el) => Math.round(el.scrollHeight - el.scrollTop - el.clientHeight));
 
 describe.skipIf(skipBrowser)("history in the browser", () => {
-  let s: Session;
   // Seeding 120 messages quickly needs a looser per-sender message rate than production's.
-  beforeAll(async () => {
-    s = await setup({ vars: { MSG_RATE_PER_SEC: "1000", MSG_BURST: "1000" } });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = useSession({ vars: { MSG_RATE_PER_SEC: "1000", MSG_BURST: "1000" } });
 
   it("pages older messages on scroll-up, keeps the place, and offers new ones with a pill", async () => {
     const alice = await s.guest();

@@ -7,8 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FAKE_MEDIA, SHOTS, WAIT, composer, copyInvite, createRoom, joinByLink, log, member, setup, skipBrowser, type Guest, type Session } from "./browser";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { FAKE_MEDIA, SHOTS, WAIT, composer, log, skipBrowser, twoInARoom, useSession } from "./browser";
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -68,44 +69,41 @@ function pdf(): Buffer {
 }
 
 describe.skipIf(skipBrowser)("media in the browser", () => {
-  let s: Session;
-  let alice: Guest;
-  let bob: Guest;
+  // The fake microphone records the voice message.
+  const s = useSession({ chromiumArgs: FAKE_MEDIA });
   const dir = mkdtempSync(path.join(tmpdir(), "media-e2e-"));
   const imgPath = path.join(dir, "gradient.png");
   const pdfPath = path.join(dir, "report.pdf");
-  beforeAll(async () => {
+  beforeAll(() => {
     writeFileSync(imgPath, png(640, 400));
     writeFileSync(pdfPath, pdf());
-    // The fake microphone records the voice message.
-    s = await setup({ chromiumArgs: FAKE_MEDIA });
   });
-  afterAll(async () => {
-    await s?.close();
-  });
+
+  /** Attaches the image and the PDF by the paperclip's file chooser; returns the chooser. */
+  async function attachBoth(p: Page) {
+    const [chooser] = await Promise.all([p.waitForEvent("filechooser"), p.getByRole("button", { name: "Attach files" }).click()]);
+    await chooser.setFiles([imgPath, pdfPath]);
+    return chooser;
+  }
+
+  /** Sends what the composer holds once every upload is done; returns when the chips are gone. */
+  async function sendWithFiles(p: Page, text: string) {
+    const chips = p.getByRole("list", { name: "Attachments" }).getByRole("listitem");
+    await expect.poll(() => chips.count()).toBe(2);
+    await composer(p).fill(text);
+    const sendButton = p.getByRole("button", { name: "Send" });
+    await expect.poll(() => sendButton.isEnabled(), { timeout: WAIT }).toBe(true);
+    await composer(p).press("Enter");
+    await chips.first().waitFor({ state: "detached", timeout: WAIT });
+  }
 
   it("Alice sends an image and a PDF; Bob sees the thumbnail, opens it, downloads the PDF byte for byte, and reacts; Alice sees it live", async () => {
-    alice = await s.guest();
-    await createRoom(alice, s.base, "Alice");
-    const invite = await copyInvite(alice, s.base);
-    bob = await s.guest();
-    await joinByLink(bob, invite, "Bob");
-    await member(alice.page, "Bob").filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
+    const { alice, bob } = await twoInARoom(s);
 
     // Attach by the paperclip's file chooser.
-    const [chooser] = await Promise.all([
-      alice.page.waitForEvent("filechooser"),
-      alice.page.getByRole("button", { name: "Attach files" }).click(),
-    ]);
+    const chooser = await attachBoth(alice.page);
     expect(chooser.isMultiple()).toBe(true);
-    await chooser.setFiles([imgPath, pdfPath]);
-    const chips = alice.page.getByRole("list", { name: "Attachments" }).getByRole("listitem");
-    await expect.poll(() => chips.count()).toBe(2);
-    await composer(alice.page).fill("Photo and report");
-    const sendButton = alice.page.getByRole("button", { name: "Send" });
-    await expect.poll(() => sendButton.isEnabled(), { timeout: WAIT }).toBe(true);
-    await composer(alice.page).press("Enter");
-    await chips.first().waitFor({ state: "detached", timeout: WAIT });
+    await sendWithFiles(alice.page, "Photo and report");
 
     // Bob: the thumbnail (a real decoded image), its reserved aspect ratio.
     const row = log(bob.page).locator(".msg", { hasText: "Photo and report" });
@@ -166,6 +164,12 @@ describe.skipIf(skipBrowser)("media in the browser", () => {
   });
 
   it("cancel aborts an upload and deletes it; paste and drop attach files; a voice message plays inline; deleting leaves a tombstone", async () => {
+    // Alice has already sent the image and the PDF (the message she deletes at the end).
+    const { alice, bob } = await twoInARoom(s);
+    await attachBoth(alice.page);
+    await sendWithFiles(alice.page, "Photo and report");
+    await log(bob.page).locator(".msg", { hasText: "Photo and report" }).locator("a.att-file", { hasText: "report.pdf" }).waitFor({ timeout: WAIT });
+
     const a = alice.page;
     await bob.page.setViewportSize({ width: 1280, height: 800 });
     const chips = a.getByRole("list", { name: "Attachments" }).getByRole("listitem");
