@@ -1,5 +1,5 @@
 /**
- * The outbox: our messages the room has not acked yet (DESIGN.md, "The message path").
+ * The outbox: our messages the room has not acked yet (README, "Architecture": the message path).
  *
  * - Every message gets a cid and stays here, persisted per user and room (a reload or a
  *   crash re-sends it), until its `ack`, or until a message carrying its cid arrives (a
