@@ -37,7 +37,11 @@ export function apply(store: RoomStore, before: StoredCall | null, step: Step, n
   if (step.call !== before && (step.call || before)) out.push(frameTo({ all: true }, { type: "call", call: step.call ? calls.view(step.call) : null }));
   // One history message per call (its cid dedupes a repeat).
   if (e) out.push(...record(store, { cid: `call:${e.call.id}`, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }, now));
-  if (step.call !== before) out.push(...rings(before, step.call));
+  if (step.call !== before) {
+    out.push(...rings(before, step.call));
+    const at = calls.deadline(step.call);
+    if (at !== null) out.push({ type: "alarm", at });
+  }
   return out;
 }
 

@@ -44,7 +44,9 @@ export type Effect =
   /** Tell these people's hubs (best effort, in order per room, off the message path). */
   | { type: "hub"; users: readonly string[]; notice: HubNotice }
   /** New work for the flush (messages, reactions, deletions) is in storage. */
-  | { type: "flush" };
+  | { type: "flush" }
+  /** The logic needs the alarm no later than `at` (a call's ring timeout or grace period). */
+  | { type: "alarm"; at: number };
 
 export const frameTo = (to: To, frame: ServerFrame): Effect => ({ type: "frame", to, frame });
 

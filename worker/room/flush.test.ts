@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Message } from "../protocol";
 import { ANNOUNCE_GAP_MS, FLUSH_BATCH, RETRY_BASE_MS, announcement, flush, type History } from "./flush";
 import { newStore } from "./testing/fixtures";
+import { nodeStorage } from "./testing/node-storage";
+import { RoomStore } from "./store/room-store";
 import type { Doomed, ReactionChange } from "./store/room-store";
 
 /** D1 as a table of rows keyed by seq, with its unique (uid, cid) index; it can be told to fail. */
@@ -83,10 +85,11 @@ describe("the flush", () => {
 
   it("turns a copy that D1 refuses for its (sender, cid) into a tombstone D1 takes, and tells everyone", async () => {
     // D1 has the original at seq 1; the room, whose index had let it go, stored the resend at seq 2.
-    const { store, storage } = newStore();
+    const storage = nodeStorage();
+    storage.kv.put("last_seq", 1); // as a trim left it
+    const store = new RoomStore(storage);
     const d1 = new FakeD1();
     d1.rows.set(1, { uid: "u1", cid: "late", text: "late", deleted: false });
-    storage.kv.put("last_seq", 1);
     expect(add(store, "late").seq).toBe(2);
     const r = await flush(store, d1, opts(0));
     expect(r.effects).toEqual([{ type: "frame", to: { all: true }, frame: { type: "deleted", seq: 2 } }]);

@@ -7,7 +7,6 @@
 import { Close, assertNever, type Message, type ServerFrame } from "../protocol";
 import { db } from "../db/client";
 import { memberIds } from "../db/queries";
-import * as calls from "./call";
 import { nextAlarm, type AlarmConfig, type AlarmInputs } from "./deadlines";
 import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
@@ -69,6 +68,7 @@ export class RoomIO {
   /** Carries out `effects` in order, then makes sure the alarm comes when the deadlines need it. */
   apply(effects: readonly Effect[], origin: Origin, now: number, also: { sockets?: boolean } = {}): void {
     let work = false;
+    let call: number | null = null;
     for (const e of effects) {
       switch (e.type) {
         case "frame":
@@ -89,17 +89,24 @@ export class RoomIO {
         case "flush":
           work = true;
           break;
+        case "alarm":
+          call = Math.min(call ?? Infinity, e.at);
+          break;
         default:
           assertNever(e);
       }
     }
+    // New work is never due sooner than a flush delay away: an alarm already set before
+    // then covers it, and the backoff need not be read (this runs for every message).
+    const flush = work && (this.#alarmAt === null || this.#alarmAt > now + this.#alarm.flushDelayMs);
+    if (!flush && call === null && !also.sockets) return;
     this.alarmBy({
       now,
-      flush: work ? { pending: true, since: now } : { pending: false },
-      retryAt: work ? (this.#store.flushBackoff()?.retryAt ?? null) : null,
+      flush: flush ? { pending: true, since: now } : { pending: false },
+      retryAt: flush ? (this.#store.flushBackoff()?.retryAt ?? null) : null,
       announceAt: null,
       sockets: also.sockets === true,
-      call: calls.deadline(this.#store.call()),
+      call,
     });
   }
 

@@ -56,6 +56,10 @@ describe("the log", () => {
     storage.sql.exec("DELETE FROM log");
     expect(store.append(msg("c"), 3).seq).toBe(3);
     expect(store.bounds()).toEqual({ first: 3, last: 3 });
+    // After a trim, a restarted room (a new store on the same storage) goes on from there too.
+    store.markFlushed([3]);
+    store.trim(0, 0);
+    expect(new RoomStore(storage).append(msg("d"), 4).seq).toBe(4);
   });
 
   it("remembers (sender, cid) after the row is trimmed, with the files while the log has them", () => {

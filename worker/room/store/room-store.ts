@@ -83,10 +83,18 @@ export const duplicateCid = (seq: number) => `dup:${seq}`;
 
 export class RoomStore {
   readonly #s: Storage;
+  /**
+   * The newest seq the room ever assigned. The log's max is trimmed never, but it is
+   * kept apart too (in memory; in KV at every trim), so that a seq is never given out
+   * twice whatever becomes of the log's rows.
+   */
+  #lastSeq: number;
 
   constructor(storage: Storage) {
     this.#s = storage;
     migrate(storage);
+    const logMax = storage.sql.exec<{ last: number | null }>("SELECT max(seq) AS last FROM log").one().last ?? 0;
+    this.#lastSeq = Math.max(logMax, storage.kv.get<number>("last_seq") ?? 0);
   }
 
   #rows(query: string, ...bindings: (string | number | null)[]): Message[] {
@@ -149,12 +157,12 @@ export class RoomStore {
    * its files to it, in one transaction. The caller has checked `sent()` first.
    */
   append(m: NewMessage, ts: number): Message {
-    return this.#s.transactionSync(() => {
+    const message = this.#s.transactionSync(() => {
       const { seq } = this.#s.sql
         .exec<{ seq: number }>(
           `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments)
            VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-          this.#lastSeq(),
+          this.#lastSeq,
           m.cid,
           m.uid,
           m.name,
@@ -165,10 +173,11 @@ export class RoomStore {
         )
         .one();
       this.#s.sql.exec("INSERT INTO sent (uid, cid, seq, ts) VALUES (?, ?, ?, ?)", m.uid, m.cid, seq, ts);
-      this.#s.kv.put("last_seq", seq);
       for (const a of m.attachments ?? []) this.#s.sql.exec("UPDATE files SET seq = ? WHERE id = ?", seq, a.id);
       return { seq, ts, ...m };
     });
+    this.#lastSeq = Math.max(this.#lastSeq, message.seq);
+    return message;
   }
 
   /**
@@ -202,18 +211,10 @@ export class RoomStore {
     return this.withReactions(this.#rows(`SELECT ${COLUMNS} FROM log WHERE seq > ? ORDER BY seq`, seq));
   }
 
-  /**
-   * The newest seq the room ever assigned (0: none). Kept apart from the log, which is
-   * trimmed: a seq is never given out twice. (Rooms from before it was kept: the log's max.)
-   */
-  #lastSeq(): number {
-    return this.#s.kv.get<number>("last_seq") ?? 0;
-  }
-
   /** The oldest seq the log still holds (null: empty) and the newest the room ever assigned (0: none). */
   bounds(): { first: number | null; last: number } {
     const r = this.#s.sql.exec<{ first: number | null; last: number | null }>("SELECT min(seq) AS first, max(seq) AS last FROM log").one();
-    return { first: r.first, last: Math.max(r.last ?? 0, this.#lastSeq()) };
+    return { first: r.first, last: Math.max(r.last ?? 0, this.#lastSeq) };
   }
 
   /**
@@ -299,6 +300,7 @@ export class RoomStore {
    * and dedupe entries older than `sentBefore`.
    */
   trim(keep: number, sentBefore: number): void {
+    this.#s.kv.put("last_seq", this.#lastSeq);
     this.#s.sql.exec("DELETE FROM log WHERE flushed = 1 AND seq <= (SELECT max(seq) FROM log) - ?", keep);
     this.#s.sql.exec("DELETE FROM sent WHERE ts < ?", sentBefore);
   }

@@ -40,7 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
       if (!cols.has("call")) sql.exec("ALTER TABLE log ADD COLUMN call TEXT");
       if (!cols.has("attachments")) sql.exec("ALTER TABLE log ADD COLUMN attachments TEXT");
       if (!cols.has("deleted")) sql.exec("ALTER TABLE log ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0");
-      sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS log_uid_cid ON log (uid, cid)");
+      sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS log_uid_cid ON log (uid, cid)"); // dropped by version 3
       sql.exec("CREATE INDEX IF NOT EXISTS log_unflushed ON log (seq) WHERE flushed = 0");
       // Finished uploads of this room, told by the Worker (attachmentReady); seq is set once a message carries one.
       sql.exec("CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, uid TEXT NOT NULL, meta TEXT NOT NULL, seq INTEGER)");
@@ -66,6 +66,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID`);
       sql.exec("CREATE INDEX IF NOT EXISTS sent_ts ON sent (ts)");
       sql.exec("INSERT OR IGNORE INTO sent (uid, cid, seq, ts) SELECT uid, cid, seq, ts FROM log");
+    },
+  },
+  {
+    version: 3,
+    name: "the log's own (uid, cid) index goes: the sent index is the one dedupe needs, and each message wrote both",
+    up({ sql }) {
+      sql.exec("DROP INDEX IF EXISTS log_uid_cid");
     },
   },
 ];
