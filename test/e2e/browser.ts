@@ -224,12 +224,11 @@ export async function createRoom(g: Guest, base: string, name: string): Promise<
 /** Clicks "Copy invite link" in the open room and returns what landed on the clipboard. */
 export async function copyInvite(g: Guest, base: string): Promise<string> {
   await g.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  // The click waits for the idle label: a copy made just before (still "Copied", for 2 s)
+  // is told apart from this one without every copy waiting those 2 s out.
   await g.page.getByRole("button", { name: "Copy invite link" }).click();
   await g.page.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
-  const url = await g.page.evaluate(() => navigator.clipboard.readText());
-  // Back to the idle label, so a later copy can be told apart.
-  await g.page.getByRole("button", { name: "Copy invite link" }).waitFor({ timeout: WAIT });
-  return url;
+  return g.page.evaluate(() => navigator.clipboard.readText());
 }
 
 /** A person without a session opens an invite link and joins as a guest named `name`. */
