@@ -125,11 +125,13 @@ export async function setup(options: SetupOptions = {}): Promise<Session> {
  * with hooks registered for it. After each test, the guests it made are checked for script
  * errors, CSP violations and dialogs, then their browser contexts are closed.
  */
-export function useSession(options: SetupOptions = {}): Session {
+export function useSession(options: SetupOptions | (() => SetupOptions) = {}): Session {
   let session: Session | null = null;
   let checked = 0;
   beforeAll(async () => {
-    session = await setup(options);
+    // A function is read when the session starts: after the file's earlier beforeAll hooks
+    // (e.g. a TURN server whose port goes into `vars`).
+    session = await setup(typeof options === "function" ? options() : options);
   });
   afterEach(async () => {
     if (!session) return;
@@ -224,12 +226,11 @@ export async function createRoom(g: Guest, base: string, name: string): Promise<
 /** Clicks "Copy invite link" in the open room and returns what landed on the clipboard. */
 export async function copyInvite(g: Guest, base: string): Promise<string> {
   await g.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  // The click waits for the idle label: a copy made just before (still "Copied", for 2 s)
+  // is told apart from this one without every copy waiting those 2 s out.
   await g.page.getByRole("button", { name: "Copy invite link" }).click();
   await g.page.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
-  const url = await g.page.evaluate(() => navigator.clipboard.readText());
-  // Back to the idle label, so a later copy can be told apart.
-  await g.page.getByRole("button", { name: "Copy invite link" }).waitFor({ timeout: WAIT });
-  return url;
+  return g.page.evaluate(() => navigator.clipboard.readText());
 }
 
 /** A person without a session opens an invite link and joins as a guest named `name`. */
@@ -243,11 +244,20 @@ export async function joinByLink(g: Guest, inviteUrl: string, name: string): Pro
   await connection(g.page, "Online").waitFor({ timeout: WAIT });
 }
 
-/** Screenshots into test-results/e2e at desktop and phone sizes; nothing may scroll sideways. */
-export async function shoot(p: Page, name: string, sizes: [number, number][] = [[1280, 800], [360, 740]]) {
+/**
+ * Screenshots into test-results/e2e at desktop and phone sizes; nothing may scroll sideways.
+ * `settle` runs after each resize, before the shot (e.g. `videosRepainted` for a call).
+ */
+export async function shoot(
+  p: Page,
+  name: string,
+  sizes: [number, number][] = [[1280, 800], [360, 740]],
+  opts: { settle?: (p: Page) => Promise<void> } = {},
+) {
   const was = p.viewportSize();
   for (const [w, h] of sizes) {
     await p.setViewportSize({ width: w, height: h });
+    await opts.settle?.(p);
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(w);
     await p.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`) });
   }

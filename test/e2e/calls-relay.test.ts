@@ -17,8 +17,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IceServersResponse } from "../../worker/protocol";
 import * as v from "valibot";
-import { FAKE_MEDIA, WAIT, copyInvite, createRoom, joinByLink, setup, skipBrowser, type Guest, type Session } from "./browser";
-import { framesDecoded, incoming, selectedCandidateTypes, tracksEnded, waitConnected } from "./calls-support";
+import { FAKE_MEDIA, WAIT, person, skipBrowser, twoInARoom, useSession } from "./browser";
+import { callView, framesDecoded, header, incoming, selectedCandidateTypes, tracksEnded, waitConnected } from "./calls-support";
 
 const TURNSERVER = ["/usr/bin/turnserver", "/usr/sbin/turnserver"].find((p) => spawnSync(p, ["--help"]).error === undefined) ?? null;
 const skipTurn = TURNSERVER === null && !process.env.CI;
@@ -67,13 +67,10 @@ function stunAnswers(port: number): Promise<boolean> {
 }
 
 describe.skipIf(skipBrowser || skipTurn)("a call through a TURN relay (coturn)", () => {
-  let s: Session;
   let turn: ChildProcess | null = null;
   let turnLog = "";
   let dir = "";
   let turnUrls: string[] = [];
-  let alice: Guest;
-  let bob: Guest;
 
   beforeAll(async () => {
     if (!TURNSERVER) throw new Error("turnserver not found and CI is set: install coturn (apt-get install -y coturn)");
@@ -110,24 +107,8 @@ describe.skipIf(skipBrowser || skipTurn)("a call through a TURN relay (coturn)",
       if (turn.exitCode !== null) throw new Error(`turnserver exited (${turn.exitCode}):\n${turnLog}`);
       if (Date.now() - t0 > 10_000) throw new Error(`turnserver did not answer STUN in 10 s:\n${turnLog}`);
     }
-    s = await setup({
-      chromiumArgs: FAKE_MEDIA,
-      vars: {
-        STUN_URLS: "",
-        TURN_URLS: turnUrls.join(","),
-        TURN_SECRET: SECRET,
-        FORCE_RELAY: "1",
-      },
-    });
-    alice = await s.guest();
-    await createRoom(alice, s.base, "Alice");
-    const invite = await copyInvite(alice, s.base);
-    bob = await s.guest();
-    await joinByLink(bob, invite, "Bob");
   });
-
   afterAll(async () => {
-    await s?.close();
     if (turn && turn.exitCode === null) {
       turn.kill("SIGTERM");
       await new Promise((r) => setTimeout(r, 300));
@@ -135,8 +116,15 @@ describe.skipIf(skipBrowser || skipTurn)("a call through a TURN relay (coturn)",
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+  // Registered after the TURN server's hooks, so (hooks run as a stack) the app starts after
+  // turnserver answers, with its port in the vars, and closes before turnserver stops.
+  const s = useSession(() => ({
+    chromiumArgs: FAKE_MEDIA,
+    vars: { STUN_URLS: "", TURN_URLS: turnUrls.join(","), TURN_SECRET: SECRET, FORCE_RELAY: "1" },
+  }));
 
   it("GET /api/turn hands out short-lived TURN credentials and forces relay", async () => {
+    const alice = await person(s, "Alice");
     const body = await alice.page.evaluate(async () => (await fetch("/api/turn")).json());
     const r = v.parse(IceServersResponse, body);
     expect(r.iceTransportPolicy).toBe("relay");
@@ -149,7 +137,8 @@ describe.skipIf(skipBrowser || skipTurn)("a call through a TURN relay (coturn)",
   });
 
   it("a video call connects through the relay only", async () => {
-    await alice.page.locator(".room-header").getByRole("button", { name: "Video call" }).click();
+    const { alice, bob } = await twoInARoom(s);
+    await header(alice.page).getByRole("button", { name: "Video call" }).click();
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
     await banner.getByRole("button", { name: "Accept" }).click();
@@ -169,7 +158,7 @@ describe.skipIf(skipBrowser || skipTurn)("a call through a TURN relay (coturn)",
       await p.waitForTimeout(1500);
       expect(await framesDecoded(p)).toBeGreaterThan(before);
     }
-    await alice.page.getByRole("region", { name: "Call" }).getByRole("button", { name: "Hang up" }).click();
+    await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
     for (const p of [alice.page, bob.page]) {
       await p.waitForFunction(() => window.__call!.connections().length === 0, null, { timeout: WAIT });
       expect((await tracksEnded(p)).live).toEqual([]);

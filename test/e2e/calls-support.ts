@@ -1,11 +1,11 @@
 /**
- * Helpers for the call tests: the incoming banner, and what the page's call store
- * (`window.__call`, see web/state/call/calls.ts) and `getStats()` say about the media.
+ * Helpers for the call tests: the incoming banner, what the page's call store
+ * (`window.__call`, see web/state/call/calls.ts) and `getStats()` say about the media, and
+ * a call fixture (`inAVideoCall`) on browser.ts's people and rooms, so each call test
+ * starts its own call and runs alone.
  */
-import path from "node:path";
-import { expect } from "vitest";
 import type { Page } from "playwright-core";
-import { SHOTS, WAIT, consoleOf } from "./browser";
+import { WAIT, consoleOf, shoot, twoInARoom, type Session, type TwoInARoom } from "./browser";
 
 declare global {
   interface Window {
@@ -82,14 +82,67 @@ export const selectedCandidateTypes = (p: Page) =>
     return out;
   });
 
-/** Screenshots at desktop and phone sizes; nothing may scroll sideways. */
-export async function shoot(p: Page, name: string, sizes: [number, number][] = [[1280, 800], [360, 740]]) {
-  const was = p.viewportSize();
-  for (const [w, h] of sizes) {
-    await p.setViewportSize({ width: w, height: h });
-    await p.waitForTimeout(150);
-    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(w);
-    await p.screenshot({ path: path.join(SHOTS, `${name}-${w}x${h}.png`) });
+/**
+ * A call view's screenshot wait (`shoot`'s `settle`): after a resize, every playing video
+ * has presented a frame at its new size. Bounded (1 s): a stalled video is still shot, and
+ * the frame counts, not the pictures, judge the video.
+ */
+export async function videosRepainted(p: Page): Promise<void> {
+  await p.evaluate(() => {
+    const playing = [...document.querySelectorAll("video")].filter((v) => !v.paused && v.readyState >= 2);
+    const painted = playing.map((v) => new Promise<void>((resolve) => v.requestVideoFrameCallback(() => resolve())));
+    const frame = new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())));
+    return Promise.race([Promise.all([frame, ...painted]), new Promise<void>((resolve) => setTimeout(resolve, 1000))]);
+  });
+}
+
+/** `shoot` (browser.ts) for a page in or around a call: waits for its videos to repaint after each resize. */
+export const shootCall = (p: Page, name: string, sizes?: [number, number][]) => shoot(p, name, sizes, { settle: videosRepainted });
+
+// ── Fixtures: calls of one test, on browser.ts's people and rooms ─────────────────────
+
+export const header = (p: Page) => p.locator(".room-header");
+export const callView = (p: Page) => p.getByRole("region", { name: "Call" });
+/** The call's status line ("Ringing…", "Connecting…", then the running duration). */
+export const callStatus = (p: Page) => callView(p).getByRole("timer");
+
+/** Waits until the video frames `p` decoded from every peer, summed, exceed `n`. */
+export async function framesDecodedAbove(p: Page, n: number, timeout = WAIT): Promise<void> {
+  await p.waitForFunction(
+    async (n) => {
+      let total = 0;
+      for (const pc of window.__call!.connections()) {
+        (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number }) => {
+          if (r.type === "inbound-rtp" && r.kind === "video") total += r.framesDecoded ?? 0;
+        });
+      }
+      return total > n;
+    },
+    n,
+    { timeout, polling: 250 },
+  );
+}
+
+/** Every page has one connected peer connection and decodes fresh video (10+ new frames) from it. */
+export async function flowing(...pages: Page[]): Promise<void> {
+  for (const p of pages) await waitConnected(p, 1);
+  for (const p of pages) {
+    await p.waitForFunction(() => window.__call!.connections().every((pc) => pc.connectionState === "connected"), null, { timeout: WAIT });
+    await framesDecodedAbove(p, (await framesDecoded(p)) + 10);
   }
-  if (was) await p.setViewportSize(was);
+}
+
+/**
+ * Alice and Bob in a fresh group room ("Alice's room", see `twoInARoom`), in a video call
+ * Alice started and Bob accepted, connected and each decoding the other's video.
+ */
+export async function inAVideoCall(s: Session): Promise<TwoInARoom> {
+  const two = await twoInARoom(s);
+  await header(two.alice.page).getByRole("button", { name: "Video call" }).click();
+  const banner = incoming(two.bob.page);
+  await banner.waitFor({ timeout: WAIT });
+  await banner.getByRole("button", { name: "Accept" }).click();
+  await banner.waitFor({ state: "detached", timeout: WAIT });
+  await flowing(two.alice.page, two.bob.page);
+  return two;
 }

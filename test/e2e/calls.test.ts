@@ -6,77 +6,52 @@
  * sides ends (no lit camera). Then: decline, cancel (Bob's missed call), and a 3-person
  * group call that connects every pair.
  *
+ * Each test makes its own people, room and call (`twoInARoom`, `inAVideoCall`: Alice and
+ * Bob already in a video call with video flowing), so any one runs alone and in any order.
+ *
  * Media checks go through `window.__call` (the call store's test hook: its live
  * RTCPeerConnections and every track it held or received) and `getStats()`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { RING_TIMEOUT_MS } from "../../worker/protocol";
-import { FAKE_MEDIA, WAIT, connection, copyInvite, createRoom, joinByLink, log, newRoom, setup, skipBrowser, type Guest, type Session } from "./browser";
-import { connectedPairs, framesDecoded, incoming, shoot, tracksEnded, waitConnected } from "./calls-support";
+import { FAKE_MEDIA, WAIT, connection, joinByLink, joiner, log, newRoom, skipBrowser, twoInARoom, useSession } from "./browser";
+import {
+  callStatus,
+  callView,
+  connectedPairs,
+  flowing,
+  framesDecoded,
+  framesDecodedAbove,
+  header,
+  inAVideoCall,
+  incoming,
+  shootCall,
+  tracksEnded,
+  waitConnected,
+} from "./calls-support";
 
 describe.skipIf(skipBrowser)("calls in the browser", () => {
-  let s: Session;
-  let base = "";
-  let alice: Guest;
-  let bob: Guest;
-  let invite = "";
-  beforeAll(async () => {
-    // No STUN: the sandbox has no internet, and loopback host candidates are all a local call needs.
-    s = await setup({ chromiumArgs: FAKE_MEDIA, vars: { STUN_URLS: "" } });
-    base = s.base;
-    alice = await s.guest();
-    await createRoom(alice, base, "Alice");
-    invite = await copyInvite(alice, base);
-    bob = await s.guest();
-    await joinByLink(bob, invite, "Bob");
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
-
-  const header = (p: Page) => p.locator(".room-header");
-  /** Both pages connected and decoding fresh video from each other. */
-  async function flowing(...pages: Page[]) {
-    for (const p of pages) await waitConnected(p, 1);
-    for (const p of pages) {
-      await p.waitForFunction(() => window.__call!.connections().every((pc) => pc.connectionState === "connected"), null, { timeout: WAIT });
-      const before = await framesDecoded(p);
-      await p.waitForFunction(
-        async (before) => {
-          let n = 0;
-          for (const pc of window.__call!.connections()) {
-            (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number }) => {
-              if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded ?? 0;
-            });
-          }
-          return n > before + 10;
-        },
-        before,
-        { timeout: WAIT, polling: 250 },
-      );
-    }
-  }
-  const callView = (p: Page) => p.getByRole("region", { name: "Call" });
-  const status = (p: Page) => callView(p).getByRole("timer");
+  // No STUN: the sandbox has no internet, and loopback host candidates are all a local call needs.
+  const s = useSession({ chromiumArgs: FAKE_MEDIA, vars: { STUN_URLS: "" } });
 
   it("Alice video-calls Bob; Bob accepts; both connect and decode each other's video", async () => {
+    const { alice, bob } = await twoInARoom(s);
     await header(alice.page).getByRole("button", { name: "Video call" }).click();
-    await status(alice.page).filter({ hasText: "Ringing…" }).waitFor({ timeout: WAIT });
+    await callStatus(alice.page).filter({ hasText: "Ringing…" }).waitFor({ timeout: WAIT });
 
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
     await expect(banner.textContent()).resolves.toMatch(/Alice.*Incoming video call/);
     expect(await bob.page.title()).toMatch(/Alice is calling…/);
-    await shoot(bob.page, "call-incoming");
+    await shootCall(bob.page, "call-incoming");
 
     await banner.getByRole("button", { name: "Accept" }).click();
     await banner.waitFor({ state: "detached", timeout: WAIT });
     await waitConnected(alice.page, 1);
     await waitConnected(bob.page, 1);
     // The running duration replaces "Connecting…".
-    await status(alice.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
-    await status(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+    await callStatus(alice.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+    await callStatus(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
 
     for (const p of [alice.page, bob.page]) {
       const before = await framesDecoded(p);
@@ -86,11 +61,12 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     }
     // The remote tile shows video, not an avatar.
     await callView(bob.page).getByLabel("Alice's video").waitFor({ timeout: WAIT });
-    await shoot(bob.page, "call-view");
-    await shoot(alice.page, "call-view-caller", [[1280, 800]]);
+    await shootCall(bob.page, "call-view");
+    await shootCall(alice.page, "call-view-caller", [[1280, 800]]);
   });
 
   it("Alice mutes and shares her screen: Bob sees both and still receives video; stopping returns to the camera", async () => {
+    const { alice, bob } = await inAVideoCall(s);
     await callView(alice.page).getByRole("button", { name: "Mute" }).click();
     await callView(bob.page).locator(".tile.remote").getByText("(muted)").waitFor({ state: "attached", timeout: WAIT });
     await callView(alice.page).getByRole("button", { name: "Unmute" }).click();
@@ -106,7 +82,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     const before = await framesDecoded(bob.page);
     await bob.page.waitForTimeout(1500);
     expect(await framesDecoded(bob.page)).toBeGreaterThan(before);
-    await shoot(bob.page, "call-screen-share", [[1280, 800]]);
+    await shootCall(bob.page, "call-screen-share", [[1280, 800]]);
 
     await callView(alice.page).getByRole("button", { name: "Stop sharing" }).click();
     await callView(alice.page).getByRole("button", { name: "Share screen" }).waitFor({ timeout: WAIT });
@@ -117,6 +93,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("Bob's connection drops and comes back: the call goes on (rejoined, ICE restarted) and video flows again", async () => {
+    const { alice, bob } = await inAVideoCall(s);
     await bob.context.setOffline(true);
     await connection(bob.page, "(Offline|Reconnecting)").waitFor({ timeout: WAIT });
     await bob.page.waitForTimeout(1000);
@@ -131,14 +108,15 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
       await p.waitForTimeout(1500);
       expect(await framesDecoded(p)).toBeGreaterThan(before);
     }
-    await status(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
+    await callStatus(bob.page).filter({ hasText: /^\d+:\d\d$/ }).waitFor({ timeout: WAIT });
   });
 
   it("Bob opens another conversation mid-call: the call goes on in a bar, and he returns to it", async () => {
+    const { alice, bob } = await inAVideoCall(s);
     await newRoom(bob, "Bob's side room");
     const bar = bob.page.getByRole("region", { name: "Ongoing call" });
     await bar.waitFor({ timeout: WAIT });
-    await shoot(bob.page, "call-ongoing-bar");
+    await shootCall(bob.page, "call-ongoing-bar");
     // The new room's call buttons are off: one call at a time.
     expect(await header(bob.page).getByRole("button", { name: "Video call" }).isDisabled()).toBe(true);
     await waitConnected(bob.page, 1);
@@ -153,7 +131,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("Alice moves the call to another tab and back ('Join here'); the tab she leaves releases its camera", async () => {
-    const roomUrl = alice.page.url();
+    const { alice, bob, roomUrl } = await inAVideoCall(s);
     const tab2 = await alice.context.newPage();
     await tab2.goto(roomUrl);
     await connection(tab2, "Online").waitFor({ timeout: WAIT });
@@ -172,6 +150,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("Alice hangs up: the call ends for both, every track is stopped, and the history shows the call", async () => {
+    const { alice, bob } = await inAVideoCall(s);
     await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
     for (const p of [alice.page, bob.page]) {
       await callView(p).waitFor({ state: "detached", timeout: WAIT });
@@ -184,6 +163,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("Bob declines an audio call: Alice sees Declined and her microphone is released", async () => {
+    const { alice, bob } = await twoInARoom(s);
     await header(alice.page).getByRole("button", { name: "Audio call" }).click();
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
@@ -197,6 +177,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("Alice cancels before Bob answers: his banner disappears and he has a missed call", async () => {
+    const { alice, bob } = await twoInARoom(s);
     await header(alice.page).getByRole("button", { name: "Video call" }).click();
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
@@ -207,6 +188,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("an audio call shows avatars; sharing the screen in it renegotiates and Bob receives video", async () => {
+    const { alice, bob } = await twoInARoom(s);
     await header(alice.page).getByRole("button", { name: "Audio call" }).click();
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
@@ -218,24 +200,12 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
       window.__call!.connections().flatMap((pc) => pc.getSenders().filter((x) => x.track?.kind === "video")).length,
     );
     expect(videoSent).toBe(0);
-    await shoot(bob.page, "call-audio");
+    await shootCall(bob.page, "call-audio");
 
     // No video sender yet: the screen is a new track, a renegotiation from Alice's side.
     await callView(alice.page).getByRole("button", { name: "Share screen" }).click();
     await callView(bob.page).getByLabel("Alice's video").waitFor({ timeout: WAIT });
-    await bob.page.waitForFunction(
-      async () => {
-        let n = 0;
-        for (const pc of window.__call!.connections()) {
-          (await pc.getStats()).forEach((r: { type: string; kind?: string; framesDecoded?: number }) => {
-            if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded ?? 0;
-          });
-        }
-        return n > 10;
-      },
-      null,
-      { timeout: WAIT, polling: 250 },
-    );
+    await framesDecodedAbove(bob.page, 10);
     await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
     for (const p of [alice.page, bob.page]) {
       await p.waitForFunction(() => window.__call!.connections().length === 0, null, { timeout: WAIT });
@@ -244,6 +214,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("nobody answers for 30 s: Alice sees No answer, Bob's banner goes and he has a missed call", async () => {
+    const { alice, bob } = await twoInARoom(s);
     await header(alice.page).getByRole("button", { name: "Audio call" }).click();
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
@@ -256,8 +227,8 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
   });
 
   it("a 3-person group call connects every pair", async () => {
-    const carol = await s.guest();
-    await joinByLink(carol, invite, "Carol");
+    const { alice, bob, invite } = await twoInARoom(s);
+    const carol = await joiner(s, invite, "Carol");
     await header(alice.page).getByRole("button", { name: "Video call" }).click();
     for (const g of [bob, carol]) {
       const banner = incoming(g.page);
@@ -272,7 +243,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
       await g.page.waitForTimeout(1200);
       expect(await framesDecoded(g.page)).toBeGreaterThan(before);
     }
-    await shoot(carol.page, "call-group", [[1280, 800], [360, 740]]);
+    await shootCall(carol.page, "call-group", [[1280, 800], [360, 740]]);
 
     // Carol leaves; Alice and Bob go on together.
     await callView(carol.page).getByRole("button", { name: "Hang up" }).click();
@@ -293,7 +264,9 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
       expect(g.problems).toEqual([]);
     }
   });
+
   it("a blocked camera: the caller is told why and goes on with audio only", async () => {
+    const { alice, bob, invite } = await twoInARoom(s);
     const dan = await s.guest();
     // As if the camera permission were denied: any request that wants video fails.
     await dan.context.addInitScript(() => {
@@ -306,9 +279,9 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     await header(dan.page).getByRole("button", { name: "Video call" }).click();
     const dialog = dan.page.getByRole("dialog", { name: "Can't use your camera or microphone" });
     await dialog.getByText(/Access to your camera and microphone was blocked/).waitFor({ timeout: WAIT });
-    await shoot(dan.page, "call-media-error");
+    await shootCall(dan.page, "call-media-error");
     await dialog.getByRole("button", { name: "Continue with audio only" }).click();
-    await status(dan.page).filter({ hasText: "Ringing…" }).waitFor({ timeout: WAIT });
+    await callStatus(dan.page).filter({ hasText: "Ringing…" }).waitFor({ timeout: WAIT });
     const banner = incoming(alice.page);
     await banner.waitFor({ timeout: WAIT });
     await banner.getByRole("button", { name: "Accept" }).click();
