@@ -51,6 +51,12 @@ export async function memberIds(d: DB, roomId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/** The ids of the rooms `userId` belongs to. */
+export async function roomIdsOf(d: DB, userId: string): Promise<string[]> {
+  const rows = await d.select({ id: roomMembers.roomId }).from(roomMembers).where(eq(roomMembers.userId, userId));
+  return rows.map((r) => r.id);
+}
+
 export async function memberCount(d: DB, roomId: string): Promise<number> {
   const rows = await d.select({ n: sql<number>`count(*)` }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
   return rows[0]?.n ?? 0;

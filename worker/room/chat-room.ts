@@ -131,6 +131,7 @@ export class ChatRoom extends DurableObject<Env> {
       // Call deadlines first: a call that ends here leaves its history message for this flush.
       this.#io.apply(callEffects.tick(this.#store, now), null, now);
       this.#io.apply(this.#shut(presence.ghosts(this.#io.views(), now, this.#cfg.ghostAfterMs), Close.GHOST, "no heartbeat", now), null, now);
+      this.#store.dropLapsedWatchers(now);
       const roomId = this.#store.roomId();
       let more = false;
       let announceAt: number | null = null;
@@ -144,7 +145,7 @@ export class ChatRoom extends DurableObject<Env> {
         this.#io.apply(r.effects, null, now);
         more = r.status === "done" && r.more;
         const a = announcement(this.#store, r.status === "done" ? r.newest : null, now);
-        if (a.announce) this.#io.announce(roomId, a.announce);
+        if (a.announce) this.#io.announce(a.announce);
         announceAt = a.at;
       }
       this.#io.alarmAt({
@@ -198,6 +199,7 @@ export class ChatRoom extends DurableObject<Env> {
     return this.#rpc("kick", () => {
       const now = Date.now();
       this.#store.endMembership(userId, endedAt);
+      this.#store.unwatch(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
       this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, userId, endedAt), members], null, now);
@@ -205,9 +207,27 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  /** The member list or the room's details changed: every open client refetches them. */
+  /** The member list changed: every open client refetches the room's details. */
   membersChanged(): void {
     this.#rpc("membersChanged", () => this.#io.send({ all: true }, { type: "members" }, null));
+  }
+
+  /** The room's name or topic changed: open clients refetch it, and the watching sidebars their lists. */
+  roomChanged(): void {
+    this.#rpc("roomChanged", () => this.#io.roomChanged());
+  }
+
+  /**
+   * `userId`'s hub watches the room until `until`: it has sockets open (the app is open
+   * somewhere) and renews the lease while it does. Only watching hubs hear of the room's
+   * news (sidebar activity, rings); the others read it from D1 when their user returns.
+   */
+  watch(roomId: string, userId: string, until: number): void {
+    this.#rpc("watch", () => {
+      if (this.#gone) return;
+      this.#store.rememberRoomId(roomId);
+      this.#store.watch(userId, until);
+    });
   }
 
   /** Closes the sockets opened with one session (logged out): 4001. */
@@ -223,13 +243,16 @@ export class ChatRoom extends DurableObject<Env> {
   /**
    * The room was deleted: every socket is closed with 4004 and the storage wiped
    * (log, flush state, alarm). Waits for a flush in flight first, so that nothing
-   * reaches D1 after this returns.
+   * reaches D1 after this returns. Returns the users whose hubs were watching it.
    */
-  async destroy(): Promise<void> {
+  async destroy(): Promise<string[]> {
+    // A second call (a delete retried after the first wiped the storage) finds nothing.
+    const watching = this.#gone ? [] : this.#store.watching(Date.now());
     this.#gone = true;
     await this.#flushing?.catch(() => undefined);
     await this.#io.stop();
     await this.ctx.storage.deleteAll();
+    return watching;
   }
 
   // ── what the entry points do ───────────────────────────────────────────────

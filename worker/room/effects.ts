@@ -27,7 +27,9 @@ export type To =
 export type HubNotice =
   | { type: "activity"; lastSeq: number; lastMessage: LastMessage }
   | { type: "ring"; callId: string; media: CallMedia; caller: Peer }
-  | { type: "ring_ended"; callId: string };
+  | { type: "ring_ended"; callId: string }
+  /** The room's details changed (renamed, …): the sidebar refetches the list. */
+  | { type: "rooms" };
 
 export type Effect =
   /** One frame, serialized once, to the sockets `to` names. */

@@ -5,8 +5,6 @@
  * (presence views). The room object (chat-room.ts) owns one.
  */
 import { Close, assertNever, type Message, type ServerFrame } from "../protocol";
-import { db } from "../db/client";
-import { memberIds } from "../db/queries";
 import { nextAlarm, type AlarmConfig, type AlarmInputs } from "./deadlines";
 import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
@@ -227,23 +225,33 @@ export class RoomIO {
 
   // ── hubs ───────────────────────────────────────────────────────────────────
 
-  /** Tells these people's hubs, after whatever this room told them before (best effort). */
-  #tell(users: readonly string[], notice: HubNotice): void {
+  /**
+   * Tells the hubs of these people (or of everyone watching) that watch the room, after
+   * whatever this room told them before (best effort). A hub that does not watch has no
+   * app open to tell, and waking it would cost one object per member: its user reads the
+   * news from D1 when they come back.
+   */
+  #tell(users: readonly string[] | "watchers", notice: HubNotice): void {
     const roomId = this.#store.roomId();
-    if (roomId === undefined || users.length === 0) return;
+    if (roomId === undefined) return;
+    const watching = this.#store.watching(Date.now());
+    const to = users === "watchers" ? watching : users.filter((u) => watching.includes(u));
+    if (to.length === 0) return;
     this.#enqueue(notice.type === "activity" ? "activity" : "rings", async () => {
-      const results = await Promise.allSettled(users.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, notice)));
+      const results = await Promise.allSettled(to.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, notice)));
       for (const r of results) if (r.status === "rejected") console.error(`ChatRoom:hub ${notice.type} failed`, r.reason);
     });
   }
 
-  /** Every member's hub (their sidebar) hears of the room's newest message (flush.ts decides when). */
-  announce(roomId: string, m: Message): void {
-    this.#enqueue("activity", async () => {
-      const ids = await memberIds(db(this.#env.DB), roomId);
-      const results = await Promise.allSettled(ids.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, activityOf(m))));
-      for (const r of results) if (r.status === "rejected") console.error("ChatRoom:announce to a hub failed", r.reason);
-    });
+  /** The watching members' sidebars hear of the room's newest message (flush.ts decides when). */
+  announce(m: Message): void {
+    this.#tell("watchers", activityOf(m));
+  }
+
+  /** The room's details changed: open clients refetch them, watching sidebars refetch the list. */
+  roomChanged(): void {
+    this.send({ all: true }, { type: "members" }, null);
+    this.#tell("watchers", { type: "rooms" });
   }
 
   #enqueue(chain: "rings" | "activity", job: () => Promise<void>): void {
@@ -261,6 +269,8 @@ function deliver(hub: ReturnType<Env["HUBS"]["getByName"]>, roomId: string, n: H
       return hub.ringing({ roomId, callId: n.callId, media: n.media, caller: n.caller });
     case "ring_ended":
       return hub.ringEnded({ roomId, callId: n.callId });
+    case "rooms":
+      return hub.roomsChanged();
     default:
       return assertNever(n);
   }

@@ -1,13 +1,19 @@
 /**
  * One Durable Object per user, addressed by the user id: their own channel
- * (GET /api/me/ws) that keeps the sidebar live in every open tab. Rooms call
- * `activity` after a flush batch (never per message); the Worker calls
- * `roomsChanged` when the user's room list changes. The hub holds no state but
- * its hibernatable sockets: what a frame says is always re-fetchable over HTTP,
- * so a frame missed while a tab was offline costs nothing but a refetch.
+ * (GET /api/me/ws) that keeps the sidebar live in every open tab.
+ *
+ * While it has sockets open (the app is open somewhere) the hub *watches* the user's
+ * rooms: it gives each a lease and renews it every WATCH_RENEW_MS. Rooms tell only the
+ * hubs watching them about new messages (`activity`, after a flush batch, never per
+ * message), rings and renames; a user with no app open costs no wake-up, and reads the
+ * sidebar from D1 when they come back. The Worker calls `roomsChanged` when the user's
+ * room list changes. What a frame says is always re-fetchable over HTTP, so a frame
+ * missed while a tab was offline costs nothing but a refetch.
  */
 import { DurableObject } from "cloudflare:workers";
 import { Close, type HubFrame } from "../protocol";
+import { db } from "../db/client";
+import { roomIdsOf } from "../db/queries";
 import { sessionTag, userIdentityFrom } from "./identity";
 import { answerHeartbeats, attachment, close, envNumber, finishClose, lastSeen, send } from "./sockets";
 
@@ -19,6 +25,11 @@ interface Attachment {
 }
 
 export type Activity = Omit<Extract<HubFrame, { type: "activity" }>, "type">;
+
+/** How long a room counts a hub as watching after it last said so. */
+export const WATCH_LEASE_MS = 10 * 60_000;
+/** A hub with open sockets renews its leases this often (well within the lease). */
+export const WATCH_RENEW_MS = WATCH_LEASE_MS / 2;
 
 export class UserHub extends DurableObject<Env> {
   readonly #ghostAfterMs: number;
@@ -37,8 +48,24 @@ export class UserHub extends DurableObject<Env> {
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [sessionTag(who.sid)]);
-    server.serializeAttachment({ uid: who.id, at: Date.now() } satisfies Attachment);
+    const now = Date.now();
+    server.serializeAttachment({ uid: who.id, at: now } satisfies Attachment);
+    // The app is open: watch the user's rooms, unless the leases are fresh already.
+    const watchedAt = this.ctx.storage.kv.get<number>("watched_at") ?? 0;
+    if (now - watchedAt >= WATCH_RENEW_MS) this.ctx.waitUntil(this.#watch(who.id));
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + WATCH_RENEW_MS);
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Renews the leases while the app is open somewhere; with no socket left, lets them lapse. */
+  override async alarm(): Promise<void> {
+    const uid = this.#openUid();
+    if (uid === null) {
+      this.ctx.storage.kv.delete("watched_at");
+      return;
+    }
+    await this.#watch(uid);
+    await this.ctx.storage.setAlarm(Date.now() + WATCH_RENEW_MS);
   }
 
   /** Clients only heartbeat (answered without waking us); anything else is ignored. */
@@ -69,9 +96,11 @@ export class UserHub extends DurableObject<Env> {
     this.#broadcast({ type: "call.ring_ended", roomId: r.roomId, callId: r.callId });
   }
 
-  /** The user's room list changed: the client refetches GET /api/rooms. */
-  roomsChanged(): void {
+  /** The user's room list changed: the client refetches GET /api/rooms, and a new room is watched too. */
+  async roomsChanged(): Promise<void> {
     this.#broadcast({ type: "rooms" });
+    const uid = this.#openUid();
+    if (uid !== null) await this.#watch(uid);
   }
 
   /** Closes the sockets opened with one session (logged out): 4001. */
@@ -79,6 +108,29 @@ export class UserHub extends DurableObject<Env> {
     const sockets = this.ctx.getWebSockets(sessionTag(sid));
     for (const ws of sockets) close(ws, Close.UNAUTHORIZED, "signed out");
     return sockets.length;
+  }
+
+  /** The user of a live socket (null: none open, or only ghosts). */
+  #openUid(): string | null {
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = attachment<Attachment>(ws);
+      if (a && ws.readyState === WebSocket.OPEN && now - lastSeen(this.ctx, ws, a.at) <= this.#ghostAfterMs) return a.uid;
+    }
+    return null;
+  }
+
+  /** Gives every room of the user a fresh lease (best effort: a room that misses it is retried at the next renewal). */
+  async #watch(uid: string): Promise<void> {
+    try {
+      const until = Date.now() + WATCH_LEASE_MS;
+      const rooms = await roomIdsOf(db(this.env.DB), uid);
+      const results = await Promise.allSettled(rooms.map((r) => this.env.ROOMS.getByName(r).watch(r, uid, until)));
+      for (const r of results) if (r.status === "rejected") console.error("UserHub:watch a room failed", r.reason);
+      this.ctx.storage.kv.put("watched_at", Date.now());
+    } catch (err) {
+      console.error("UserHub:watch", err);
+    }
   }
 
   /**

@@ -30,7 +30,6 @@ import {
   findRoom,
   listMembers,
   markRead,
-  memberIds,
   membership,
   messagesBefore,
   pendingMultipart,
@@ -142,24 +141,24 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     const body = parseOr400(UpdateRoomBody, await jsonBody(c));
     const d = db(c.env.DB);
     await updateRoom(d, room.id, body);
-    later(c, memberIds(d, room.id).then((ids) => announceRoomsChanged(c.env, ids)));
-    later(c, c.env.ROOMS.getByName(room.id).membersChanged());
+    // The room tells its open clients and the hubs watching it (not every member's).
+    later(c, c.env.ROOMS.getByName(room.id).roomChanged());
     const updated = { ...room, name: body.name ?? room.name, topic: body.topic ?? room.topic };
     return c.json(await roomResponse(c.env, updated, user.id, role));
   })
   .delete("/:id", async (c) => {
     const { room } = await ownerAccess(c, "a direct message cannot be deleted", "only the owner can delete the room");
     const d = db(c.env.DB);
-    const members = await memberIds(d, room.id);
     // The room first: it closes its sockets, refuses new ones, waits for a flush in
     // flight and wipes its storage, so nothing reaches D1 after. Then D1. Should D1
     // fail, the room is still listed (empty) and the owner can delete it again; the
     // other order could leave a live room flushing into a deleted one.
-    await c.env.ROOMS.getByName(room.id).destroy();
+    const watching = await c.env.ROOMS.getByName(room.id).destroy();
     const uploads = await pendingMultipart(d, room.id);
     await deleteRoom(d, room.id);
     later(c, deleteRoomMedia(c.env, room.id, uploads));
-    later(c, announceRoomsChanged(c.env, members));
+    // Sidebars open elsewhere drop it now; the others no longer list it when they load.
+    later(c, announceRoomsChanged(c.env, watching));
     return c.body(null, 204);
   })
   .post("/:id/invite", async (c) => {

@@ -4,6 +4,7 @@
  */
 import { afterEach } from "vitest";
 import { env, exports } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import {
   HEARTBEAT_PING,
   parseHubFrame,
@@ -232,9 +233,35 @@ export function hubUpgrade(cookie?: string, headers: Record<string, string> = {}
   return exports.default.fetch(new Request(`${ORIGIN}/api/me/ws`, { headers: h }));
 }
 
+/**
+ * Opens a socket on the user's own channel and waits until their hub watches their
+ * rooms (it does so right after the upgrade, in the background).
+ */
 export async function connectHub(cookie: string): Promise<HubClient> {
   const res = await hubUpgrade(cookie);
   if (res.status !== 101 || !res.webSocket) throw new Error(`hub upgrade: ${res.status} ${await res.text()}`);
   res.webSocket.accept();
-  return new Socket<HubFrame>(res.webSocket, parseHubFrame).heartbeat();
+  const hub = new Socket<HubFrame>(res.webSocket, parseHubFrame).heartbeat();
+  const me = (await (await api("/api/session", { cookie })).json()) as { user: { id: string } };
+  const stub = env.HUBS.getByName(me.user.id);
+  await waitFor(() => runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.kv.get<number>("watched_at") !== undefined), "the hub to watch its rooms");
+  return hub;
+}
+
+/** Waits until `userId`'s hub watches room `roomId` (after a join, the hub is told and renews in the background). */
+export function untilWatching(roomId: string, userId: string): Promise<void> {
+  const stub = env.ROOMS.getByName(roomId);
+  return waitFor(
+    () => runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec("SELECT 1 FROM watchers WHERE uid = ?", userId).toArray().length > 0),
+    `${userId} to watch room ${roomId}`,
+  );
+}
+
+/** Polls `check` every 20 ms until it holds; fails after `ms`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
 }

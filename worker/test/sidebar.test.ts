@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm } from "cloudflare:test";
-import { api, connect, guest, joinRoom, newRoom, sleep, type Client, account, connectHub, errorOf, hubUpgrade, post, startDm } from "./helpers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { api, connect, guest, joinRoom, newRoom, sleep, type Client, account, connectHub, errorOf, hubUpgrade, post, startDm, untilWatching } from "./helpers";
 import type { RoomsResponse, RoomSummary } from "../protocol";
 import { sha256Hex } from "../auth/session";
 import { bytes, upload } from "./media-helpers";
@@ -214,6 +214,8 @@ describe("the user's channel (GET /api/me/ws)", () => {
     const { room } = await newRoom(ben.cookie, "group");
     await post(`/api/invites/${room.invite}/join`, ann.cookie);
     await expectRooms(2);
+    // Her hub watches the new room too (it renews its leases when told), so the room tells it of a rename.
+    await untilWatching(room.id, ann.id);
 
     await api(`/api/rooms/${room.id}`, { method: "PATCH", cookie: ben.cookie, body: JSON.stringify({ name: "renamed" }) });
     await expectRooms(3);
@@ -224,6 +226,7 @@ describe("the user's channel (GET /api/me/ws)", () => {
     const other = (await newRoom(ben.cookie, "other")).room;
     await joinRoom(other.id, ann.cookie);
     await expectRooms(5);
+    await untilWatching(other.id, ann.id);
     await api(`/api/rooms/${other.id}`, { method: "DELETE", cookie: ben.cookie });
     await expectRooms(6);
     await sleep(50);
@@ -237,5 +240,75 @@ describe("the user's channel (GET /api/me/ws)", () => {
     expect(await env.HUBS.getByName(ann.id).closeSession("0".repeat(64))).toBe(0);
     expect(await env.HUBS.getByName(ann.id).closeSession(sid)).toBe(1);
     expect((await hub.waitClosed()).code).toBe(4001);
+  });
+});
+
+describe("hubs watching rooms (leases)", () => {
+  const watchers = (roomId: string) =>
+    runInDurableObject(env.ROOMS.getByName(roomId), (_i, state: DurableObjectState) =>
+      state.storage.sql.exec<{ uid: string; until: number }>("SELECT uid, until FROM watchers ORDER BY uid").toArray(),
+    );
+
+  it("a room tells only the hubs that watch it: a member with no app open costs no wake-up", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ann.cookie, "leases");
+    await joinRoom(room.id, ben.cookie);
+    const annsHub = await connectHub(ann.cookie);
+    expect((await watchers(room.id)).map((w) => w.uid)).toEqual([ann.id]);
+
+    const a = await connect(room.id, ann.cookie);
+    await say(a, "hello");
+    await flush(room.id);
+    expect((await annsHub.next("activity")).lastMessage.text).toBe("hello");
+
+    // Ben opens the app: from now on his hub watches, and hears the room's news.
+    const bensHub = await connectHub(ben.cookie);
+    expect((await watchers(room.id)).map((w) => w.uid).sort()).toEqual([ann.id, ben.id].sort());
+    await sleep(3100); // the room announces at most once per 3 s
+    await say(a, "again");
+    await flush(room.id);
+    expect((await bensHub.next("activity")).lastMessage.text).toBe("again");
+  });
+
+  it("a hub that stops renewing stops hearing; one that renews hears again, also from a room restarted after eviction", async () => {
+    const ann = await guest("Ann");
+    const { room } = await newRoom(ann.cookie, "leases");
+    const hub = await connectHub(ann.cookie);
+    const stub = env.ROOMS.getByName(room.id);
+    // The lease runs out (as when the hub stops renewing it).
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec("UPDATE watchers SET until = ?", Date.now() - 1));
+    const a = await connect(room.id, ann.cookie);
+    await say(a, "unheard");
+    await flush(room.id);
+    await sleep(300);
+    expect(hub.frames.filter((f) => f.type === "activity")).toEqual([]);
+
+    // The hub's alarm renews its leases while it has a socket open; the room, evicted meanwhile, still has it.
+    await runDurableObjectAlarm(env.HUBS.getByName(ann.id));
+    expect((await watchers(room.id))[0]!.until).toBeGreaterThan(Date.now() + 60_000);
+    await evictDurableObject(stub);
+    await sleep(3100);
+    const a2 = await connect(room.id, ann.cookie);
+    await say(a2, "heard");
+    await flush(room.id);
+    expect((await hub.next("activity")).lastMessage.text).toBe("heard");
+
+    // With no socket left, the hub's alarm renews nothing: the lease is left to lapse.
+    hub.close();
+    await hub.waitClosed().catch(() => undefined);
+    await sleep(100);
+    const before = (await watchers(room.id))[0]!.until;
+    await runDurableObjectAlarm(env.HUBS.getByName(ann.id));
+    expect((await watchers(room.id))[0]!.until).toBe(before);
+  });
+
+  it("a removed member's hub stops watching at once", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ann.cookie, "leases");
+    await joinRoom(room.id, ben.cookie);
+    await connectHub(ben.cookie);
+    expect((await watchers(room.id)).map((w) => w.uid)).toEqual([ben.id]);
+    await api(`/api/rooms/${room.id}/members/${ben.id}`, { method: "DELETE", cookie: ann.cookie });
+    expect(await watchers(room.id)).toEqual([]);
   });
 });

@@ -173,3 +173,18 @@ describe("small state", () => {
     expect(store.call()).toBeNull();
   });
 });
+
+describe("hubs watching", () => {
+  it("keeps the latest lease per user, lists only live ones, forgets lapsed and removed ones", () => {
+    const { store } = newStore();
+    store.watch("u1", 100);
+    store.watch("u1", 50); // an older lease never shortens a newer one
+    store.watch("u2", 80);
+    expect(store.watching(90).sort()).toEqual(["u1"]);
+    expect(store.watching(80).sort()).toEqual(["u1", "u2"]);
+    store.dropLapsedWatchers(90);
+    expect(store.watching(0)).toEqual(["u1"]);
+    store.unwatch("u1");
+    expect(store.watching(0)).toEqual([]);
+  });
+});

@@ -310,6 +310,27 @@ export class RoomStore {
     return this.#rows(`SELECT ${COLUMNS} FROM log WHERE flushed = 1 ORDER BY seq DESC LIMIT 1`)[0] ?? null;
   }
 
+  // ── hubs watching the room ──────────────────────────────────────────────────
+
+  /** `uid`'s hub watches the room until `until` (it renews the lease while its user has the app open). */
+  watch(uid: string, until: number): void {
+    this.#s.sql.exec("INSERT INTO watchers (uid, until) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE SET until = max(until, excluded.until)", uid, until);
+  }
+
+  unwatch(uid: string): void {
+    this.#s.sql.exec("DELETE FROM watchers WHERE uid = ?", uid);
+  }
+
+  /** The users whose hubs watch the room at `now`. */
+  watching(now: number): string[] {
+    return this.#s.sql.exec<{ uid: string }>("SELECT uid FROM watchers WHERE until >= ?", now).toArray().map((w) => w.uid);
+  }
+
+  /** Forgets leases that ran out before `now`. */
+  dropLapsedWatchers(now: number): void {
+    this.#s.sql.exec("DELETE FROM watchers WHERE until < ?", now);
+  }
+
   // ── reactions ───────────────────────────────────────────────────────────────
 
   reactionCount(seq: number, uid: string): number {

@@ -75,6 +75,13 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec("DROP INDEX IF EXISTS log_uid_cid");
     },
   },
+  {
+    version: 4,
+    name: "the hubs watching the room (a lease each renews while its user has the app open): only they hear of its news",
+    up({ sql }) {
+      sql.exec("CREATE TABLE IF NOT EXISTS watchers (uid TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
