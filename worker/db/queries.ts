@@ -32,6 +32,27 @@ export async function membership(d: DB, roomId: string, userId: string): Promise
   return rows[0] ?? null;
 }
 
+/**
+ * The room and `userId`'s membership of it in one query (one D1 round trip for every
+ * member route and room socket): null when the room does not exist; `membership` null
+ * when they are not a member.
+ */
+export async function roomWithMembership(
+  d: DB,
+  roomId: string,
+  userId: string,
+): Promise<{ room: RoomRow; membership: { role: Role; joinedAt: number } | null } | null> {
+  const rows = await d
+    .select({ room: rooms, role: roomMembers.role, joinedAt: roomMembers.joinedAt })
+    .from(rooms)
+    .leftJoin(roomMembers, and(eq(roomMembers.roomId, rooms.id), eq(roomMembers.userId, userId)))
+    .where(eq(rooms.id, roomId))
+    .limit(1);
+  const r = rows[0];
+  if (!r) return null;
+  return { room: r.room, membership: r.role !== null && r.joinedAt !== null ? { role: r.role, joinedAt: r.joinedAt } : null };
+}
+
 export async function roleIn(d: DB, roomId: string, userId: string): Promise<Role | null> {
   return (await membership(d, roomId, userId))?.role ?? null;
 }

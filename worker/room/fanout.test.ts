@@ -2,39 +2,69 @@ import { describe, expect, it } from "vitest";
 import type { Message } from "../protocol";
 import { Fanout } from "./fanout";
 
+/** A fake clock and timer queue: `advance` runs due timers in order. */
 function harness() {
-  let now = 1000;
+  let now = 0;
   const sent: number[][] = [];
+  const delays: number[] = [];
   const timers: Array<{ at: number; fn: () => void }> = [];
-  const fanout = new Fanout({ deliver: (list) => sent.push(list.map((m) => m.seq)), later: (fn, ms) => timers.push({ at: now + ms, fn }), now: () => now }, 10);
+  const fanout = new Fanout({ deliver: (list) => sent.push(list.map((m) => m.seq)), later: (fn, ms) => (delays.push(ms), timers.push({ at: now + ms, fn })) }, 10);
   const advance = (ms: number) => {
-    now += ms;
-    for (const t of timers.splice(0).sort((a, b) => a.at - b.at)) (t.at <= now ? t.fn() : timers.push(t));
+    const until = now + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at);
+      const t = timers[0];
+      if (!t || t.at > until) break;
+      timers.shift();
+      now = t.at;
+      t.fn();
+    }
+    now = until;
   };
   const m = (seq: number) => ({ seq }) as Message;
-  return { fanout, sent, timers, advance, m };
+  return { fanout, sent, delays, timers, advance, m };
 }
 
-describe("fan-out", () => {
-  it("sends a message of a quiet room at once, one per frame", () => {
+describe("adaptive fan-out", () => {
+  it("sends each message of a room that keeps up at once, in a frame of its own", () => {
     const h = harness();
-    h.fanout.publish(h.m(1));
-    h.advance(50);
-    h.fanout.publish(h.m(2));
-    expect(h.sent).toEqual([[1], [2]]);
-    expect(h.timers).toEqual([]);
+    for (let seq = 1; seq <= 5; seq++) {
+      h.fanout.publish(h.m(seq));
+      h.advance(10);
+    }
+    expect(h.sent).toEqual([[1], [2], [3], [4], [5]]);
+    expect(h.delays.every((d) => d === 0)).toBe(true);
   });
 
-  it("batches what arrives within the window into one frame, in order, without delaying past it", () => {
+  it("batches what arrives behind a fan-out, in order, exactly once, and widens the window while it keeps coming", () => {
     const h = harness();
-    h.fanout.publish(h.m(1));
-    h.advance(2);
-    h.fanout.publish(h.m(2));
+    h.fanout.publish(h.m(1)); // goes at once
+    h.fanout.publish(h.m(2)); // arrived behind it
     h.fanout.publish(h.m(3));
     expect(h.sent).toEqual([[1]]);
-    expect(h.timers).toHaveLength(1);
-    h.advance(8);
+    h.advance(0);
     expect(h.sent).toEqual([[1], [2, 3]]);
+    // Under a steady stream (one message a millisecond) the check's delay doubles up to the cap.
+    let seq = 4;
+    for (let ms = 0; ms < 60; ms++) {
+      h.fanout.publish(h.m(seq++));
+      h.advance(1);
+    }
+    h.advance(50);
+    expect(h.sent.flat()).toEqual(Array.from({ length: seq - 1 }, (_, i) => i + 1));
+    expect(h.delays.slice(0, 7)).toEqual([0, 1, 2, 4, 8, 10, 10]);
+    expect(h.sent.length).toBeLessThan(15);
+  });
+
+  it("goes back to sending at once as soon as nothing waits", () => {
+    const h = harness();
+    h.fanout.publish(h.m(1));
+    h.fanout.publish(h.m(2));
+    h.advance(0); // [2] goes, window 1 ms
+    h.advance(5); // the check finds nothing: quiet again
+    h.fanout.publish(h.m(3));
+    expect(h.sent).toEqual([[1], [2], [3]]);
+    expect(h.delays.at(-1)).toBe(0);
   });
 
   it("drops what waits when the room is deleted", () => {

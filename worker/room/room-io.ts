@@ -56,7 +56,6 @@ export class RoomIO {
     this.#fanout = new Fanout({
       deliver: (list: Message[]) => this.send({ all: true }, { type: "msgs", messages: list }, null),
       later: (fn, ms) => setTimeout(fn, ms),
-      now: Date.now,
     });
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAt = await ctx.storage.getAlarm();

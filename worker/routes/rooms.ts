@@ -27,14 +27,13 @@ import { db } from "../db/client";
 import {
   createGroupRoom,
   deleteRoom,
-  findRoom,
   listMembers,
   markRead,
-  membership,
   messagesBefore,
   pendingMultipart,
   removeMember,
   roomSummaries,
+  roomWithMembership,
   setInviteCode,
   updateRoom,
   type RoomRow,
@@ -59,12 +58,10 @@ export interface Access {
 export async function memberAccess(c: Ctx): Promise<Access> {
   const user = await requireUser(c);
   const id = c.req.param("id") ?? "";
-  const d = db(c.env.DB);
-  const room = isRoomId(id) ? await findRoom(d, id) : null;
-  if (!room) throw notFound("room not found");
-  const m = await membership(d, room.id, user.id);
-  if (!m) throw forbidden();
-  return { user, room, ...m };
+  const found = isRoomId(id) ? await roomWithMembership(db(c.env.DB), id, user.id) : null;
+  if (!found) throw notFound("room not found");
+  if (!found.membership) throw forbidden();
+  return { user, room: found.room, ...found.membership };
 }
 
 /**
