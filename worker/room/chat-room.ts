@@ -39,7 +39,7 @@ import * as messages from "./messages";
 import * as presence from "./presence";
 import { TokenBuckets } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
-import { answerHeartbeats, attachment, close, envNumber, finishClose } from "./sockets";
+import { answerHeartbeats, close, envNumber, finishClose } from "./sockets";
 import { RoomStore } from "./store/room-store";
 
 /** Any frame at all, per user: generous, only against floods. */
@@ -89,7 +89,7 @@ export class ChatRoom extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, raw: string | ArrayBuffer): Promise<void> {
     // Frames still in flight after we closed a socket (e.g. for abuse) are dropped.
     if (ws.readyState !== WebSocket.OPEN) return;
-    const me = attachment<Attachment>(ws);
+    const me = this.#io.attachmentOf(ws);
     if (!me) return close(ws, 1011, "unknown socket");
     const origin = { ws, conn: me.conn };
     const now = Date.now();
@@ -280,19 +280,18 @@ export class ChatRoom extends DurableObject<Env> {
     this.#store.rememberRoomId(who.room);
     const now = Date.now();
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now };
-    const before = this.#io.views();
+    const theirs = this.#io.views(undefined, userTag(me.uid));
     // Tags find a person's sockets (removal), a session's (logout) and one connection (calls).
     this.ctx.acceptWebSocket(server, [userTag(me.uid), sessionTag(who.sid), connTag(me.conn)]);
-    server.serializeAttachment(me);
-    const mine: presence.SocketView = { uid: me.uid, name: me.name, conn: me.conn, open: true, shut: false, lastSeen: now };
+    this.#io.attach(server, me);
     const since = url.searchParams.get("since");
     const replay = messages.welcome(this.#store, since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
-    const online = presence.online([...before, mine], now, this.#cfg.ghostAfterMs);
+    const online = presence.online(this.#io.views(), now, this.#cfg.ghostAfterMs);
     const call = this.#store.call();
     const view = call ? calls.view(call) : null;
     const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, ...replay })];
     if (view) hello.push(frameTo({ conn: me.conn }, { type: "call", call: view }));
-    this.#io.apply([...hello, ...presence.joined(before, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
+    this.#io.apply([...hello, ...presence.joined(theirs, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -346,12 +345,12 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** After a socket closed or failed: a call it was in loses it, and the others hear if its person left. */
   #left(ws: WebSocket): void {
-    const a = attachment<Attachment>(ws);
+    const a = this.#io.attachmentOf(ws);
     if (!a) return;
     const now = Date.now();
     this.#io.forget(a.conn);
     const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, lastSeen: 0 };
-    const left = presence.left(gone, this.#io.views(ws), now, this.#cfg.ghostAfterMs);
+    const left = presence.left(gone, this.#io.views(ws, userTag(a.uid)), now, this.#cfg.ghostAfterMs);
     this.#io.apply([...callEffects.disconnected(this.#store, a.conn, now), ...left], null, now);
   }
 

@@ -41,6 +41,8 @@ export type Effect =
   | { type: "reject"; conn: string; code: ErrorCode; message: string; cid?: string; req?: string; retryMs?: number; strike: boolean }
   /** A stored message for everyone (coalesced with others under load). */
   | { type: "publish"; message: Message }
+  /** Who came online and who left, for everyone (coalesced under load, the last change per person winning). */
+  | { type: "presence"; joined: Peer[]; left: string[]; except?: string }
   /** Close these connections (the logic has told the others already). */
   | { type: "close"; conns: readonly string[]; code: number; reason: string }
   /** Tell these people's hubs (best effort, in order per room, off the message path). */

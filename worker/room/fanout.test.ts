@@ -6,9 +6,18 @@ import { Fanout } from "./fanout";
 function harness() {
   let now = 0;
   const sent: number[][] = [];
+  const presence: { joined: string[]; left: string[] }[] = [];
   const delays: number[] = [];
   const timers: Array<{ at: number; fn: () => void }> = [];
-  const fanout = new Fanout({ deliver: (list) => sent.push(list.map((m) => m.seq)), later: (fn, ms) => (delays.push(ms), timers.push({ at: now + ms, fn })) }, 10);
+  const fanout = new Fanout(
+    {
+      deliver: (list) => sent.push(list.map((m) => m.seq)),
+      deliverPresence: (d) => presence.push({ joined: d.joined.map((p) => p.id), left: d.left }),
+      later: (fn, ms) => (delays.push(ms), timers.push({ at: now + ms, fn })),
+      now: () => now,
+    },
+    10,
+  );
   const advance = (ms: number) => {
     const until = now + ms;
     for (;;) {
@@ -22,7 +31,8 @@ function harness() {
     now = until;
   };
   const m = (seq: number) => ({ seq }) as Message;
-  return { fanout, sent, delays, timers, advance, m };
+  const tick = (ms: number) => (now += ms); // time passes, but no timer runs (a runtime busy with events)
+  return { fanout, sent, presence, delays, timers, advance, tick, m };
 }
 
 describe("adaptive fan-out", () => {
@@ -74,5 +84,35 @@ describe("adaptive fan-out", () => {
     h.fanout.drop();
     h.advance(20);
     expect(h.sent).toEqual([[1]]);
+  });
+
+  it("batches a join storm's presence into few frames, the last change per person winning", () => {
+    const h = harness();
+    const peer = (id: string) => ({ id, name: id });
+    h.fanout.presence({ joined: [peer("a")], left: [] }); // at once
+    for (const id of ["b", "c", "d"]) h.fanout.presence({ joined: [peer(id)], left: [] });
+    h.fanout.presence({ joined: [], left: ["c"] }); // c came and went within the batch
+    h.fanout.presence({ joined: [], left: ["e"] });
+    h.fanout.presence({ joined: [peer("e")], left: [] }); // e left and came back: online
+    h.fanout.publish(h.m(1));
+    h.advance(0);
+    expect(h.presence).toEqual([
+      { joined: ["a"], left: [] },
+      { joined: ["b", "d", "e"], left: ["c"] },
+    ]);
+    expect(h.sent).toEqual([[1]]);
+  });
+
+  it("never lets what waits wait longer than the window, even when the check runs late", () => {
+    const h = harness();
+    h.fanout.publish(h.m(1));
+    h.fanout.publish(h.m(2)); // waits for the check
+    h.tick(4);
+    h.fanout.publish(h.m(3)); // still within the window: waits
+    h.tick(7);
+    h.fanout.publish(h.m(4)); // 11 ms since 2 began to wait: 2 and 3 go now, 4 waits
+    expect(h.sent).toEqual([[1], [2, 3]]);
+    h.advance(20); // the late checks run: 4 goes, once
+    expect(h.sent).toEqual([[1], [2, 3], [4]]);
   });
 });

@@ -14,19 +14,15 @@ describe("presence", () => {
   });
 
   it("announces a join only when the person was not online already", () => {
-    expect(presence.joined([view(bob)], alice, 0, GHOST)).toEqual([
-      { type: "frame", to: { all: true, except: alice.conn }, frame: { type: "presence", joined: [{ id: alice.uid, name: "Alice" }], left: [] } },
-    ]);
+    expect(presence.joined([], alice, 0, GHOST)).toEqual([{ type: "presence", joined: [{ id: alice.uid, name: "Alice" }], left: [], except: alice.conn }]);
     expect(presence.joined([view({ ...alice, conn: "other-tab" })], alice, 0, GHOST)).toEqual([]);
   });
 
   it("announces a leave unless another tab keeps them online or the room shut the socket itself", () => {
     const gone = view(alice, { open: false });
-    expect(presence.left(gone, [view(bob)], 0, GHOST)).toEqual([
-      { type: "frame", to: { all: true }, frame: { type: "presence", joined: [], left: [alice.uid] } },
-    ]);
+    expect(presence.left(gone, [], 0, GHOST)).toEqual([{ type: "presence", joined: [], left: [alice.uid] }]);
     expect(presence.left(gone, [view({ ...alice, conn: "tab2" })], 0, GHOST)).toEqual([]);
-    expect(presence.left({ ...gone, shut: true }, [view(bob)], 0, GHOST)).toEqual([]);
+    expect(presence.left({ ...gone, shut: true }, [], 0, GHOST)).toEqual([]);
   });
 
   it("shuts connections with one close and one presence frame for those left with nothing", () => {
@@ -34,7 +30,7 @@ describe("presence", () => {
     const views = [view(alice), view(tab2), view(bob)];
     expect(presence.shut(views, [alice.conn, bob.conn], 4003, "removed", 0, GHOST)).toEqual([
       { type: "close", conns: [alice.conn, bob.conn], code: 4003, reason: "removed" },
-      { type: "frame", to: { all: true }, frame: { type: "presence", joined: [], left: [bob.uid] } },
+      { type: "presence", joined: [], left: [bob.uid] },
     ]);
     expect(presence.shut(views, [], 4003, "x", 0, GHOST)).toEqual([]);
   });

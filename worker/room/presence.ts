@@ -5,8 +5,8 @@
  * answered for us) within `ghostAfterMs`; one that went silent is a ghost — its client
  * vanished without a close — and is neither shown nor kept.
  *
- * Presence frames are deltas (`joined` / `left`): a join costs one small frame per
- * socket, not the whole list.
+ * Presence changes are deltas (`joined` / `left`), fanned out like messages: a join costs
+ * one small frame per socket at most, and under a join storm several share a frame.
  */
 import type { Peer } from "../protocol";
 import { TYPING_TTL_MS } from "../protocol";
@@ -33,20 +33,23 @@ export function online(views: readonly SocketView[], now: number, ghostAfterMs: 
   return [...seen.values()];
 }
 
-/** `me` opened a socket; `before` are the sockets there were. The others hear of it if `me` was not online yet. */
-export function joined(before: readonly SocketView[], me: Conn, now: number, ghostAfterMs: number): Effect[] {
-  if (online(before, now, ghostAfterMs).some((p) => p.id === me.uid)) return [];
-  return [frameTo({ all: true, except: me.conn }, { type: "presence", joined: [{ id: me.uid, name: me.name }], left: [] })];
+/**
+ * `me` opened a socket; `theirs` are the other sockets of the same person. The others
+ * hear of it if `me` was not online yet (its welcome told the newcomer already).
+ */
+export function joined(theirs: readonly SocketView[], me: Conn, now: number, ghostAfterMs: number): Effect[] {
+  if (online(theirs, now, ghostAfterMs).some((p) => p.id === me.uid)) return [];
+  return [{ type: "presence", joined: [{ id: me.uid, name: me.name }], left: [], except: me.conn }];
 }
 
 /**
- * Socket `gone` closed (its client closed it, or it failed); `rest` are the other sockets.
- * The others hear that its person left unless another tab keeps them online, or the room
- * shut it itself (and said so then).
+ * Socket `gone` closed (its client closed it, or it failed); `theirs` are the other sockets
+ * of the same person. The others hear that they left unless another tab keeps them online,
+ * or the room shut it itself (and said so then).
  */
-export function left(gone: SocketView, rest: readonly SocketView[], now: number, ghostAfterMs: number): Effect[] {
-  if (gone.shut || online(rest, now, ghostAfterMs).some((p) => p.id === gone.uid)) return [];
-  return [frameTo({ all: true }, { type: "presence", joined: [], left: [gone.uid] })];
+export function left(gone: SocketView, theirs: readonly SocketView[], now: number, ghostAfterMs: number): Effect[] {
+  if (gone.shut || online(theirs, now, ghostAfterMs).some((p) => p.id === gone.uid)) return [];
+  return [{ type: "presence", joined: [], left: [gone.uid] }];
 }
 
 /**
@@ -59,7 +62,7 @@ export function shut(views: readonly SocketView[], conns: readonly string[], cod
   const gone = new Set(views.filter((v) => closing.has(v.conn)).map((v) => v.uid));
   for (const p of online(views.filter((v) => !closing.has(v.conn)), now, ghostAfterMs)) gone.delete(p.id);
   const effects: Effect[] = [{ type: "close", conns, code, reason }];
-  if (gone.size > 0) effects.push(frameTo({ all: true }, { type: "presence", joined: [], left: [...gone] }));
+  if (gone.size > 0) effects.push({ type: "presence", joined: [], left: [...gone] });
   return effects;
 }
 

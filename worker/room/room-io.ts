@@ -38,6 +38,8 @@ export class RoomIO {
   readonly #strikes = new Strikes(MAX_STRIKES, STRIKE_WINDOW_MS);
   /** Last frame seen from each socket; heartbeats are tracked by the runtime instead. */
   readonly #lastFrame = new WeakMap<WebSocket, number>();
+  /** Each socket's attachment, read once per wake (the copy on the socket is the truth; it changes only here). */
+  readonly #attachments = new WeakMap<WebSocket, Attachment | null>();
   readonly #fanout: Fanout;
   /**
    * Hub notices, chained so that each hub sees a room's notices in order: rings on one
@@ -55,7 +57,9 @@ export class RoomIO {
     this.#alarm = alarm;
     this.#fanout = new Fanout({
       deliver: (list: Message[]) => this.send({ all: true }, { type: "msgs", messages: list }, null),
+      deliverPresence: (d, except) => this.send(except === undefined ? { all: true } : { all: true, except }, { type: "presence", joined: d.joined, left: d.left }, null),
       later: (fn, ms) => setTimeout(fn, ms),
+      now: Date.now,
     });
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAt = await ctx.storage.getAlarm();
@@ -76,6 +80,9 @@ export class RoomIO {
           break;
         case "publish":
           this.#fanout.publish(e.message);
+          break;
+        case "presence":
+          this.#fanout.presence(e, e.except);
           break;
         case "close":
           this.#close(e.conns, e.code, e.reason);
@@ -161,12 +168,28 @@ export class RoomIO {
     this.#strikes.forget(conn);
   }
 
-  /** Every socket with an attachment (but `except`), as presence sees it. */
-  views(except?: WebSocket): SocketView[] {
+  /** Who socket `ws` is (null: a socket the room refused). */
+  attachmentOf(ws: WebSocket): Attachment | null {
+    let a = this.#attachments.get(ws);
+    if (a === undefined) {
+      a = attachment<Attachment>(ws);
+      this.#attachments.set(ws, a);
+    }
+    return a;
+  }
+
+  /** Gives an accepted socket its attachment. */
+  attach(ws: WebSocket, a: Attachment): void {
+    ws.serializeAttachment(a);
+    this.#attachments.set(ws, a);
+  }
+
+  /** The sockets with an attachment (those with `tag` only, but `except`), as presence sees them. */
+  views(except?: WebSocket, tag?: string): SocketView[] {
     const views: SocketView[] = [];
-    for (const ws of this.#ctx.getWebSockets()) {
+    for (const ws of this.#ctx.getWebSockets(tag)) {
       if (ws === except) continue;
-      const a = attachment<Attachment>(ws);
+      const a = this.attachmentOf(ws);
       if (!a) continue;
       views.push({
         uid: a.uid,
@@ -182,7 +205,7 @@ export class RoomIO {
 
   /** The connections of the sockets with this tag (a person's, a session's). */
   conns(tag: string): string[] {
-    return this.#ctx.getWebSockets(tag).flatMap((ws) => attachment<Attachment>(ws)?.conn ?? []);
+    return this.#ctx.getWebSockets(tag).flatMap((ws) => this.attachmentOf(ws)?.conn ?? []);
   }
 
   #sockets(to: To, origin: Origin): Iterable<WebSocket> {
@@ -211,9 +234,9 @@ export class RoomIO {
   #close(conns: readonly string[], code: number, reason: string): void {
     for (const conn of conns) {
       for (const ws of this.#ctx.getWebSockets(connTag(conn))) {
-        const a = attachment<Attachment>(ws);
+        const a = this.attachmentOf(ws);
         try {
-          if (a) ws.serializeAttachment({ ...a, shut: true } satisfies Attachment);
+          if (a) this.attach(ws, { ...a, shut: true });
         } catch {
           // already closed
         }

@@ -11,6 +11,7 @@ import {
   parseServerFrame,
   type ClientFrame,
   type HubFrame,
+  type Message,
   type RoomResponse,
   type ServerFrame,
 } from "../protocol";
@@ -204,6 +205,12 @@ export class Socket<F extends { type: string }> {
 
 /** A room socket. */
 export type Client = Socket<ServerFrame>;
+
+/** The message with `cid`, once a `msgs` frame brings it (several may share a frame under load). */
+export async function heard(c: Client, cid: string, ms = 5000): Promise<Message> {
+  const f = await c.next("msgs", (f) => f.messages.some((m) => m.cid === cid), ms);
+  return f.messages.find((m) => m.cid === cid)!;
+}
 /** A socket on the user's own channel (GET /api/me/ws). */
 export type HubClient = Socket<HubFrame>;
 

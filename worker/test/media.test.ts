@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController, evictDurableObject, runDurableObjectAlarm, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../index";
-import { connect, guest, newRoom, api } from "./helpers";
+import { connect, guest, newRoom, api, heard } from "./helpers";
 import { aliceAndBob } from "./fixtures";
 import { PNG, WEBP, bytes, createUpload, download, path, putBytes, upload } from "./media-helpers";
 import type { CreateUploadResponse } from "../protocol";
@@ -297,7 +297,7 @@ describe("attachments on messages", () => {
     const ca = await connect(room.id, alice.cookie);
     const cb = await connect(room.id, bob.cookie);
     ca.send({ type: "send", cid: "after", text: "here", attachments: [a.id] });
-    expect((await cb.next("msgs", (f) => f.messages.some((m) => m.cid === "after"))).messages[0]?.attachments).toEqual([a]);
+    expect((await heard(cb, "after")).attachments).toEqual([a]);
   });
 
   it("complete refuses a missing part; a thumbnail after completion is refused", async () => {
