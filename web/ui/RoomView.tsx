@@ -1,12 +1,11 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { failureText } from "../api";
-import type { CallModel } from "../state/call";
+import type { RoomCall } from "../state/call";
 import type { MemberRow, RoomStore } from "../state/room";
 import { CallButtons } from "./calls/CallButtons";
-import { CallView } from "./calls/CallView";
+import { CallScreen } from "./calls/code";
 import { IncomingCall } from "./calls/IncomingCall";
-import { MediaProblemDialog } from "./calls/MediaProblemDialog";
 import { Avatar } from "./Avatar";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { CopyLink } from "./CopyLink";
@@ -26,7 +25,7 @@ type Open = null | "edit" | "reset" | "delete" | "leave" | { remove: MemberRow }
  * composer, and the member list (a drawer on phones). `onGone` runs after we left or
  * deleted the room ourselves.
  */
-export function RoomView({ store, call, onGone }: { store: RoomStore; call: CallModel; onGone: () => void }) {
+export function RoomView({ store, call, onGone }: { store: RoomStore; call: RoomCall; onGone: () => void }) {
   const membersOpen = useSignal(false);
   const open = useSignal<Open>(null);
   const problem = store.problem.value;
@@ -107,8 +106,7 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Call
         </div>
       )}
       <IncomingCall call={call} />
-      <CallView call={call} />
-      <MediaProblemDialog call={call} />
+      <CallScreen call={call} />
       <div class="room-body">
         <section class="chat" aria-label="Conversation">
           <MessageList store={store} />
