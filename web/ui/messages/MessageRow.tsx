@@ -11,7 +11,7 @@ import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
 import { Avatar } from "../Avatar";
 import { CallEntry } from "../calls/CallEntry";
-import { ConfirmDialog } from "../Dialog";
+import { ConfirmDialog } from "../dialogs";
 import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
 import type { MsgRow } from "./rows";
 
