@@ -9,7 +9,7 @@
  * room-call.ts (a room's call before and after the call code loads).
  *
  * Only what the first chunk needs is exported here: the model and what it brings (session,
- * mesh, peers, media) load on demand, through web/ui/calls/feature.tsx, and the build keeps a
+ * mesh, peers, media) load on demand, through web/ui/calls/calls.tsx, and the build keeps a
  * whole module in the chunk of whoever imports it. Types are free.
  */
 export { createCalls, type Calls } from "./calls";

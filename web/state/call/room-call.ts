@@ -1,7 +1,7 @@
 /**
  * A room's call as its page sees it, whether or not the call code has loaded. The call model
  * (model.ts) and everything under it (the session reducer, peers, media) come in a chunk of
- * their own (web/ui/calls/feature.tsx), so a room without a call never fetches WebRTC code.
+ * their own (web/ui/calls/calls.tsx), so a room without a call never fetches WebRTC code.
  *
  * When it loads: as soon as the room has a call (ringing us, running, or ours in another
  * tab), when the call accepted on the shell's banner is this room's, or when the person

@@ -1,12 +1,12 @@
 /**
- * Where the call code comes from (feature.tsx, a chunk loaded on demand) and the two places
+ * Where the call code comes from (calls.tsx, a chunk loaded on demand) and the two places
  * the shell and the room draw its UI: nothing until a call model exists, which implies the
  * chunk is here.
  */
 import type { CallHolder, RoomCall } from "../../state/call";
 import { lazy } from "../../state/lazy";
 
-export const callCode = lazy(() => import("./feature"));
+export const callCode = lazy(() => import("./calls"));
 
 /** The room's call view and media-problem dialog, once its call has a model. */
 export function CallScreen({ call }: { call: RoomCall }) {
