@@ -91,7 +91,7 @@ export function retryAfterSeconds(header: string | null, now: number = Date.now(
   return Number.isNaN(at) ? undefined : Math.max(1, Math.ceil((at - now) / 1000));
 }
 
-const roomPath = (id: string) => `/api/rooms/${encodeURIComponent(id)}`;
+export const roomPath = (id: string) => `/api/rooms/${encodeURIComponent(id)}`;
 const invitePath = (code: string) => `/api/invites/${encodeURIComponent(code)}`;
 
 export const api = {
@@ -129,42 +129,6 @@ export const api = {
   /** STUN/TURN servers with short-lived TURN credentials; fetched before each call. */
   iceServers: () => call("GET", "/api/turn", IceServersResponse),
 };
-
-/** PUT of raw bytes with upload progress (XMLHttpRequest: fetch has none). */
-export function putBytes(
-  path: string,
-  body: Blob,
-  onProgress: (loaded: number) => void,
-  signal: AbortSignal,
-): Promise<ApiResult<unknown>> {
-  return new Promise((resolve) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", path);
-    xhr.setRequestHeader("content-type", body.type || "application/octet-stream");
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    const fail = (code: string, message: string) => resolve({ ok: false, status: xhr.status, code, message });
-    xhr.onload = () => {
-      let json: unknown = null;
-      try {
-        json = xhr.responseText ? JSON.parse(xhr.responseText) : null;
-      } catch {
-        // not JSON
-      }
-      if (xhr.status >= 200 && xhr.status < 300) return resolve({ ok: true, data: json });
-      const err = v.safeParse(ApiError, json);
-      if (err.success) resolve({ ok: false, status: xhr.status, ...err.output.error });
-      else fail("http_" + xhr.status, xhr.statusText || "upload failed");
-    };
-    xhr.onerror = () => resolve({ ok: false, status: 0, code: "network", message: "network error" });
-    xhr.onabort = () => resolve({ ok: false, status: 0, code: "aborted", message: "cancelled" });
-    if (signal.aborted) return xhr.onabort(new ProgressEvent("abort"));
-    signal.addEventListener("abort", () => xhr.abort(), { once: true });
-    xhr.send(body);
-  });
-}
-
-export const uploadPath = (roomId: string, aid: string, suffix = "") =>
-  `${roomPath(roomId)}/uploads/${encodeURIComponent(aid)}${suffix}`;
 
 function wsBase(): string {
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}`;

@@ -1,8 +1,16 @@
+import { lazy } from "../state/lazy";
 import { useApp } from "./context";
-import { JoinPage } from "./JoinPage";
+import { lazyComponent } from "./Lazy";
 import { NotFound } from "./NotFound";
 import { Shell } from "./Shell";
-import { SignedOut } from "./SignedOut";
+
+/**
+ * The pages for someone without a session (sign in, sign up, guest) and an invite link's page
+ * load when shown: neither is needed to open a room once signed in.
+ */
+const loading = () => <Loading />;
+const SignedOut = lazyComponent(lazy(() => import("./SignedOut")), (m) => m.SignedOut, loading);
+const JoinPage = lazyComponent(lazy(() => import("./JoinPage")), (m) => m.JoinPage, loading);
 
 export function App() {
   const app = useApp();
@@ -41,6 +49,14 @@ function Pending() {
       ) : (
         <p class="muted">Loading…</p>
       )}
+    </main>
+  );
+}
+
+function Loading() {
+  return (
+    <main class="center-page" aria-busy="true">
+      <p class="muted">Loading…</p>
     </main>
   );
 }

@@ -1,7 +1,7 @@
 /** Inline SVG icons (no icon font, no requests): decorative, hidden from assistive tech. */
 import type { ComponentChildren } from "preact";
 
-function Svg(props: { size?: number; children: ComponentChildren; fill?: boolean }) {
+export function Svg(props: { size?: number; children: ComponentChildren; fill?: boolean }) {
   const size = props.size ?? 18;
   return (
     <svg
@@ -100,40 +100,5 @@ export const VideoIcon = (p: { size?: number }) => (
   <Svg size={p.size}>
     <rect x="2.5" y="6" width="13" height="12" rx="2" />
     <path d="M15.5 10.5 21.5 7v10l-6-3.5" />
-  </Svg>
-);
-
-export const VideoOffIcon = (p: { size?: number }) => (
-  <Svg size={p.size}>
-    <path d="M10 6h3.5a2 2 0 0 1 2 2v3.5l6-4.5v10M15.5 15.5V16a2 2 0 0 1-2 2h-9a2 2 0 0 1-2-2V8a2 2 0 0 1 1.6-2" />
-    <path d="M3 3l18 18" />
-  </Svg>
-);
-
-export const MicIcon = (p: { size?: number }) => (
-  <Svg size={p.size}>
-    <rect x="9" y="3" width="6" height="11" rx="3" />
-    <path d="M5.5 11a6.5 6.5 0 0 0 13 0M12 17.5V21" />
-  </Svg>
-);
-
-export const MicOffIcon = (p: { size?: number }) => (
-  <Svg size={p.size}>
-    <path d="M15 10V6a3 3 0 0 0-5.7-1.3M9 9v2a3 3 0 0 0 4.6 2.5M5.5 11a6.5 6.5 0 0 0 10.4 5.2M18.5 11a6.4 6.4 0 0 1-.6 2.7M12 17.5V21" />
-    <path d="M3 3l18 18" />
-  </Svg>
-);
-
-export const ScreenIcon = (p: { size?: number }) => (
-  <Svg size={p.size}>
-    <rect x="2.5" y="4" width="19" height="13" rx="2" />
-    <path d="M8 21h8M12 17v4M12 13.5v-6M9 10l3-3 3 3" />
-  </Svg>
-);
-
-export const GearIcon = (p: { size?: number }) => (
-  <Svg size={p.size}>
-    <circle cx="12" cy="12" r="3" />
-    <path d="M12 2.5v3M12 18.5v3M2.5 12h3M18.5 12h3M5.3 5.3l2.1 2.1M16.6 16.6l2.1 2.1M5.3 18.7l2.1-2.1M16.6 7.4l2.1-2.1" />
   </Svg>
 );

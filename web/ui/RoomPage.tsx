@@ -3,9 +3,10 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
-import { callRoom, createCallModel, type CallModel, type Calls } from "../state/call";
+import { callRoom, createRoomCall, type Calls, type RoomCall } from "../state/call";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
 import type { SidebarStore } from "../state/sidebar";
+import { callCode } from "./calls/code";
 import { useApp } from "./context";
 import { Link } from "./Link";
 import { RoomView } from "./RoomView";
@@ -14,7 +15,7 @@ type State =
   | { kind: "loading" }
   | { kind: "problem"; problem: RoomProblem }
   | { kind: "error"; message: string }
-  | { kind: "ready"; store: RoomStore; call: CallModel };
+  | { kind: "ready"; store: RoomStore; call: RoomCall };
 
 const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't exist, or its link is mistyped." };
 
@@ -31,7 +32,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
   useEffect(() => {
     if (!isRoomId(id)) return;
     let store: RoomStore | null = null;
-    let call: CallModel | null = null;
+    let call: RoomCall | null = null;
     let cancelled = false;
     // Back to the room whose call went on while we were elsewhere: the same stores.
     const kept = calls.holder.take(id);
@@ -44,7 +45,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
       if (cancelled) return;
       if (r.ok) {
         store = createRoomStore(r.data, user, { app, sidebar });
-        call = createCallModel(callRoom(store), calls);
+        call = createRoomCall(callRoom(store), calls, callCode);
         state.value = { kind: "ready", store, call };
       } else if (r.status === 401) app.sessionLost();
       else if (r.status === 403) state.value = { kind: "problem", problem: { kind: "forbidden", message: NOT_MEMBER } };

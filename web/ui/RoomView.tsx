@@ -1,34 +1,38 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { failureText } from "../api";
-import type { CallModel } from "../state/call";
+import { lazy } from "../state/lazy";
+import type { RoomCall } from "../state/call";
 import type { MemberRow, RoomStore } from "../state/room";
 import { CallButtons } from "./calls/CallButtons";
-import { CallView } from "./calls/CallView";
+import { CallScreen } from "./calls/code";
 import { IncomingCall } from "./calls/IncomingCall";
-import { MediaProblemDialog } from "./calls/MediaProblemDialog";
 import { Avatar } from "./Avatar";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { CopyLink } from "./CopyLink";
-import { ConfirmDialog } from "./Dialog";
 import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
+import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { Menu, type MenuItem } from "./Menu";
 import { Composer } from "./messages/Composer";
 import { MessageList } from "./messages/MessageList";
 import { TypingLine } from "./messages/TypingLine";
-import { EditRoomDialog } from "./NewDialogs";
+import type { RoomDialog } from "./RoomDialogs";
 
-type Open = null | "edit" | "reset" | "delete" | "leave" | { remove: MemberRow };
+
+/** The room's dialogs (owner actions, leave, remove a member) load when one first opens. */
+const RoomDialogs = lazyComponent(
+  lazy(() => import("./RoomDialogs")),
+  (m) => m.RoomDialogs,
+);
 
 /**
  * One conversation: header (name, topic, connection, invite link, room menu), messages,
  * composer, and the member list (a drawer on phones). `onGone` runs after we left or
  * deleted the room ourselves.
  */
-export function RoomView({ store, call, onGone }: { store: RoomStore; call: CallModel; onGone: () => void }) {
+export function RoomView({ store, call, onGone }: { store: RoomStore; call: RoomCall; onGone: () => void }) {
   const membersOpen = useSignal(false);
-  const open = useSignal<Open>(null);
+  const open = useSignal<RoomDialog | null>(null);
   const problem = store.problem.value;
   const room = store.room.value;
   const owner = room.role === "owner";
@@ -107,8 +111,7 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Call
         </div>
       )}
       <IncomingCall call={call} />
-      <CallView call={call} />
-      <MediaProblemDialog call={call} />
+      <CallScreen call={call} />
       <div class="room-body">
         <section class="chat" aria-label="Conversation">
           <MessageList store={store} />
@@ -163,62 +166,7 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Call
         </aside>
       </div>
 
-      {o === "edit" && <EditRoomDialog room={room} save={store.update} onClose={close} />}
-      {o === "reset" && (
-        <ConfirmDialog
-          title="Reset the invite link?"
-          text="The current link stops working at once: people who have it but haven't joined yet will need the new one. Members stay."
-          confirm="Reset link"
-          onConfirm={async () => {
-            const failed = await store.resetInvite();
-            return failed && failureText(failed);
-          }}
-          onClose={close}
-        />
-      )}
-      {o === "delete" && (
-        <ConfirmDialog
-          title={`Delete ${room.name}?`}
-          text="The room and all its messages are deleted for everyone. This can't be undone."
-          confirm="Delete room"
-          danger
-          onConfirm={async () => {
-            const failed = await store.remove();
-            if (failed) return failureText(failed);
-            onGone();
-            return null;
-          }}
-          onClose={close}
-        />
-      )}
-      {o === "leave" && (
-        <ConfirmDialog
-          title={`Leave ${room.name}?`}
-          text="You'll need a new invite link to come back."
-          confirm="Leave room"
-          danger
-          onConfirm={async () => {
-            const failed = await store.leave();
-            if (failed) return failureText(failed);
-            onGone();
-            return null;
-          }}
-          onClose={close}
-        />
-      )}
-      {o && typeof o === "object" && (
-        <ConfirmDialog
-          title={`Remove ${o.remove.name}?`}
-          text={`${o.remove.name} leaves ${room.name} at once and can only come back with a new invite link. Reset the link if they have it.`}
-          confirm="Remove"
-          danger
-          onConfirm={async () => {
-            const failed = await store.removeMember(o.remove.id);
-            return failed && failureText(failed);
-          }}
-          onClose={close}
-        />
-      )}
+      {o && <RoomDialogs open={o} store={store} onClose={close} onGone={onGone} />}
     </div>
   );
 }

@@ -5,7 +5,7 @@ import type { Route } from "../state/app";
 import { createCalls } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
 import { RingingElsewhere } from "./calls/IncomingCall";
-import { OngoingCall } from "./calls/OngoingCall";
+import { HeldCall } from "./calls/code";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { RoomPage } from "./RoomPage";
@@ -40,7 +40,7 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
 
   return (
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
-      <OngoingCall holder={calls.holder} />
+      <HeldCall holder={calls.holder} />
       <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
       <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
       <main class="main">

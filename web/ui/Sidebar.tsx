@@ -1,18 +1,22 @@
 import { useSignal } from "@preact/signals";
 import type { RoomSummary } from "../../worker/protocol";
 import { failureText } from "../api";
+import { lazy } from "../state/lazy";
 import { previewLine, shortWhen } from "../state/messages";
 import type { SidebarStore } from "../state/sidebar";
-import { AccountForm } from "./AuthForms";
 import { Avatar } from "./Avatar";
 import { useApp } from "./context";
-import { ConfirmDialog, Dialog } from "./Dialog";
 import { ChevronDown, ComposeIcon, PlusIcon } from "./Icons";
+import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { Menu } from "./Menu";
-import { NewDmDialog, NewRoomDialog } from "./NewDialogs";
+import type { SidebarDialog } from "./SidebarDialogs";
 
-type Open = null | "room" | "dm" | "save" | "logout";
+/** The sidebar's dialogs (new room, new message, save the account, log out) load when one first opens. */
+const SidebarDialogs = lazyComponent(
+  lazy(() => import("./SidebarDialogs")),
+  (m) => m.SidebarDialogs,
+);
 
 /**
  * The user's conversations, most recent first, with the account menu and the "new" actions
@@ -21,7 +25,7 @@ type Open = null | "room" | "dm" | "save" | "logout";
 export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: string | null }) {
   const app = useApp();
   const me = app.session.value;
-  const open = useSignal<Open>(null);
+  const open = useSignal<SidebarDialog | null>(null);
   const notice = useSignal<string | null>(null);
   if (!me) return null;
   const guest = me.kind === "guest";
@@ -111,27 +115,7 @@ export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: 
 
       {/* Beside the aside, not in it: on phones the aside is hidden while a room shows, and a
           modal <dialog> under a display:none ancestor is not drawn. */}
-      {open.value === "room" && <NewRoomDialog sidebar={store} onClose={close} />}
-      {open.value === "dm" && <NewDmDialog sidebar={store} onClose={close} />}
-      {open.value === "save" && (
-        <Dialog title="Save your account" onClose={close}>
-          <p class="dialog-text muted">Choose a username and password. Your rooms and messages stay yours.</p>
-          <AccountForm mode="signup" upgrade defaultName={me.name} onDone={close} />
-          <button type="button" class="button ghost wide" onClick={close}>
-            Not now
-          </button>
-        </Dialog>
-      )}
-      {open.value === "logout" && (
-        <ConfirmDialog
-          title="Log out of a guest account?"
-          text="Guests can't sign in again: once logged out, you lose access to your rooms and messages. Save your account first to keep them."
-          confirm="Log out"
-          danger
-          onConfirm={logout}
-          onClose={close}
-        />
-      )}
+      {open.value && <SidebarDialogs open={open.value} me={me} store={store} onClose={close} logout={logout} />}
     </>
   );
 }

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { RoomStore } from "../room";
 import { CallLock, CallRecord, createCalls } from "./calls";
 import { CallHolder } from "./holder";
-import type { CallModel } from "./model";
+import type { RoomCall } from "./room-call";
 import type { Phase } from "./session";
 
 describe("the one-call lock", () => {
@@ -54,7 +54,7 @@ describe("the held call", () => {
     const p = signal<Phase>(phase);
     const call = { phase: p, dispose: vi.fn() };
     const room = { id, dispose: vi.fn() };
-    return { p, call, room, held: [room as unknown as RoomStore, call as unknown as CallModel] as const };
+    return { p, call, room, held: [room as unknown as RoomStore, call as unknown as RoomCall] as const };
   };
 
   it("keeps a room's stores while its call runs, gives them back, and lets go (disposing) once the call is over", async () => {

@@ -5,9 +5,9 @@
  */
 import { effect, signal, type ReadonlySignal } from "@preact/signals";
 import type { RoomStore } from "../room";
-import type { CallModel } from "./model";
+import type { RoomCall } from "./room-call";
 
-export type Held = { room: RoomStore; call: CallModel };
+export type Held = { room: RoomStore; call: RoomCall };
 
 export class CallHolder {
   readonly #held = signal<Held | null>(null);
@@ -19,7 +19,7 @@ export class CallHolder {
   }
 
   /** The room goes off screen: keeps its stores if we are in its call (true), else false. */
-  keep(room: RoomStore, call: CallModel): boolean {
+  keep(room: RoomStore, call: RoomCall): boolean {
     const phase = call.phase.peek();
     if (phase === "idle" || phase === "preparing") return false;
     this.#drop(true);

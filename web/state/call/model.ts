@@ -14,13 +14,14 @@
  * the room's `error` echoing one tells which action it refuses.
  */
 import { batch, computed, effect, signal, type ReadonlySignal } from "@preact/signals";
+import { api } from "../../api";
 import { CallErrorCode, type CallMedia, type CallOutcome, type CallParticipant, type CallState } from "../../../worker/protocol";
 import type { Calls } from "./calls";
 import { LocalMedia, mediaErrorText, type Local } from "./media";
 import { Mesh } from "./mesh";
 import type { PeerView } from "./peer";
-import { browserEnv, newReq, type CallActionFrame, type CallEnv, type CallRoom } from "./ports";
-import { ringingUs } from "./rings";
+import { newReq, type CallActionFrame, type CallEnv, type CallRoom } from "./ports";
+import { inCallElsewhere, joinableCall, ringingUs } from "./derive";
 import { IDLE, joinedCall, phaseOf, reduce, type Action, type Effect, type Session, type SessionEvent } from "./session";
 
 /** How long "Declined" / "No answer" / "Call ended" stays on screen. */
@@ -69,6 +70,21 @@ class Notice {
   }
 }
 
+/** What the call needs from the browser, from the browser (tests pass fakes: fake-rtc.ts). */
+export function browserEnv(): CallEnv {
+  const md = () => {
+    if (!navigator.mediaDevices) throw Object.assign(new Error("Calls need a secure (https) page."), { name: "NotSupportedError" });
+    return navigator.mediaDevices;
+  };
+  return {
+    iceServers: api.iceServers,
+    getUserMedia: (c) => md().getUserMedia(c),
+    getDisplayMedia: (c) => md().getDisplayMedia(c),
+    enumerateDevices: () => md().enumerateDevices(),
+    peer: (config) => new RTCPeerConnection(config),
+  };
+}
+
 export type CallModel = ReturnType<typeof createCallModel>;
 
 export function createCallModel(room: CallRoom, calls: Calls, env: CallEnv = browserEnv()) {
@@ -97,16 +113,8 @@ export function createCallModel(room: CallRoom, calls: Calls, env: CallEnv = bro
   /** The room's call we are in. */
   const current = computed<CallState | null>(() => joinedCall(session.value, call.value));
   const incoming = computed(() => ringingUs(call.value, room.me.value.id, session.value, calls.rings.dismissed.value));
-  const joinable = computed<CallState | null>(() => {
-    const c = call.value;
-    const p = session.value.phase;
-    if (!c || (p !== "idle" && p !== "ended") || c.ringing.includes(room.me.value.id)) return null;
-    return c;
-  });
-  const elsewhere = computed(() => {
-    const c = call.value;
-    return !!c && session.value.phase !== "joined" && c.participants.some((p) => p.id === room.me.value.id);
-  });
+  const joinable = computed(() => joinableCall(call.value, room.me.value.id, session.value));
+  const elsewhere = computed(() => inCallElsewhere(call.value, room.me.value.id, session.value));
   const others = computed<CallParticipant[]>(() => current.value?.participants.filter((p) => p.id !== room.me.value.id) ?? []);
   const phase = computed(() => phaseOf(session.value, call.value, room.me.value.id, mesh.connected.value));
   const outcome = computed<Outcome | null>(() => {

@@ -1,11 +1,12 @@
 /**
  * What the call folder needs from outside, as small interfaces of its own: the room (its
  * socket, its call state, who we are) and the browser (media, peer connections, ICE
- * servers). Tests pass fakes; `room-adapter.ts` is the one place that adapts the room store.
+ * servers). Tests pass fakes; `room-adapter.ts` is the one place that adapts the room store,
+ * and model.ts has the browser's own (`browserEnv`).
  */
 import type { ReadonlySignal } from "@preact/signals";
 import type { ClientFrame, IceServersResponse, Peer, CallState, ServerFrameOf } from "../../../worker/protocol";
-import { api, type ApiResult } from "../../api";
+import type { ApiResult } from "../../api";
 
 /** Every frame the call sends: the call actions (each may carry a `req`) and signaling. */
 export type CallClientFrame = Extract<ClientFrame, { type: `call.${string}` | "rtc" }>;
@@ -53,20 +54,6 @@ export interface CallEnv {
   getDisplayMedia(c: DisplayMediaStreamOptions): Promise<MediaStream>;
   enumerateDevices(): Promise<MediaDeviceInfo[]>;
   peer(config: RTCConfiguration): RTCPeerConnection;
-}
-
-export function browserEnv(): CallEnv {
-  const md = () => {
-    if (!navigator.mediaDevices) throw Object.assign(new Error("Calls need a secure (https) page."), { name: "NotSupportedError" });
-    return navigator.mediaDevices;
-  };
-  return {
-    iceServers: api.iceServers,
-    getUserMedia: (c) => md().getUserMedia(c),
-    getDisplayMedia: (c) => md().getDisplayMedia(c),
-    enumerateDevices: () => md().enumerateDevices(),
-    peer: (config) => new RTCPeerConnection(config),
-  };
 }
 
 /** A fresh request id for one action (≤ MAX_REQ characters). */

@@ -5,7 +5,8 @@
 import { effect, signal } from "@preact/signals";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CallState } from "../../../worker/protocol";
-import { createRings, declineInBackground, ringingUs, type Rings } from "./rings";
+import { ringingUs } from "./derive";
+import { createRings, declineInBackground, type Rings } from "./rings";
 import { IDLE } from "./session";
 
 const caller = { id: "u-bob", name: "Bob" };

@@ -13,7 +13,6 @@ import { effect, signal, untracked, type ReadonlySignal } from "@preact/signals"
 import { PROTOCOL, type CallState, type HubFrame } from "../../../worker/protocol";
 import { socketUrl } from "../../api";
 import { newReq, type CallActionFrame } from "./ports";
-import type { Session } from "./session";
 
 /** A call ringing us in one of our rooms (from the hub). */
 export type Ring = Omit<Extract<HubFrame, { type: "call.ring" }>, "type">;
@@ -37,17 +36,6 @@ export function declineInBackground(roomId: string, callId: string, open: (url: 
       ws.close();
     }, 500);
   });
-}
-
-/**
- * The room's call ringing us, unless we are in it, are answering it, or declined it (or
- * answered busy). Pure: the model wraps it in a computed.
- */
-export function ringingUs(c: CallState | null, me: string, s: Session, dismissed: ReadonlySet<string>): CallState | null {
-  if (!c || !c.ringing.includes(me) || dismissed.has(c.id)) return null;
-  if (s.phase === "joined" && s.callId === c.id) return null;
-  if (s.phase === "preparing" && s.action.kind !== "start" && s.action.callId === c.id) return null;
-  return c;
 }
 
 export type Rings = ReturnType<typeof createRings>;

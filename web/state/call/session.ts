@@ -17,6 +17,7 @@
  * `req`: an `error` echoing the req of our start/accept/join refuses it; nothing is timed.
  */
 import { CallErrorCode, type CallMedia, type CallOutcome, type CallState } from "../../../worker/protocol";
+import { IDLE_SESSION as IDLE } from "./derive";
 import type { CallActionFrame } from "./ports";
 
 /** What we are getting media for: start a call, accept one ringing us, or join a running one. */
@@ -81,7 +82,7 @@ export type SessionEvent =
   | { type: "gone" }
   | { type: "outcome_shown" };
 
-export const IDLE: Session = { phase: "idle", last: null };
+export { IDLE };
 
 const NOT_CONNECTED = "Not connected. Try again when the room is back online.";
 const CALL_OVER = "That call has ended";

@@ -1,8 +1,14 @@
-import type { CallModel } from "../../state/call";
+import type { RoomCall } from "../../state/call";
+import { prefetch } from "../../state/lazy";
 import { PhoneIcon, VideoIcon } from "../Icons";
+import { callCode } from "./code";
 
-/** Audio and video call buttons, or "Join call" while a call runs here without us. */
-export function CallButtons({ call }: { call: CallModel }) {
+/**
+ * Audio and video call buttons, or "Join call" while a call runs here without us. A pointer
+ * over the buttons fetches the call code (if the room's call has not already); a press
+ * before it is here waits for it (the buttons are off meanwhile), then goes on.
+ */
+export function CallButtons({ call }: { call: RoomCall }) {
   const phase = call.phase.value;
   const joinable = call.joinable.value;
   const online = call.room.online.value;
@@ -24,7 +30,7 @@ export function CallButtons({ call }: { call: CallModel }) {
   }
   const busy = phase !== "idle" || !!joinable || !online || call.busy.value;
   return (
-    <span class="call-buttons">
+    <span class="call-buttons" onPointerEnter={() => prefetch(callCode)}>
       <button type="button" class="button ghost icon" aria-label="Audio call" title="Audio call" disabled={busy} onClick={() => void call.start("audio")}>
         <PhoneIcon />
       </button>

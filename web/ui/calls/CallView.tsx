@@ -4,9 +4,9 @@ import type { CallParticipant } from "../../../worker/protocol";
 import type { CallModel, PeerView } from "../../state/call";
 import { formatDuration } from "../../state/messages";
 import { Avatar } from "../Avatar";
-import { MicOffIcon } from "../Icons";
+import { MicOffIcon } from "./icons";
 import { CallControls } from "./CallControls";
-import { useNow } from "./hooks";
+import { useNow } from "./clock";
 
 /** The call view, and the call's outcome for a moment after. */
 export function CallView({ call }: { call: CallModel }) {

@@ -1,12 +1,16 @@
 /**
  * The incoming-call banner, one for both kinds of ring: the open room's own call
  * (IncomingCall) and a call ringing us in a room that is not open (RingingElsewhere).
+ * Both are in the first chunk, so a ring shows at once, before the call code has loaded.
  */
-import type { CallModel, Rings } from "../../state/call";
+import { useEffect } from "preact/hooks";
+import type { RoomCall, Rings } from "../../state/call";
+import { prefetch } from "../../state/lazy";
 import { Avatar } from "../Avatar";
 import { useApp } from "../context";
 import { HangUpIcon, PhoneIcon, VideoIcon } from "../Icons";
-import { useRingtone } from "./hooks";
+import { callCode } from "./code";
+import { useRingtone } from "./ringtone";
 
 /** Who, audio or video, Accept / Decline. It rings while shown. */
 function RingBanner(props: {
@@ -37,7 +41,7 @@ function RingBanner(props: {
 }
 
 /** Someone is calling us in the open room. */
-export function IncomingCall({ call }: { call: CallModel }) {
+export function IncomingCall({ call }: { call: RoomCall }) {
   const c = call.incoming.value;
   useRingtone(!!c);
   if (!c) return null;
@@ -61,6 +65,10 @@ export function RingingElsewhere({ rings, currentId }: { rings: Rings; currentId
   const app = useApp();
   const r = rings.elsewhere(currentId);
   useRingtone(!!r);
+  // Accept would open its room and answer there: have the call code ready by then.
+  useEffect(() => {
+    if (r) prefetch(callCode);
+  }, [!!r]);
   if (!r) return null;
   return (
     <RingBanner

@@ -1,19 +1,17 @@
 import { useEffect, useRef } from "preact/hooks";
-import type { CallHolder } from "../../state/call";
+import type { CallModel } from "../../state/call";
+import type { RoomStore } from "../../state/room";
 import { formatDuration } from "../../state/messages";
 import { HangUpIcon } from "../Icons";
 import { Link } from "../Link";
-import { useNow } from "./hooks";
+import { useNow } from "./clock";
 
 /**
  * The call we are in while its room is off screen: a bar to go back to it or hang up.
  * It also plays the others' audio (their video elements are not on screen now).
  */
-export function OngoingCall({ holder }: { holder: CallHolder }) {
-  const h = holder.held.value;
-  const now = useNow(!!h);
-  if (!h) return null;
-  const { room, call } = h;
+export function OngoingCall({ room, call }: { room: RoomStore; call: CallModel }) {
+  const now = useNow(true);
   const c = call.current.value;
   const phase = call.phase.value;
   const peers = [...call.peers.value.values()];

@@ -1,13 +1,20 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
 import { MAX_ATTACHMENTS, MAX_BODY } from "../../../worker/protocol";
+import { lazy, loadFailed, prefetch } from "../../state/lazy";
 import type { RoomStore } from "../../state/room";
 import { loadDraft, saveDraft } from "../../state/storage";
 import { createUploads } from "../../state/uploads";
 import { SendIcon } from "../Icons";
-import { EmojiPicker, UploadChips } from "../Media";
-import { VoiceRecorder } from "../Voice";
+import { lazyComponent } from "../Lazy";
+import { EmojiPicker, emojiCode } from "../Media";
 import { useFileDrop } from "./useFileDrop";
+
+/** What the composer loads on demand: the file transfer and its chips, the voice recorder. */
+const attachCode = lazy(() => import("./attach"));
+const UploadChips = lazyComponent(attachCode, (m) => m.UploadChips);
+const voiceCode = lazy(() => import("../Voice"));
+const VoiceRecorder = lazyComponent(voiceCode, (m) => m.VoiceRecorder);
 
 /** The counter appears this close to the limit. */
 const COUNTER_FROM = MAX_BODY - 500;
@@ -31,7 +38,7 @@ export function Composer({ store }: { store: RoomStore }) {
   const offline = conn === "offline" || conn === "reconnecting" || conn === "closed";
   const length = text.value.length;
   const over = length > MAX_BODY;
-  const uploads = useMemo(() => createUploads(roomId), [roomId]);
+  const uploads = useMemo(() => createUploads(roomId, attachCode), [roomId]);
   useEffect(() => () => uploads.dispose(), [uploads]);
   const files = uploads.items.value;
   const uploading = files.some((f) => f.status === "uploading");
@@ -124,7 +131,7 @@ export function Composer({ store }: { store: RoomStore }) {
           )}
         </p>
       )}
-      <UploadChips items={files} onCancel={uploads.cancel} />
+      {files.length > 0 && <UploadChips items={files} onCancel={uploads.cancel} />}
       {alertNote.value && (
         <p class="composer-hint" role="alert">
           {alertNote.value}{" "}
@@ -160,7 +167,14 @@ export function Composer({ store }: { store: RoomStore }) {
             e.currentTarget.value = "";
           }}
         />
-        <button type="button" class="button ghost composer-icon attach" aria-label="Attach files" title="Attach files" onClick={() => fileInput.current?.click()}>
+        <button
+          type="button"
+          class="button ghost composer-icon attach"
+          aria-label="Attach files"
+          title="Attach files"
+          onPointerEnter={() => prefetch(attachCode)}
+          onClick={() => fileInput.current?.click()}
+        >
           <ClipIcon />
         </button>
         <div class="emoji-anchor">
@@ -170,6 +184,7 @@ export function Composer({ store }: { store: RoomStore }) {
             aria-label="Emoji"
             title="Emoji"
             aria-expanded={picker.value}
+            onPointerEnter={() => prefetch(emojiCode)}
             onClick={() => (picker.value = !picker.value)}
           >
             <SmileIcon />
@@ -215,7 +230,23 @@ export function Composer({ store }: { store: RoomStore }) {
           aria-invalid={over}
         />
         {empty && !uploading ? (
-          <button type="button" class="button ghost composer-icon mic" aria-label="Record a voice message" title="Record a voice message" onClick={() => (recording.value = true)}>
+          <button
+            type="button"
+            class="button ghost composer-icon mic"
+            aria-label="Record a voice message"
+            title="Record a voice message"
+            onPointerEnter={() => prefetch(voiceCode)}
+            // The recorder replaces this row once its code is here: the row stays until then.
+            onClick={() =>
+              voiceCode.load().then(
+                () => (recording.value = true),
+                (e: unknown) => {
+                  loadFailed(e);
+                  alertNote.value = "Couldn't load the voice recorder. Check your connection.";
+                },
+              )
+            }
+          >
             <MicSmallIcon />
           </button>
         ) : (

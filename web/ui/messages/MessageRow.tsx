@@ -6,12 +6,13 @@
 import { useSignal } from "@preact/signals";
 import { Component } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import { prefetch } from "../../state/lazy";
 import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
 import { Avatar } from "../Avatar";
 import { CallEntry } from "../calls/CallEntry";
-import { ConfirmDialog } from "../Dialog";
-import { Attachments, EmojiPicker, Reactions } from "../Media";
+import { ConfirmDialog } from "../dialogs";
+import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
 import type { MsgRow } from "./rows";
 
 type ItemProps = {
@@ -127,7 +128,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
       </div>
       {row.seq !== null && !row.deleted && (
         <div class={picking.value || pressed.value ? "msg-actions open" : "msg-actions"}>
-          <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onClick={() => (picking.value = !picking.value)}>
+          <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onPointerEnter={() => prefetch(emojiCode)} onClick={() => (picking.value = !picking.value)}>
             ☺︎+
           </button>
           {row.mine && (

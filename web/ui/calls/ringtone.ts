@@ -1,18 +1,5 @@
-/** Small hooks the call UI shares: a ticking clock and the ringtone. */
-import { useSignal } from "@preact/signals";
+/** The ringtone (in the first chunk with the ring banner: a ring rings before the call code is here). */
 import { useEffect } from "preact/hooks";
-
-/** Date.now() as state, ticking every second while `on`. */
-export function useNow(on: boolean): number {
-  const now = useSignal(Date.now());
-  useEffect(() => {
-    if (!on) return;
-    now.value = Date.now();
-    const t = setInterval(() => (now.value = Date.now()), 1000);
-    return () => clearInterval(t);
-  }, [on]);
-  return now.value;
-}
 
 /**
  * A ringtone while `on`: two short tones every 3 s, made with Web Audio (no file to

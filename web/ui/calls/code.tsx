@@ -1,0 +1,24 @@
+/**
+ * Where the call code comes from (calls.tsx, a chunk loaded on demand) and the two places
+ * the shell and the room draw its UI: nothing until a call model exists, which implies the
+ * chunk is here.
+ */
+import type { CallHolder, RoomCall } from "../../state/call";
+import { lazy } from "../../state/lazy";
+
+export const callCode = lazy(() => import("./calls"));
+
+/** The room's call view and media-problem dialog, once its call has a model. */
+export function CallScreen({ call }: { call: RoomCall }) {
+  const m = call.model.value;
+  const code = callCode.module.value;
+  return m && code ? <code.RoomCallView call={m} /> : null;
+}
+
+/** The bar for the call we are in while its room is off screen. */
+export function HeldCall({ holder }: { holder: CallHolder }) {
+  const h = holder.held.value;
+  const m = h?.call.model.value;
+  const code = callCode.module.value;
+  return h && m && code ? <code.OngoingCall room={h.room} call={m} /> : null;
+}
