@@ -19,7 +19,7 @@
  *   memory      runtime RSS with --memory N (500) sockets open and idle, beside the idle baseline
  *   fanout      --members (50,500) in one room; --senders (5) share --total-rate (100) msg/s
  *               for --seconds (10); every member receives every message
- *   saturation  --sat-members (50), all sending; total rate from --sat-start (200) × --sat-factor
+ *   saturation  --sat-members (50), all sending; total rate from --sat-start (50) × --sat-factor
  *               (1.5) per --sat-step-s (3) s step until p99 > --sat-p99 (250) ms or a loss
  *   join        --join N (500) members (sessions and memberships made beforehand) connect at once
  *
@@ -33,7 +33,7 @@
  * measure (a target did not start, a scenario's setup failed).
  */
 import { parseArgs } from "node:util";
-import { closeGroup, fanout, join, memory, openGroup, saturation } from "./lib/scenarios.mjs";
+import { closeGroup, fanout, join, memory, openGroup, quietAcross, saturation } from "./lib/scenarios.mjs";
 import { appTarget, floorTarget, socketioTarget } from "./lib/targets.mjs";
 import { fmt, memOf, now } from "./lib/util.mjs";
 
@@ -103,7 +103,7 @@ const cfg = {
   memory: num("memory", 500, 20, 1, 2000),
   sat: {
     members: num("sat-members", 50, 10, 2, 2000),
-    startRate: num("sat-start", 200, 20, 1, 100_000),
+    startRate: num("sat-start", 50, 20, 1, 100_000),
     factor: num("sat-factor", 1.5, 2, 1.05, 10),
     stepSeconds: num("sat-step-s", 3, 1, 1, 60),
     drainMs: num("sat-drain-ms", 3_000, 2_000, 100, 60_000),
@@ -165,6 +165,7 @@ const WATCHDOG_MS = 1000 * num("watchdog-s", 300 + targetNames.length * perTarge
 const targets = targetNames.map((t) =>
   t === "app" ? appTarget({ vars: appVars, url: opts.url, config: opts.config }) : t === "floor" ? floorTarget() : socketioTarget(),
 );
+quietAcross(() => targets.flatMap((t) => t.pids()));
 const stopAll = () => Promise.allSettled(targets.map((t) => t.stop()));
 const watchdog = setTimeout(async () => {
   console.error(`bench: watchdog fired after ${WATCHDOG_MS / 1000} s; giving up`);
@@ -175,7 +176,7 @@ watchdog.unref();
 
 // ── printing ─────────────────────────────────────────────────────────────────
 const W0 = 24;
-const W = 17;
+const W = 19;
 const pad = (s, w) => String(s).padEnd(w);
 const out = (line = "") => console.log(line);
 const jsonLine = (o) => opts.json && console.log(JSON.stringify(o));
@@ -216,7 +217,7 @@ function printStep(step, res) {
   const cpu = (r) => `${r.serverCpuSec === null ? "n/a" : r.serverCpuSec.toFixed(2)} / ${r.benchCpuSec.toFixed(2)}`;
   if (step.scenario === "fanout") {
     row("delivered/expected", v((r) => `${r.delivered}/${r.expected}`));
-    row("lost", v((r) => `${r.lost}${r.rejected ? ` (${r.rejected} refused)` : ""}`));
+    row("lost", v((r) => `${r.lost}${r.rejected ? ` (${r.rejected} refused)` : ""}${r.stillArriving ? " (late)" : ""}`));
     row("later than 1 s", v((r) => fmt.int(r.late)));
     row("dup / out of order", v((r) => `${r.duplicates} / ${r.outOfOrder}`));
     for (const p of ["p50", "p90", "p99", "max"]) {
@@ -236,6 +237,9 @@ function printStep(step, res) {
         : [],
     );
     for (const e of extra) out(`  note: ${e}`);
+    if (res.some((r) => r?.stillArriving)) {
+      out(`  (late): still arriving when the drain ended ${cfg.drainMs} ms after the last send; counted as lost`);
+    }
   } else if (step.scenario === "join") {
     row("connected", v((r) => `${r.connected}/${r.members}`));
     row("all connected in s", v((r) => (r.allConnectedMs / 1000).toFixed(2)), n((r) => r.allConnectedMs));
@@ -246,6 +250,7 @@ function printStep(step, res) {
     for (const [i, r] of res.entries()) if (r?.failed) out(`  note: ${labels[i]}: ${r.failed}`);
   } else if (step.scenario === "memory") {
     row("sockets open", v((r) => `${r.sockets}/${step.n}`));
+    row("RSS at start MiB", v((r) => fmt.mib(r.freshRssKiB ?? NaN)), n((r) => r.freshRssKiB ?? NaN));
     row("RSS idle MiB", v((r) => fmt.mib(r.idleRssKiB)), n((r) => r.idleRssKiB ?? NaN));
     row(`RSS, ${step.n} open MiB`, v((r) => fmt.mib(r.rssKiB)), n((r) => r.rssKiB ?? NaN));
     row("  of which sockets MiB", v((r) => fmt.mib(r.deltaKiB)), n((r) => r.deltaKiB ?? NaN));
@@ -274,6 +279,9 @@ function printStep(step, res) {
 
 // ── main ─────────────────────────────────────────────────────────────────────
 
+/** RSS of each target right after it started, KiB. */
+const startRss = new Map();
+
 /** Open groups kept for a later scenario of the same size: "target/n" → group */
 const kept = new Map();
 
@@ -298,7 +306,8 @@ async function runStep(step, si, t) {
   const tag = `${si}${t.name[0]}`;
   switch (step.scenario) {
     case "memory": {
-      const { result, group } = await memory(t, step.n);
+      const { result: r, group } = await memory(t, step.n);
+      const result = { freshRssKiB: startRss.get(t) ?? null, ...r };
       if (group.failure) {
         await closeGroup(group);
         return result;
@@ -347,6 +356,7 @@ async function main() {
       throw new Error(`${t.label} did not start: ${e instanceof Error ? e.message : e}`);
     }
     const m = t.mem();
+    startRss.set(t, m?.rssKiB ?? NaN);
     out(`${t.url || "(running)"} in ${((now() - ts) / 1000).toFixed(1)} s${m ? `, RSS ${fmt.mib(m.rssKiB)} MiB` : ""}`);
   }
 
@@ -362,7 +372,7 @@ async function main() {
     }
     results.push(res);
     printStep(step, res);
-    for (const [i, r] of res.entries()) jsonLine({ scenario: step.scenario, n: step.n, target: targets[i].name, ...r });
+    for (const [i, r] of res.entries()) jsonLine({ scenario: step.scenario, n: step.n, target: targets[i]?.name, ...r });
   }
   for (const g of kept.values()) await closeGroup(g);
   kept.clear();

@@ -2,10 +2,22 @@
  * What the bench measures, the same code for every target (bench/lib/targets.mjs).
  * Every phase is bounded; nothing here asserts a time: results are returned as numbers.
  */
-import { cpuOf, now, pool, quiesce, sleep, summary, within } from "./util.mjs";
+import { cpuOf, now, pool, quiesce, sleep, summary } from "./util.mjs";
 import { quiet } from "./targets.mjs";
 
 const HEARTBEAT_MS = 20_000;
+
+/** Every target's runtime processes (set by the runner): a measurement starts when all are quiet. */
+let everyPid = () => /** @type {number[]} */ ([]);
+export function quietAcross(fn) {
+  everyPid = fn;
+}
+/**
+ * Waits (bounded) until this target's and every other target's processes are quiet, so
+ * that one's leftover work (a flush, closing sockets, a backlog) does not run into the
+ * next measurement.
+ */
+const settle = (target, maxMs) => quiesce([...new Set([...target.pids(), ...everyPid()])], { maxMs });
 const CLOSE_TIMEOUT_MS = 15_000;
 
 /** Open groups of clients, pinged every 20 s (the app closes sockets that stop heartbeating). */
@@ -36,8 +48,8 @@ async function connectAll(target, room, { storm = false } = {}) {
   if (storm) {
     const settled = await Promise.allSettled(room.members.map((_, i) => target.connect(room, i)));
     clients = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-    const bad = settled.filter((s) => s.status === "rejected");
-    if (bad.length) failure = new Error(`${bad.length} of ${n} did not connect; first: ${bad[0].reason?.message ?? bad[0].reason}`);
+    const bad = settled.flatMap((s) => (s.status === "rejected" ? [s.reason] : []));
+    if (bad.length) failure = new Error(`${bad.length} of ${n} did not connect; first: ${bad[0]?.message ?? bad[0]}`);
   } else {
     try {
       await pool(room.members, 16, async (_, i) => {
@@ -61,7 +73,7 @@ export async function closeGroup(g) {
     c.close();
   }
   await Promise.race([Promise.all(g.clients.map((c) => c.closed)), sleep(CLOSE_TIMEOUT_MS)]);
-  await quiesce(g.target.pids(), { maxMs: 15_000 });
+  await settle(g.target, 15_000);
 }
 
 /**
@@ -113,15 +125,16 @@ export async function traffic(g, { senders, ratePerSender, seconds, drainMs, tag
         }
         st.got[k] = 1;
         // One order per room (the app's seq) and, for every target, each sender's order.
-        const s = senderOf[k];
-        if (k < st.lastBySender[s] || (typeof m.seq === "number" && m.seq < st.lastSeq)) outOfOrder++;
-        st.lastBySender[s] = Math.max(st.lastBySender[s], k);
+        const s = senderOf[k] ?? 0;
+        const last = st.lastBySender[s] ?? -1;
+        if (k < last || (typeof m.seq === "number" && m.seq < st.lastSeq)) outOfOrder++;
+        st.lastBySender[s] = Math.max(last, k);
         if (typeof m.seq === "number") st.lastSeq = Math.max(st.lastSeq, m.seq);
         if (senderClients[s] === c) {
           echoes++; // the room's copy to the sender's own socket: not fan-out
           continue;
         }
-        const d = t - sentAt[k];
+        const d = t - (sentAt[k] ?? t);
         lat.push(d);
         if (d > 1000) late++;
         delivered++;
@@ -133,7 +146,7 @@ export async function traffic(g, { senders, ratePerSender, seconds, drainMs, tag
       if (k === undefined || ackedBy[k]) return;
       ackedBy[k] = 1;
       acked++;
-      ackLat.push(t - sentAt[k]);
+      ackLat.push(t - (sentAt[k] ?? t));
     },
     error(_c, code, cid) {
       errors[code] = (errors[code] ?? 0) + 1;
@@ -199,6 +212,9 @@ export async function traffic(g, { senders, ratePerSender, seconds, drainMs, tag
     delivered,
     expected,
     lost: expected - delivered,
+    // Deliveries still coming in when the drain's bound ended it: "lost" then includes
+    // messages that were only late (more than drainMs after the last send).
+    stillArriving: expected > delivered && lastDeliveryAt > tEnd - 250,
     late,
     duplicates: dupes,
     outOfOrder,
@@ -232,12 +248,12 @@ function memNow(target) {
  */
 export async function memory(target, n) {
   const pids = target.pids();
-  await quiesce(pids, { maxMs: 10_000 });
+  await settle(target, 10_000);
   const room = await target.room(n); // the app's HTTP setup happens before the baseline
-  await quiesce(pids, { maxMs: 10_000 });
+  await settle(target, 10_000);
   const before = memNow(target);
   const g = await connectAll(target, room);
-  const settledMs = await quiesce(pids, { maxMs: 15_000 });
+  const settledMs = await settle(target, 15_000);
   await sleep(500);
   const after = memNow(target);
   const result = {
@@ -259,7 +275,7 @@ export async function memory(target, n) {
 /** join: `n` members (sessions and memberships made beforehand) open their sockets at once. */
 export async function join(target, n) {
   const pids = target.pids();
-  await quiesce(pids, { maxMs: 10_000 });
+  await settle(target, 10_000);
   const bench0 = process.cpuUsage();
   const g = await openGroup(target, n, { storm: true });
   const b = process.cpuUsage(bench0);
@@ -281,7 +297,7 @@ export async function join(target, n) {
 
 /** fanout: an open group of members; `senders` of them share `totalRate` msg/s. */
 export async function fanout(g, { senders, totalRate, seconds, drainMs, tag }) {
-  await quiesce(g.target.pids(), { maxMs: 10_000 });
+  await settle(g.target, 10_000);
   const S = Math.min(senders, g.clients.length);
   return traffic(g, { senders: S, ratePerSender: totalRate / S, seconds, drainMs, tag });
 }
@@ -298,7 +314,7 @@ export async function saturation(g, { startRate, factor, stepSeconds, drainMs, m
   let stoppedBy = `max steps (${maxSteps})`;
   let rate = startRate;
   for (let i = 0; i < maxSteps; i++) {
-    await quiesce(g.target.pids(), { maxMs: 5_000 });
+    await settle(g.target, 5_000);
     const r = await traffic(g, { senders: g.clients.length, ratePerSender: rate / g.clients.length, seconds: stepSeconds, drainMs, tag: `${tag}_${i}` });
     const lost = r.lost > 0;
     const slow = !(r.latencyMs.p99 <= p99LimitMs);

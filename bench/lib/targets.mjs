@@ -31,6 +31,7 @@ const PROTOCOL = 1;
 /** A join storm of 500 on the app took ~40 s on this machine kind: leave room above that. */
 const WELCOME_TIMEOUT_MS = 120_000;
 
+/** @type {(...args: any[]) => void} */
 const noop = () => {};
 /** Handlers a scenario installs on its clients; these ignore everything. */
 export const quiet = Object.freeze({ msgs: noop, ack: noop, error: noop, close: noop });
@@ -139,7 +140,10 @@ function wsClient(url, headers, i, onFrame) {
   });
 }
 
-/** The app, as `npm start` runs it (wrangler dev on wrangler.toml), with raised vars. */
+/**
+ * The app, as `npm start` runs it (wrangler dev on wrangler.toml), with raised vars.
+ * @param {{ vars?: Record<string, string>, url?: string, config?: string }} [options]
+ */
 export function appTarget({ vars = {}, url, config } = {}) {
   /** @type {import("../../test/support/wrangler-dev.d.mts").DevServer | null} */
   let dev = null;
@@ -319,7 +323,7 @@ export function socketioTarget() {
           forceNew: true, // one connection per client, no multiplexing
           reconnection: false,
           timeout: WELCOME_TIMEOUT_MS,
-          perMessageDeflate: false,
+          // (no permessage-deflate: the server does not offer it)
         });
         const c = {
           i,
