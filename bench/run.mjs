@@ -23,6 +23,7 @@
  *               (1.5) per --sat-step-s (3) s step until p99 > --sat-p99 (250) ms or a loss
  *   join        --join N (500) members (sessions and memberships made beforehand) connect at once
  *
+ * --repeat N (1): fanout and join N times each, taking turns, the median round shown.
  * Other options: --targets app,floor,socketio  --scenario a,b (or all)  --drain-ms (10000)
  * --url U (the app already running there; its memory and CPU are then not measured)
  * --config F (the app's wrangler config)  --var KEY:VALUE (app vars, repeatable)
@@ -48,6 +49,7 @@ const { values: opts } = parseArgs({
     "total-rate": { type: "string" },
     rate: { type: "string" },
     seconds: { type: "string" },
+    repeat: { type: "string" },
     "drain-ms": { type: "string" },
     join: { type: "string" },
     memory: { type: "string" },
@@ -98,6 +100,7 @@ const cfg = {
   fanoutMembers: opts.clients ? [num("clients", 0, 0, 2, 2000)] : list("members", [500, 50], [20], 2, 2000),
   senders: num("senders", 5, 2, 1, 2000),
   seconds: num("seconds", 10, 2, 1, 600),
+  repeat: num("repeat", 1, 1, 1, 9),
   drainMs: num("drain-ms", 10_000, 5_000, 0, 120_000),
   join: num("join", 500, 20, 1, 2000),
   memory: num("memory", 500, 20, 1, 2000),
@@ -151,6 +154,19 @@ if (wanted.includes("saturation")) {
   });
 }
 if (wanted.includes("join")) plan.push({ scenario: "join", n: cfg.join, label: `join · ${cfg.join} members connect at once` });
+/** Scenarios that --repeat repeats, and what picks the median round. */
+const MEDIAN_BY = {
+  fanout: { label: "p99 ms", key: (r) => r.latencyMs.p99 },
+  join: { label: "all connected, ms", key: (r) => r.allConnectedMs },
+};
+/** The median round by `by.key` (a failed round counts as the worst). */
+function median(list, by) {
+  const ok = list.filter((r) => !r.error);
+  if (ok.length === 0) return list[0];
+  const k = (r) => (Number.isFinite(by.key(r)) ? by.key(r) : Infinity);
+  const sorted = [...ok].sort((a, b) => k(a) - k(b));
+  return { ...sorted[Math.floor((list.length - 1) / 2)] ?? sorted.at(-1), rounds: list.length };
+}
 /** Scenarios that can run in a room left open by an earlier one of the same size. */
 const REUSES = new Set(["memory", "fanout", "saturation"]);
 
@@ -158,7 +174,9 @@ const REUSES = new Set(["memory", "fanout", "saturation"]);
 // Each phase has its own bound; this is the ceiling over them all (starts, then per target
 // every scenario's connects, traffic, drains and quiet waits at their bounds).
 const perTarget =
-  plan.filter((s) => s.scenario !== "saturation").length * (180 + cfg.seconds + cfg.drainMs / 1000) +
+  plan
+    .filter((s) => s.scenario !== "saturation")
+    .reduce((sum, s) => sum + (s.scenario in MEDIAN_BY ? cfg.repeat : 1) * (180 + cfg.seconds + cfg.drainMs / 1000), 0) +
   (wanted.includes("saturation") ? 180 + cfg.sat.maxSteps * (cfg.sat.stepSeconds + cfg.sat.drainMs / 1000 + 6) : 0);
 const WATCHDOG_MS = 1000 * num("watchdog-s", 300 + targetNames.length * perTarget, 300 + targetNames.length * perTarget, 30, 7200);
 
@@ -285,9 +303,9 @@ const startRss = new Map();
 /** Open groups kept for a later scenario of the same size: "target/n" → group */
 const kept = new Map();
 
-async function runStep(step, si, t) {
+async function runStep(step, si, t, round, rounds) {
   const key = `${t.name}/${step.n}`;
-  const reuseLater = plan.slice(si + 1).some((s) => REUSES.has(s.scenario) && s.n === step.n);
+  const reuseLater = round < rounds - 1 || plan.slice(si + 1).some((s) => REUSES.has(s.scenario) && s.n === step.n);
   const take = async () => {
     const g = kept.get(key);
     kept.delete(key);
@@ -303,7 +321,7 @@ async function runStep(step, si, t) {
     if (reuseLater && g.clients.length === step.n) kept.set(key, g);
     else await closeGroup(g);
   };
-  const tag = `${si}${t.name[0]}`;
+  const tag = `${si}${t.name[0]}${round}`;
   switch (step.scenario) {
     case "memory": {
       const { result: r, group } = await memory(t, step.n);
@@ -361,17 +379,31 @@ async function main() {
   }
 
   for (const [si, step] of plan.entries()) {
-    const res = [];
-    for (const t of targets) {
-      try {
-        res.push(await runStep(step, si, t));
-      } catch (e) {
-        couldNotMeasure = true;
-        res.push({ error: e instanceof Error ? e.message : String(e) });
+    // Repeated scenarios take turns (app, floor, socket.io, app, …) so that a burst of
+    // load on the machine hits one round, not one target; each target's median round is shown.
+    const by = MEDIAN_BY[step.scenario];
+    const rounds = by ? cfg.repeat : 1;
+    /** @type {any[][]} */
+    const runs = targets.map(() => []);
+    for (let k = 0; k < rounds; k++) {
+      for (const [ti, t] of targets.entries()) {
+        try {
+          runs[ti]?.push(await runStep(step, si, t, k, rounds));
+        } catch (e) {
+          couldNotMeasure = true;
+          runs[ti]?.push({ error: e instanceof Error ? e.message : String(e) });
+        }
       }
     }
+    const res = runs.map((list) => (by ? median(list, by) : list[0]));
     results.push(res);
     printStep(step, res);
+    if (rounds > 1) {
+      out(
+        `  ${rounds} rounds, the median shown; by round (${by.label}): ` +
+          runs.map((list, i) => `${labels[i]} ${list.map((r) => (r.error ? "error" : fmt.ms(by.key(r)))).join(", ")}`).join(" · "),
+      );
+    }
     for (const [i, r] of res.entries()) jsonLine({ scenario: step.scenario, n: step.n, target: targets[i]?.name, ...r });
   }
   for (const g of kept.values()) await closeGroup(g);
