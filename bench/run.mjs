@@ -21,6 +21,7 @@
  *               for --seconds (10); every member receives every message
  *   saturation  --sat-members (50), all sending; total rate from --sat-start (50) × --sat-factor
  *               (1.5) per --sat-step-s (3) s step until p99 > --sat-p99 (250) ms or a loss
+ *               (a failed step is run once more before it counts)
  *   join        --join N (500) members (sessions and memberships made beforehand) connect at once
  *
  * --repeat N (1): fanout and join N times each, taking turns, the median round shown.
@@ -177,7 +178,7 @@ const perTarget =
   plan
     .filter((s) => s.scenario !== "saturation")
     .reduce((sum, s) => sum + (s.scenario in MEDIAN_BY ? cfg.repeat : 1) * (180 + cfg.seconds + cfg.drainMs / 1000), 0) +
-  (wanted.includes("saturation") ? 180 + cfg.sat.maxSteps * (cfg.sat.stepSeconds + cfg.sat.drainMs / 1000 + 6) : 0);
+  (wanted.includes("saturation") ? 180 + 2 * cfg.sat.maxSteps * (cfg.sat.stepSeconds + cfg.sat.drainMs / 1000 + 6) : 0);
 const WATCHDOG_MS = 1000 * num("watchdog-s", 300 + targetNames.length * perTarget, 300 + targetNames.length * perTarget, 30, 7200);
 
 const targets = targetNames.map((t) =>
@@ -288,7 +289,7 @@ function printStep(step, res) {
       if (!r || r.error) continue;
       out(`  ${labels[i]}: stopped by ${r.stoppedBy}`);
       out(
-        `    steps (msg/s → p99 ms, lost): ${r.steps.map((s) => `${fmt.int(s.totalRate)}→${fmt.ms(s.p99)}${s.lost ? `,${s.lost}` : ""}`).join("  ")}`,
+        `    steps (msg/s → p99 ms, lost): ${r.steps.map((s) => `${fmt.int(s.totalRate)}→${fmt.ms(s.p99)}${s.lost ? `,${s.lost}` : ""}${s.retry ? " (failed once: again)" : ""}`).join("  ")}`,
       );
     }
   }

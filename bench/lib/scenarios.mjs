@@ -305,17 +305,19 @@ export async function fanout(g, { senders, totalRate, seconds, drainMs, tag }) {
 /**
  * saturation: every member sends; the total rate starts at `startRate` and grows by
  * `factor` per step of `stepSeconds` until p99 passes `p99LimitMs`, a message is lost
- * (not delivered within `drainMs` after the step) or `maxSteps`. Reports every step and
- * the last good one.
+ * (not delivered within `drainMs` after the step) or `maxSteps`; a failed step is tried
+ * once more before it counts. Reports every step and the last good one.
  */
 export async function saturation(g, { startRate, factor, stepSeconds, drainMs, maxSteps, p99LimitMs, tag }) {
   const steps = [];
   let lastGood = null;
   let stoppedBy = `max steps (${maxSteps})`;
   let rate = startRate;
+  let retried = false;
+  let n = 0; // tags stay unique across retries
   for (let i = 0; i < maxSteps; i++) {
     await settle(g.target, 5_000);
-    const r = await traffic(g, { senders: g.clients.length, ratePerSender: rate / g.clients.length, seconds: stepSeconds, drainMs, tag: `${tag}_${i}` });
+    const r = await traffic(g, { senders: g.clients.length, ratePerSender: rate / g.clients.length, seconds: stepSeconds, drainMs, tag: `${tag}_${n++}` });
     const lost = r.lost > 0;
     const slow = !(r.latencyMs.p99 <= p99LimitMs);
     steps.push({
@@ -333,11 +335,20 @@ export async function saturation(g, { startRate, factor, stepSeconds, drainMs, m
       benchCpuSec: r.benchCpuSec,
       wallSec: r.wallSec,
     });
+    if ((lost || slow) && !retried && r.rejected === 0) {
+      // One hiccup on a shared machine should not end the climb: a failed step is run
+      // once more at the same rate, and only a second failure stops it.
+      retried = true;
+      steps.at(-1).retry = true;
+      i--;
+      continue;
+    }
     if (lost || slow) {
       stoppedBy = lost ? `loss at ${Math.round(r.totalRate)} msg/s (${r.lost} of ${r.expected} deliveries${r.rejected ? `, ${r.rejected} messages refused: ${JSON.stringify(r.errors)}` : ""})` : `p99 ${r.latencyMs.p99.toFixed(0)} ms > ${p99LimitMs} ms at ${Math.round(r.totalRate)} msg/s`;
       break;
     }
     lastGood = steps.at(-1);
+    retried = false;
     rate *= factor;
   }
   return {
