@@ -24,7 +24,8 @@
  *               (a failed step is run once more before it counts)
  *   join        --join N (500) members (sessions and memberships made beforehand) connect at once
  *
- * --repeat N (1): fanout and join N times each, taking turns, the median round shown.
+ * --repeat N: fanout and join N times each, the targets taking turns, each one's median round
+ * shown (default: 3 for a fan-out of at most 100 members, 1 for the rest).
  * Other options: --targets app,floor,socketio  --scenario a,b (or all)  --drain-ms (10000)
  * --url U (the app already running there; its memory and CPU are then not measured)
  * --config F (the app's wrangler config)  --var KEY:VALUE (app vars, repeatable)
@@ -101,7 +102,7 @@ const cfg = {
   fanoutMembers: opts.clients ? [num("clients", 0, 0, 2, 2000)] : list("members", [500, 50], [20], 2, 2000),
   senders: num("senders", 5, 2, 1, 2000),
   seconds: num("seconds", 10, 2, 1, 600),
-  repeat: num("repeat", 1, 1, 1, 9),
+  repeat: opts.repeat === undefined ? null : num("repeat", 1, 1, 1, 9),
   drainMs: num("drain-ms", 10_000, 5_000, 0, 120_000),
   join: num("join", 500, 20, 1, 2000),
   memory: num("memory", 500, 20, 1, 2000),
@@ -160,6 +161,16 @@ const MEDIAN_BY = {
   fanout: { label: "p99 ms", key: (r) => r.latencyMs.p99 },
   join: { label: "all connected, ms", key: (r) => r.allConnectedMs },
 };
+/**
+ * Rounds of a step: --repeat when given; else 3 for a small fan-out (short latencies, where
+ * one burst of someone else's load on the machine moves p99 most, and a round is cheap) and 1
+ * for the rest.
+ */
+function roundsOf(step) {
+  if (!(step.scenario in MEDIAN_BY)) return 1;
+  if (cfg.repeat !== null) return cfg.repeat;
+  return step.scenario === "fanout" && step.n <= 100 && !opts.smoke ? 3 : 1;
+}
 /** The median round by `by.key` (a failed round counts as the worst). */
 function median(list, by) {
   const ok = list.filter((r) => !r.error);
@@ -177,7 +188,7 @@ const REUSES = new Set(["memory", "fanout", "saturation"]);
 const perTarget =
   plan
     .filter((s) => s.scenario !== "saturation")
-    .reduce((sum, s) => sum + (s.scenario in MEDIAN_BY ? cfg.repeat : 1) * (180 + cfg.seconds + cfg.drainMs / 1000), 0) +
+    .reduce((sum, s) => sum + roundsOf(s) * (180 + cfg.seconds + cfg.drainMs / 1000), 0) +
   (wanted.includes("saturation") ? 180 + 2 * cfg.sat.maxSteps * (cfg.sat.stepSeconds + cfg.sat.drainMs / 1000 + 6) : 0);
 const WATCHDOG_MS = 1000 * num("watchdog-s", 300 + targetNames.length * perTarget, 300 + targetNames.length * perTarget, 30, 7200);
 
@@ -383,7 +394,7 @@ async function main() {
     // Repeated scenarios take turns (app, floor, socket.io, app, …) so that a burst of
     // load on the machine hits one round, not one target; each target's median round is shown.
     const by = MEDIAN_BY[step.scenario];
-    const rounds = by ? cfg.repeat : 1;
+    const rounds = roundsOf(step);
     /** @type {any[][]} */
     const runs = targets.map(() => []);
     for (let k = 0; k < rounds; k++) {
