@@ -15,6 +15,12 @@
  * the object is awake anyway. The messages are already durable and acked, so a lost timer
  * (the object evicted within those milliseconds) would only delay them to the next
  * reconnect's replay.
+ *
+ * There is deliberately no clock here. A check can run late when the runtime is busy with a
+ * stream of events; sending what waits inline once it is "overdue" looks like a fix but, at
+ * 500 members, turns into a cycle (every inline fan-out delays the next check further) that
+ * halved deliveries per second and took p99 to seconds in the bench. A late check means the
+ * room is saturated, and then a bigger batch is exactly what it needs.
  */
 import type { Message, Peer } from "../protocol";
 
@@ -31,7 +37,6 @@ export interface FanoutDeps {
   deliverPresence(delta: PresenceDelta, except?: string): void;
   /** Runs `fn` after `ms` (setTimeout in the room; a fake in tests). */
   later(fn: () => void, ms: number): void;
-  now(): number;
 }
 
 /** The longest a message may wait for others to share its frame. */
@@ -45,9 +50,7 @@ export class Fanout {
   #presence = new Map<string, Peer | null>();
   /** A check is scheduled: a fan-out went out and what arrives now waits for it. */
   #busy = false;
-  /** When the oldest of what waits arrived. */
-  #since = 0;
-  /** Which scheduled check is the current one (an overdue batch may go before its check runs). */
+  /** Which scheduled check is the current one (`drop` retires the pending one). */
   #gen = 0;
   /** The delay of the next check: 0 while the room keeps up, longer under load. */
   #window = 0;
@@ -59,7 +62,6 @@ export class Fanout {
 
   publish(m: Message): void {
     if (this.#busy) {
-      this.#hold();
       this.#waiting.push(m);
       return;
     }
@@ -73,26 +75,12 @@ export class Fanout {
    */
   presence(delta: PresenceDelta, except?: string): void {
     if (this.#busy) {
-      this.#hold();
       for (const p of delta.joined) this.#presence.set(p.id, p);
       for (const id of delta.left) this.#presence.set(id, null);
       return;
     }
     this.#deps.deliverPresence(delta, except);
     this.#schedule();
-  }
-
-  /**
-   * Something is about to wait. A runtime busy with a stream of events may run the check
-   * late; what waits never waits longer than the window for it: past that, it goes now.
-   */
-  #hold(): void {
-    const now = this.#deps.now();
-    if (this.#waiting.length > 0 || this.#presence.size > 0) {
-      if (now - this.#since < this.#maxWindowMs) return;
-      this.#check();
-    }
-    this.#since = now;
   }
 
   #schedule(): void {
@@ -132,5 +120,8 @@ export class Fanout {
   drop(): void {
     this.#waiting = [];
     this.#presence.clear();
+    this.#busy = false;
+    this.#window = 0;
+    this.#gen++;
   }
 }

@@ -59,7 +59,6 @@ export class RoomIO {
       deliver: (list: Message[]) => this.send({ all: true }, { type: "msgs", messages: list }, null),
       deliverPresence: (d, except) => this.send(except === undefined ? { all: true } : { all: true, except }, { type: "presence", joined: d.joined, left: d.left }, null),
       later: (fn, ms) => setTimeout(fn, ms),
-      now: Date.now,
     });
     void ctx.blockConcurrencyWhile(async () => {
       this.#alarmAt = await ctx.storage.getAlarm();
