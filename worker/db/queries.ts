@@ -78,6 +78,22 @@ export async function roomIdsOf(d: DB, userId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/** The user's hub is live (has the app open) until `until`; 0: no longer. */
+export async function setHubLive(d: DB, userId: string, until: number): Promise<void> {
+  await d.update(users).set({ hubLiveUntil: until }).where(eq(users.id, userId));
+}
+
+/** Of these users, those whose hub is live at `now` (one bound parameter for the whole list). */
+export async function liveHubs(d: DB, userIds: readonly string[], now: number): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const ids = JSON.stringify(userIds);
+  const rows = await d
+    .select({ id: users.id })
+    .from(users)
+    .where(and(sql`${users.id} IN (SELECT value FROM json_each(${ids}))`, sql`${users.hubLiveUntil} > ${now}`));
+  return rows.map((r) => r.id);
+}
+
 export async function memberCount(d: DB, roomId: string): Promise<number> {
   const rows = await d.select({ n: sql<number>`count(*)` }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
   return rows[0]?.n ?? 0;

@@ -15,6 +15,12 @@ export const users = sqliteTable("users", {
   /** `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>`; null for guests. */
   passwordHash: text("password_hash"),
   createdAt: integer("created_at").notNull(),
+  /**
+   * Until when (ms) the user's hub counts as live: it has the app open somewhere and
+   * watches the user's rooms (renewed with the rooms' leases, 0 when the last socket is
+   * gone). The Worker tells only live hubs that the room list changed.
+   */
+  hubLiveUntil: integer("hub_live_until").notNull().default(0),
 });
 
 export const sessions = sqliteTable(

@@ -6,14 +6,15 @@
  * rooms: it gives each a lease and renews it every WATCH_RENEW_MS. Rooms tell only the
  * hubs watching them about new messages (`activity`, after a flush batch, never per
  * message), rings and renames; a user with no app open costs no wake-up, and reads the
- * sidebar from D1 when they come back. The Worker calls `roomsChanged` when the user's
- * room list changes. What a frame says is always re-fetchable over HTTP, so a frame
+ * sidebar from D1 when they come back. The same goes for the Worker: the hub marks itself
+ * live in D1 (`users.hub_live_until`, with each lease), and the Worker calls `roomsChanged`
+ * only on live hubs when a user's room list changes. What a frame says is always re-fetchable over HTTP, so a frame
  * missed while a tab was offline costs nothing but a refetch.
  */
 import { DurableObject } from "cloudflare:workers";
 import { Close, type HubFrame } from "../protocol";
 import { db } from "../db/client";
-import { roomIdsOf } from "../db/queries";
+import { liveHubs, roomIdsOf, setHubLive } from "../db/queries";
 import { sessionTag, userIdentityFrom } from "./identity";
 import { answerHeartbeats, attachment, close, envNumber, finishClose, lastSeen, send } from "./sockets";
 
@@ -50,9 +51,15 @@ export class UserHub extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server, [sessionTag(who.sid)]);
     const now = Date.now();
     server.serializeAttachment({ uid: who.id, at: now } satisfies Attachment);
-    // The app is open: watch the user's rooms, unless the leases are fresh already.
+    // The app is open: watch the user's rooms, unless the leases are fresh already. The
+    // hub is marked live before the client can fetch its room list: a room list change
+    // after that is announced here (and one before it is in the list the client fetches).
     const watchedAt = this.ctx.storage.kv.get<number>("watched_at") ?? 0;
-    if (now - watchedAt >= WATCH_RENEW_MS) this.ctx.waitUntil(this.#watch(who.id));
+    if (now - watchedAt >= WATCH_RENEW_MS) {
+      this.ctx.storage.kv.put("uid", who.id);
+      await this.#markLive(who.id, now + WATCH_LEASE_MS);
+      this.ctx.waitUntil(this.#watch(who.id));
+    }
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + WATCH_RENEW_MS);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -62,8 +69,11 @@ export class UserHub extends DurableObject<Env> {
     const uid = this.#openUid();
     if (uid === null) {
       this.ctx.storage.kv.delete("watched_at");
+      const was = this.ctx.storage.kv.get<string>("uid");
+      if (was !== undefined) await this.#markLive(was, 0);
       return;
     }
+    await this.#markLive(uid, Date.now() + WATCH_LEASE_MS);
     await this.#watch(uid);
     await this.ctx.storage.setAlarm(Date.now() + WATCH_RENEW_MS);
   }
@@ -120,6 +130,15 @@ export class UserHub extends DurableObject<Env> {
     return null;
   }
 
+  /** Best effort: a hub wrongly marked idle misses room list notices until the client's next refetch. */
+  async #markLive(uid: string, until: number): Promise<void> {
+    try {
+      await setHubLive(db(this.env.DB), uid, until);
+    } catch (err) {
+      console.error("UserHub:markLive", err);
+    }
+  }
+
   /** Gives every room of the user a fresh lease (best effort: a room that misses it is retried at the next renewal). */
   async #watch(uid: string): Promise<void> {
     try {
@@ -150,10 +169,20 @@ export class UserHub extends DurableObject<Env> {
 }
 
 /**
- * Tells these users' hubs that their room lists changed. Best effort: a failure is
- * logged (the sidebar also refetches whenever its channel reconnects).
+ * Tells these users' hubs that their room lists changed, if they are live (an idle hub is
+ * not woken: its user reads the list from D1 when they come back). Best effort: a failure
+ * is logged (the sidebar also refetches whenever its channel reconnects). Returns the users
+ * told.
  */
-export async function announceRoomsChanged(env: Env, userIds: Iterable<string>): Promise<void> {
-  const results = await Promise.allSettled([...new Set(userIds)].map((id) => env.HUBS.getByName(id).roomsChanged()));
+export async function announceRoomsChanged(env: Env, userIds: Iterable<string>, now = Date.now()): Promise<string[]> {
+  let live: string[];
+  try {
+    live = await liveHubs(db(env.DB), [...new Set(userIds)], now);
+  } catch (err) {
+    console.error("announceRoomsChanged: which hubs are live", err);
+    return [];
+  }
+  const results = await Promise.allSettled(live.map((id) => env.HUBS.getByName(id).roomsChanged()));
   for (const r of results) if (r.status === "rejected") console.error("announceRoomsChanged", r.reason);
+  return live;
 }

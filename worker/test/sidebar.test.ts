@@ -4,6 +4,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { api, connect, guest, joinRoom, newRoom, sleep, type Client, account, connectHub, errorOf, hubUpgrade, post, startDm, untilWatching } from "./helpers";
 import type { RoomsResponse, RoomSummary } from "../protocol";
 import { sha256Hex } from "../auth/session";
+import { announceRoomsChanged } from "../room/user-hub";
 import { bytes, upload } from "./media-helpers";
 
 
@@ -300,6 +301,32 @@ describe("hubs watching rooms (leases)", () => {
     const before = (await watchers(room.id))[0]!.until;
     await runDurableObjectAlarm(env.HUBS.getByName(ann.id));
     expect((await watchers(room.id))[0]!.until).toBe(before);
+  });
+
+  it("the Worker tells only live hubs that a room list changed: a user with no app open is not woken", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const liveUntil = async (id: string) =>
+      (await env.DB.prepare("SELECT hub_live_until AS t FROM users WHERE id = ?").bind(id).first<{ t: number }>())!.t;
+    expect(await liveUntil(ann.id)).toBe(0);
+    const hub = await connectHub(ann.cookie);
+    expect(await liveUntil(ann.id)).toBeGreaterThan(Date.now() + 60_000);
+    expect(await liveUntil(ben.id)).toBe(0);
+
+    expect(await announceRoomsChanged(env, [ann.id, ben.id, ann.id])).toEqual([ann.id]);
+    await hub.next("rooms");
+    // Ben joins a room by link with no app open: nothing to tell, nobody woken.
+    const { room } = await newRoom(ann.cookie, "live hubs");
+    await joinRoom(room.id, ben.cookie);
+    expect(await announceRoomsChanged(env, [ben.id])).toEqual([]);
+    expect(await announceRoomsChanged(env, [])).toEqual([]);
+
+    // The last socket gone, the hub's alarm marks it idle.
+    hub.close();
+    await hub.waitClosed().catch(() => undefined);
+    await sleep(100);
+    await runDurableObjectAlarm(env.HUBS.getByName(ann.id));
+    expect(await liveUntil(ann.id)).toBe(0);
+    expect(await announceRoomsChanged(env, [ann.id])).toEqual([]);
   });
 
   it("a removed member's hub stops watching at once", async () => {
