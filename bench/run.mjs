@@ -281,6 +281,7 @@ function printStep(step, res) {
   } else if (step.scenario === "memory") {
     row("sockets open", v((r) => `${r.sockets}/${step.n}`));
     row("RSS at start MiB", v((r) => fmt.mib(r.freshRssKiB ?? NaN)), n((r) => r.freshRssKiB ?? NaN));
+    if (res.some((r) => r?.restarted)) out("  (the app's HTTP setup, sessions and joins, ran before a restart: its idle RSS is a fresh runtime on that state)");
     row("RSS idle MiB", v((r) => fmt.mib(r.idleRssKiB)), n((r) => r.idleRssKiB ?? NaN));
     row(`RSS, ${step.n} open MiB`, v((r) => fmt.mib(r.rssKiB)), n((r) => r.rssKiB ?? NaN));
     row("  of which sockets MiB", v((r) => fmt.mib(r.deltaKiB)), n((r) => r.deltaKiB ?? NaN));

@@ -249,7 +249,9 @@ function memNow(target) {
 export async function memory(target, n) {
   const pids = target.pids();
   await settle(target, 10_000);
-  const room = await target.room(n); // the app's HTTP setup happens before the baseline
+  const room = await target.room(n); // the app's HTTP setup happens before the baseline,
+  // on a runtime restarted after it (as the floor's and Socket.IO's, fresh; see appTarget).
+  const restarted = target.restart ? await target.restart() : false;
   await settle(target, 10_000);
   const before = memNow(target);
   const g = await connectAll(target, room);
@@ -268,6 +270,7 @@ export async function memory(target, n) {
     parts: after?.parts ?? null,
     idleParts: before?.parts ?? null,
     settledMs,
+    restarted,
   };
   return { result, group: g };
 }
