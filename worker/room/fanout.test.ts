@@ -53,16 +53,37 @@ describe("adaptive fan-out", () => {
     expect(h.sent).toEqual([[1]]);
     h.advance(0);
     expect(h.sent).toEqual([[1], [2, 3]]);
-    // Under a steady stream (one message a millisecond) the check's delay doubles up to the cap.
+    // Under bursts (three messages a millisecond) the check's delay doubles up to the cap.
     let seq = 4;
     for (let ms = 0; ms < 60; ms++) {
-      h.fanout.publish(h.m(seq++));
+      for (let k = 0; k < 3; k++) h.fanout.publish(h.m(seq++));
       h.advance(1);
     }
     h.advance(50);
     expect(h.sent.flat()).toEqual(Array.from({ length: seq - 1 }, (_, i) => i + 1));
     expect(h.delays.slice(0, 7)).toEqual([0, 1, 2, 4, 8, 10, 10]);
-    expect(h.sent.length).toBeLessThan(15);
+    expect(h.sent.length).toBeLessThan(20);
+  });
+
+  it("shrinks the window again when each check finds just one message: that is the room's pace, not load", () => {
+    const h = harness();
+    h.fanout.publish(h.m(1));
+    for (let seq = 2; seq <= 6; seq++) h.fanout.publish(h.m(seq));
+    h.advance(0); // 2..6 go together; the window opens to 1 ms
+    h.fanout.publish(h.m(7));
+    h.fanout.publish(h.m(8));
+    h.advance(1); // two again: 2 ms
+    // Now one message per check: the window halves (2 → 1), the next check finds none, and
+    // from then on each message goes alone, at once (every check after it at 0 ms).
+    let seq = 9;
+    for (let i = 0; i < 3; i++) {
+      h.fanout.publish(h.m(seq++));
+      h.advance(10);
+    }
+    h.fanout.publish(h.m(seq++));
+    expect(h.delays).toEqual([0, 1, 2, 1, 0, 0, 0]);
+    expect(h.sent).toEqual([[1], [2, 3, 4, 5, 6], [7, 8], [9], [10], [11], [12]]);
+    expect(h.sent.flat()).toEqual(Array.from({ length: seq - 1 }, (_, i) => i + 1));
   });
 
   it("goes back to sending at once as soon as nothing waits", () => {
