@@ -286,10 +286,12 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
 }
 
 /**
- * D1 allows 100 bound parameters per statement; a message row binds 10.
- * Rows per INSERT statement in a flush batch.
+ * Characters of row JSON per INSERT statement in a flush batch. The rows go as one bound
+ * JSON string (D1 binds at most 100 parameters per statement, and strings of at most 2 MB:
+ * this is at most 1.5 MB in UTF-8), so a batch of hundreds of messages is a statement or
+ * two instead of one per 9 rows.
  */
-const ROWS_PER_INSERT = 9;
+const INSERT_JSON_CHARS = 512 * 1024;
 
 /**
  * Writes a room's messages to D1 idempotently: a row already there (same room and
@@ -300,39 +302,50 @@ const ROWS_PER_INSERT = 9;
  */
 export async function insertMessages(d: DB, roomId: string, list: readonly Message[]): Promise<Map<number, { uid: string; cid: string }>> {
   if (list.length === 0) return new Map();
-  const rows = list.map((m) => ({
-    roomId,
-    seq: m.seq,
-    cid: m.cid,
-    userId: m.uid,
-    userName: m.name,
-    body: m.text,
-    createdAt: m.ts,
-    call: m.call ?? null,
-    attachments: m.attachments ?? null,
-    deleted: m.deleted ? 1 : 0,
-  }));
-  const inserts = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    inserts.push(d.insert(messages).values(rows.slice(i, i + ROWS_PER_INSERT)).onConflictDoNothing());
+  const chunks: string[][] = [[]];
+  let chars = 0;
+  for (const m of list) {
+    const row = JSON.stringify({
+      seq: m.seq,
+      cid: m.cid,
+      uid: m.uid,
+      name: m.name,
+      text: m.text,
+      ts: m.ts,
+      call: m.call ?? null,
+      attachments: m.attachments ?? null,
+      deleted: m.deleted ? 1 : 0,
+    });
+    if (chars + row.length > INSERT_JSON_CHARS && chunks.at(-1)!.length > 0) {
+      chunks.push([]);
+      chars = 0;
+    }
+    chunks.at(-1)!.push(row);
+    chars += row.length + 1;
   }
+  // Plain D1 statements: drizzle's batch cannot carry raw SQL with parameters.
+  const d1 = d.$client;
+  // json_extract gives objects and arrays (call, attachments) back as JSON text, as the
+  // json-mode columns store them; JSON null becomes SQL NULL. `WHERE true` keeps SQLite
+  // from reading ON CONFLICT as part of the SELECT.
+  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted)
+    SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.cid'), json_extract(value, '$.uid'), json_extract(value, '$.name'),
+      json_extract(value, '$.text'), json_extract(value, '$.ts'), json_extract(value, '$.call'), json_extract(value, '$.attachments'),
+      json_extract(value, '$.deleted')
+    FROM json_each(?2) WHERE true
+    ON CONFLICT DO NOTHING`);
+  const statements = chunks.map((rows) => insert.bind(roomId, `[${rows.join(",")}]`));
   // The files now belong to their message.
-  const files = [];
+  const claim = d1.prepare("UPDATE attachments SET message_seq = ?1 WHERE room_id = ?2 AND id IN (SELECT value FROM json_each(?3))");
   for (const m of list) {
     const ids = m.attachments?.map((a) => a.id) ?? [];
-    if (ids.length > 0) {
-      files.push(d.update(attachments).set({ messageSeq: m.seq }).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, ids))));
-    }
+    if (ids.length > 0) statements.push(claim.bind(m.seq, roomId, JSON.stringify(ids)));
   }
   // One bound parameter for the whole seq list (D1 binds at most 100 per statement).
   const seqs = JSON.stringify(list.map((m) => m.seq));
-  const held = d
-    .select({ seq: messages.seq, uid: messages.userId, cid: messages.cid })
-    .from(messages)
-    .where(and(eq(messages.roomId, roomId), sql`${messages.seq} IN (SELECT value FROM json_each(${seqs}))`));
-  const [first, ...rest] = inserts;
-  const results = await d.batch([first!, ...rest, ...files, held]);
-  const found = results.at(-1) as { seq: number; uid: string; cid: string }[];
+  statements.push(d1.prepare("SELECT seq, user_id AS uid, cid FROM messages WHERE room_id = ?1 AND seq IN (SELECT value FROM json_each(?2))").bind(roomId, seqs));
+  const results = await d1.batch<{ seq: number; uid: string; cid: string }>(statements);
+  const found = results.at(-1)!.results;
   return new Map(found.map((r) => [r.seq, { uid: r.uid, cid: r.cid }]));
 }
 
