@@ -8,7 +8,8 @@ import type { Context } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { eq } from "drizzle-orm";
 import { randomId, type Me } from "../protocol";
-import { db } from "../db/client";
+import type { BatchItem } from "drizzle-orm/batch";
+import { db, type DB } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { unauthorized } from "../http/errors";
 
@@ -71,18 +72,24 @@ const viewers = new WeakMap<Request, Promise<Viewer | null>>();
 export function currentUser(c: Ctx): Promise<Viewer | null> {
   let v = viewers.get(c.req.raw);
   if (!v) {
-    v = lookup(c);
+    v = withViewer(c, null).then((r) => r.viewer);
     viewers.set(c.req.raw, v);
   }
   return v;
 }
 
-async function lookup(c: Ctx): Promise<Viewer | null> {
+/**
+ * The signed-in person together with a query that depends on who they are, in one D1
+ * round trip (a WebSocket upgrade needs the session and the room membership: one query,
+ * not two). `query` gets the session id; its answer counts only for a live session (null
+ * otherwise). The viewer is remembered for the request, as currentUser does.
+ */
+export async function withViewer<T>(c: Ctx, query: ((sid: string, d: DB) => BatchItem<"sqlite">) | null): Promise<{ viewer: Viewer | null; extra: T | null }> {
   const token = getCookie(c, cookieMode(c.req.url).name);
-  if (!token || token.length > 64) return null;
+  if (!token || token.length > 64) return { viewer: null, extra: null };
   const sid = await sha256Hex(token);
   const d = db(c.env.DB);
-  const rows = await d
+  const session = d
     .select({
       id: users.id,
       name: users.name,
@@ -95,15 +102,24 @@ async function lookup(c: Ctx): Promise<Viewer | null> {
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(eq(sessions.id, sid))
     .limit(1);
+  let rows: Awaited<typeof session>;
+  let extra: T | null = null;
+  if (query) {
+    const [r, x] = await d.batch([session, query(sid, d)]);
+    rows = r;
+    extra = x as T;
+  } else rows = await session;
   const row = rows[0];
   const now = Date.now();
-  if (!row) return null;
-  if (row.expiresAt <= now || row.lastSeenAt + IDLE_TTL_MS <= now) {
+  let viewer: Viewer | null = null;
+  if (row && row.expiresAt > now && row.lastSeenAt + IDLE_TTL_MS > now) {
+    if (now - row.lastSeenAt > TOUCH_EVERY_MS) await d.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sid));
+    viewer = { id: row.id, name: row.name, username: row.username, kind: row.kind, sid };
+  } else if (row) {
     await d.delete(sessions).where(eq(sessions.id, sid));
-    return null;
   }
-  if (now - row.lastSeenAt > TOUCH_EVERY_MS) await d.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sid));
-  return { id: row.id, name: row.name, username: row.username, kind: row.kind, sid };
+  if (query) viewers.set(c.req.raw, Promise.resolve(viewer));
+  return { viewer, extra: viewer ? extra : null };
 }
 
 export async function requireUser(c: Ctx): Promise<Viewer> {

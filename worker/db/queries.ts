@@ -1,7 +1,7 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
-import { attachments, messages, reactions, roomMembers, rooms, users } from "./schema";
+import { attachments, messages, reactions, roomMembers, rooms, sessions, users } from "./schema";
 import { attachReactions, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
@@ -37,17 +37,27 @@ export async function membership(d: DB, roomId: string, userId: string): Promise
  * member route and room socket): null when the room does not exist; `membership` null
  * when they are not a member.
  */
-export async function roomWithMembership(
-  d: DB,
-  roomId: string,
-  userId: string,
-): Promise<{ room: RoomRow; membership: { role: Role; joinedAt: number } | null } | null> {
-  const rows = await d
+export type RoomAccess = { room: RoomRow; membership: { role: Role; joinedAt: number } | null } | null;
+
+/**
+ * A room and the membership in it of the user of session `sid` (through roomAccessOf: null,
+ * no such room; membership null, not a member). A query to batch with the session lookup
+ * (withViewer), so that a member route costs one D1 round trip.
+ */
+export function roomWithMembershipOfSession(d: DB, roomId: string, sid: string) {
+  return roomWithMembershipQuery(d, roomId, eq(roomMembers.userId, sql`(SELECT ${sessions.userId} FROM ${sessions} WHERE ${sessions.id} = ${sid})`));
+}
+
+function roomWithMembershipQuery(d: DB, roomId: string, whose: SQL) {
+  return d
     .select({ room: rooms, role: roomMembers.role, joinedAt: roomMembers.joinedAt })
     .from(rooms)
-    .leftJoin(roomMembers, and(eq(roomMembers.roomId, rooms.id), eq(roomMembers.userId, userId)))
+    .leftJoin(roomMembers, and(eq(roomMembers.roomId, rooms.id), whose))
     .where(eq(rooms.id, roomId))
     .limit(1);
+}
+
+export function roomAccessOf(rows: readonly { room: RoomRow; role: Role | null; joinedAt: number | null }[]): RoomAccess {
   const r = rows[0];
   if (!r) return null;
   return { room: r.room, membership: r.role !== null && r.joinedAt !== null ? { role: r.role, joinedAt: r.joinedAt } : null };

@@ -22,7 +22,7 @@ import {
   type RoomResponse,
   type RoomsResponse,
 } from "../protocol";
-import { requireUser, type Viewer } from "../auth/session";
+import { requireUser, withViewer, type Viewer } from "../auth/session";
 import { db } from "../db/client";
 import {
   createGroupRoom,
@@ -32,13 +32,14 @@ import {
   messagesBefore,
   pendingMultipart,
   removeMember,
+  roomAccessOf,
   roomSummaries,
-  roomWithMembership,
+  roomWithMembershipOfSession,
   setInviteCode,
   updateRoom,
   type RoomRow,
 } from "../db/queries";
-import { HttpError, badRequest, forbidden, jsonBody, notFound, parseOr400 } from "../http/errors";
+import { HttpError, badRequest, forbidden, jsonBody, notFound, parseOr400, unauthorized } from "../http/errors";
 import { upgradeRequest } from "../room/identity";
 import { announceRoomsChanged } from "../room/user-hub";
 import { deleteRoomMedia } from "../media/sweep";
@@ -56,9 +57,11 @@ export interface Access {
 
 /** Authenticates, finds the room in the path (404 for malformed or unknown ids), and requires membership (403). */
 export async function memberAccess(c: Ctx): Promise<Access> {
-  const user = await requireUser(c);
   const id = c.req.param("id") ?? "";
-  const found = isRoomId(id) ? await roomWithMembership(db(c.env.DB), id, user.id) : null;
+  // The session and the membership in one D1 round trip.
+  const { viewer: user, extra } = await withViewer<Parameters<typeof roomAccessOf>[0]>(c, isRoomId(id) ? (sid, d) => roomWithMembershipOfSession(d, id, sid) : null);
+  if (!user) throw unauthorized();
+  const found = extra ? roomAccessOf(extra) : null;
   if (!found) throw notFound("room not found");
   if (!found.membership) throw forbidden();
   return { user, room: found.room, ...found.membership };
