@@ -286,11 +286,13 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     return m;
   });
   if (list.length === 0) return list;
-  const seqs = list.map((m) => m.seq);
+  // One bound parameter for the page's seqs: a full page (MAX_PAGE) plus the room id would be
+  // 101, over D1's 100.
+  const seqs = JSON.stringify(list.map((m) => m.seq));
   const rx = await d
     .select({ seq: reactions.seq, emoji: reactions.emoji, uid: reactions.userId })
     .from(reactions)
-    .where(and(eq(reactions.roomId, roomId), inArray(reactions.seq, seqs)))
+    .where(and(eq(reactions.roomId, roomId), sql`${reactions.seq} IN (SELECT value FROM json_each(${seqs}))`))
     .orderBy(asc(reactions.createdAt), sql`rowid`);
   return attachReactions(list, rx);
 }

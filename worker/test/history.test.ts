@@ -7,7 +7,8 @@ import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { db } from "../db/client";
 import { insertMessages, messagesBefore } from "../db/queries";
-import { MAX_BODY, type Message } from "../protocol";
+import { MAX_BODY, MAX_PAGE, type HistoryResponse, type Message } from "../protocol";
+import { api, guest, newRoom } from "./helpers";
 
 const roomId = () => `hist-${crypto.randomUUID()}`;
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({ seq, cid: `c${seq}`, uid: "u1", name: "Ann", text: `m${seq}`, ts: 1_700_000_000_000 + seq, ...extra });
@@ -61,5 +62,24 @@ describe("writing history to D1 (insertMessages)", () => {
     expect(held.has(2)).toBe(false);
     expect(held.get(3)).toEqual({ uid: "u1", cid: "c3" });
     expect((await messagesBefore(d, room, null, 10)).map((m) => m.seq)).toEqual([3, 1]);
+  });
+});
+
+describe("reading history from D1 (GET /api/rooms/:id/messages)", () => {
+  it("answers the largest page, with its reactions, without passing D1's 100 bound parameters", async () => {
+    const ann = await guest("Ann");
+    const { room } = await newRoom(ann.cookie, "history");
+    const d = db(env.DB);
+    await insertMessages(d, room.id, Array.from({ length: MAX_PAGE + 20 }, (_, i) => msg(i + 1, { uid: ann.id })));
+    await env.DB.prepare("INSERT INTO reactions (room_id, seq, emoji, user_id, created_at) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)")
+      .bind(room.id, MAX_PAGE + 20, "👍", ann.id, 1, room.id, 21, "🎉", ann.id, 2)
+      .run();
+    const res = await api(`/api/rooms/${room.id}/messages?limit=${MAX_PAGE}&before=${MAX_PAGE + 21}`, { cookie: ann.cookie });
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as HistoryResponse;
+    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: MAX_PAGE }, (_, i) => i + 21));
+    expect(page.hasMore).toBe(true);
+    expect(page.messages.at(-1)!.reactions).toEqual([{ emoji: "👍", users: [ann.id] }]);
+    expect(page.messages[0]!.reactions).toEqual([{ emoji: "🎉", users: [ann.id] }]);
   });
 });
