@@ -3,6 +3,9 @@ import { env } from "cloudflare:workers";
 import { api, connect, guest, newRoom, upgrade, ORIGIN } from "./helpers";
 import { PARAMS, PBKDF2_MAX_ITERATIONS, hashPassword } from "../auth/password";
 import { cookieMode } from "../auth/session";
+import { Hono } from "hono";
+import { sameOrigin } from "../http/origin";
+import { errorResponse } from "../http/errors";
 
 
 let n = 0;
@@ -200,6 +203,21 @@ describe("CSRF and cross-site WebSockets", () => {
     const before = await env.DB.prepare("SELECT count(*) AS n FROM rooms WHERE created_by = ?").bind(g.id).first<number>("n");
     expect(before).toBe(0);
     expect((await api("/api/rooms", { method: "POST", cookie: g.cookie, body: "{}" })).status).toBe(201);
+  });
+
+  it("checks Origin against the configured SITE_ORIGIN, not the request's Host: a script's spoofed Host with a matching Origin is refused", async () => {
+    const app = new Hono<{ Bindings: Pick<Env, "SITE_ORIGIN"> }>().use(sameOrigin).post("/x", (c) => c.text("done"));
+    app.onError(errorResponse);
+    const post = (url: string, origin: string, site: string) => app.request(url, { method: "POST", headers: { origin } }, { SITE_ORIGIN: site });
+    // Configured: only the site's own origin passes, whatever Host the request names.
+    expect((await post("https://evil.example/x", "https://evil.example", "https://chat.example")).status).toBe(403);
+    expect((await post("https://chat.example/x", "https://evil.example", "https://chat.example")).status).toBe(403);
+    const ok = await post("https://chat.example/x", "https://chat.example", "https://chat.example/");
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe("done");
+    // Empty (local development): the request's own origin.
+    expect((await post("http://127.0.0.1:8787/x", "http://127.0.0.1:8787", "")).status).toBe(200);
+    expect((await post("http://127.0.0.1:8787/x", "https://evil.example", "")).status).toBe(403);
   });
 
   it("refuses a WebSocket upgrade from another site (or with no Origin) with 403", async () => {
