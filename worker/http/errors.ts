@@ -41,15 +41,50 @@ export function parseOr400<S extends v.GenericSchema>(schema: S, input: unknown)
   throw badRequest(path ? `${path}: ${issue.message}` : issue.message);
 }
 
-/** Reads a JSON body (≤ 16 KiB) or throws a 400. */
+/** The largest JSON body an API route reads, in bytes. */
+export const MAX_JSON_BODY = 16 * 1024;
+
+const tooLarge = () => new HttpError(413, ApiErrorCode.TOO_LARGE, `request body is too large (at most ${MAX_JSON_BODY / 1024} KiB)`);
+
+/**
+ * Reads a JSON body of at most MAX_JSON_BODY bytes, or throws: 413 when it is larger (a
+ * declared Content-Length over the limit is refused before a byte is read, and an
+ * undeclared one is read only up to the limit), 400 when it is not JSON.
+ */
 export async function jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!type.startsWith("application/json")) throw badRequest("expected a JSON body (content-type: application/json)");
-  const text = await c.req.text();
-  if (text.length > 16 * 1024) throw badRequest("request body is too large");
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_JSON_BODY) throw tooLarge();
+  const text = await readAtMost(c.req.raw, MAX_JSON_BODY);
   try {
     return text === "" ? {} : JSON.parse(text);
   } catch {
     throw badRequest("request body is not valid JSON");
   }
+}
+
+/** The body as text, read chunk by chunk and abandoned as soon as it passes `max` bytes (413). */
+async function readAtMost(req: Request, max: number): Promise<string> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }

@@ -78,6 +78,39 @@ describe("HTTP: bad requests get a clear JSON error", () => {
     expect(res.status).toBe(400);
   });
 
+  it("413 for a JSON body over 16 KiB, refused by its declared length unread, or read only up to the limit; nothing is created", async () => {
+    const users = () => env.DB.prepare("SELECT count(*) AS n FROM users").first<number>("n");
+    const before = await users();
+    // Declared: refused without reading the body (a body that never ends: an answer at all
+    // means nobody waited for it).
+    const never = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => undefined) });
+    const declared = await api("/api/session", { method: "POST", body: never, headers: { "content-length": String(90 * 1024 * 1024) }, duplex: "half" } as RequestInit);
+    expect(declared.status).toBe(413);
+    expect((await errorBody(declared)).code).toBe("too_large");
+
+    // Undeclared (streamed): reading stops past the limit, long before the 1 MiB the client offers.
+    const chunk = new TextEncoder().encode(" ".repeat(4096));
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent === 256) return ctl.close();
+        sent++;
+        ctl.enqueue(chunk);
+      },
+    });
+    const streamed = await api("/api/session", { method: "POST", body: endless, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect((await errorBody(streamed)).message).toMatch(/at most 16 KiB/);
+    expect(sent).toBeLessThan(16);
+    expect(await users()).toBe(before);
+
+    // Just under the limit is read and used.
+    const padded = " ".repeat(16 * 1024 - 64) + JSON.stringify({ name: "Padded" });
+    const ok = await api("/api/session", { method: "POST", body: padded });
+    expect(ok.status).toBe(200);
+    expect(await users()).toBe(before! + 1);
+  });
+
   it("404 JSON for an unknown API path", async () => {
     const res = await api("/api/nope");
     expect(res.status).toBe(404);
