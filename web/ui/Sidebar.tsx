@@ -137,7 +137,7 @@ function ConversationItem({ room, meId, current }: { room: RoomSummary; meId: st
             )}
           </span>
           <span class="conv-bottom">
-            <span class="conv-preview">{preview || room.topic || "No messages"}</span>
+            <bdi class="conv-preview">{preview || room.topic || "No messages"}</bdi>
             {room.unread > 0 && (
               <span class="badge">
                 {room.unread > 99 ? "99+" : room.unread}

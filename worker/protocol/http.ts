@@ -3,16 +3,20 @@
  * Worker (which validates requests) and the web client (which validates responses).
  */
 import * as v from "valibot";
-import { MAX_NAME, MAX_ROOM_NAME, MAX_PAGE, DEFAULT_PAGE } from "./limits";
+import { MAX_NAME, MAX_ROOM_NAME, MAX_PAGE, DEFAULT_PAGE, hasVisible, stripHidden } from "./limits";
 import { LastMessageSchema, MessageSchema, PeerSchema } from "./frames";
 
+/** A name: without characters that reorder or hide text, trimmed, and showing something. */
 const trimmed = (max: number, what: string) =>
   v.pipe(
     v.string(`${what} must be a string`),
+    v.transform(stripHidden),
     v.trim(),
     v.minLength(1, `${what} is required`),
     v.maxLength(max, `${what} must be at most ${max} characters`),
+    v.check(hasVisible, `${what} must have at least one visible character`),
   );
+
 
 export const CreateSessionBody = v.object({ name: trimmed(MAX_NAME, "name") });
 export type CreateSessionBody = v.InferOutput<typeof CreateSessionBody>;
@@ -67,17 +71,19 @@ export const LoginBody = v.object({
 export type LoginBody = v.InferOutput<typeof LoginBody>;
 
 export const MAX_TOPIC = 200;
+/** A room topic: as a name, but it may be empty. */
+const topic = v.pipe(v.string(), v.transform(stripHidden), v.trim(), v.maxLength(MAX_TOPIC, `topic must be at most ${MAX_TOPIC} characters`));
 
 export const CreateRoomBody = v.object({
   name: v.optional(trimmed(MAX_ROOM_NAME, "room name")),
-  topic: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(MAX_TOPIC, `topic must be at most ${MAX_TOPIC} characters`))),
+  topic: v.optional(topic),
 });
 export type CreateRoomBody = v.InferOutput<typeof CreateRoomBody>;
 
 /** PATCH /api/rooms/:id (owner only). */
 export const UpdateRoomBody = v.object({
   name: v.optional(trimmed(MAX_ROOM_NAME, "room name")),
-  topic: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(MAX_TOPIC, `topic must be at most ${MAX_TOPIC} characters`))),
+  topic: v.optional(topic),
 });
 export type UpdateRoomBody = v.InferOutput<typeof UpdateRoomBody>;
 

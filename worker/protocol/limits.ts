@@ -52,3 +52,17 @@ export const Close = {
 } as const;
 export type CloseCode = (typeof Close)[keyof typeof Close];
 export const NO_RECONNECT: readonly number[] = [Close.UNAUTHORIZED, Close.PROTOCOL_VERSION, Close.FORBIDDEN, Close.ROOM_GONE, Close.POLICY];
+
+/**
+ * Characters that reorder or hide what a name shows: bidi embeddings, overrides, isolates and
+ * marks ("\u202Etxt.exe" reads "exe.txt"), zero-width spaces and invisible operators. Zero-
+ * width (non-)joiners stay: emoji sequences and some scripts need them.
+ */
+const HIDDEN = /[\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu;
+/** A character that shows: not whitespace, a control or format character, a lone mark, or a blank filler. */
+const VISIBLE = /[^\s\p{Cc}\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0\u2800]/u;
+
+/** `s` without the characters that reorder or hide text (names, room names, topics). */
+export const stripHidden = (s: string): string => s.replace(HIDDEN, "");
+/** Whether `s` shows at least one character (a name of zero-width spaces does not). */
+export const hasVisible = (s: string): boolean => VISIBLE.test(s);

@@ -20,7 +20,7 @@
  * Persisted or wire-visible shapes: bump PROTOCOL (limits.ts) on any incompatible change.
  */
 import * as v from "valibot";
-import { ReqIdSchema } from "./limits";
+import { ReqIdSchema, hasVisible, stripHidden } from "./limits";
 
 /** Most attachments on one message. */
 export const MAX_ATTACHMENTS = 10;
@@ -95,6 +95,7 @@ export const Emoji = v.pipe(
   v.minLength(1, "emoji is empty"),
   v.maxLength(MAX_EMOJI, `emoji is longer than ${MAX_EMOJI} characters`),
   v.check((s) => !/[\s\p{Cc}]/u.test(s), "emoji must not contain whitespace or control characters"),
+  v.check((s) => stripHidden(s) === s && hasVisible(s), "emoji must not contain invisible or direction-changing characters"),
 );
 
 // ── HTTP ───────────────────────────────────────────────────────────────────────

@@ -111,6 +111,26 @@ describe("HTTP: bad requests get a clear JSON error", () => {
     expect(await users()).toBe(before! + 1);
   });
 
+  it("names lose the characters that reorder or hide text; a name that shows nothing is refused", async () => {
+    const spoof = await guest("\u202Etxt.exe 107");
+    expect(spoof.name).toBe("txt.exe 107");
+    for (const name of ["\u200B\u200B", "\u3164", "\u202E \u2066", "\u200D\u0301"]) {
+      const res = await api("/api/session", { method: "POST", body: JSON.stringify({ name }) });
+      expect(res.status, JSON.stringify(name)).toBe(400);
+      expect((await errorBody(res)).message).toMatch(/visible character|required/);
+    }
+    // What names need stays: emoji sequences (zero-width joiners), non-breaking scripts (ZWNJ), accents.
+    for (const name of ["Zoë 👩‍💻", "می\u200Cخواهم", "Ǆemal"]) expect((await guest(name)).name).toBe(name);
+
+    const { room } = await newRoom(spoof.cookie, "\u2067Team\u2069 chat");
+    expect(room.name).toBe("Team chat");
+    const patch = (body: unknown) => api(`/api/rooms/${room.id}`, { method: "PATCH", cookie: spoof.cookie, body: JSON.stringify(body) });
+    expect((await patch({ name: "\u200B" })).status).toBe(400);
+    expect((await patch({ topic: "\u202Egnihton" })).status).toBe(200);
+    const info = (await (await api(`/api/rooms/${room.id}`, { cookie: spoof.cookie })).json()) as { room: { name: string; topic: string } };
+    expect(info.room).toMatchObject({ name: "Team chat", topic: "gnihton" });
+  });
+
   it("404 JSON for an unknown API path", async () => {
     const res = await api("/api/nope");
     expect(res.status).toBe(404);

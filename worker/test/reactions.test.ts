@@ -70,7 +70,7 @@ describe("reactions", () => {
 
   it("refuses a bad emoji, an unknown message, a deleted one", async () => {
     const { a, b, seq } = await twoAndAMessage();
-    for (const emoji of ["", "a b", "x\n", "\u0007", "x".repeat(17)]) {
+    for (const emoji of ["", "a b", "x\n", "\u0007", "x".repeat(17), "👍\u202E", "\u200B", "\u2066🎉\u2069", "\u200D"]) {
       b.clear();
       b.send(JSON.stringify({ type: "react", seq, emoji, on: true }));
       expect((await b.next("error")).code).toBe("invalid_frame");

@@ -92,17 +92,23 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
       <div class="msg-body">
         {row.head ? (
           <div class="meta">
-            <span class="sender">{row.name}</span>
+            <bdi class="sender">{row.name}</bdi>
             {time}
           </div>
         ) : (
           <span class="sr-only">{row.name}: </span>
         )}
-        {/* Text only: Preact sets textContent, so markup in a message shows literally. */}
+        {/* Text only: Preact sets textContent, so markup in a message shows literally; dir="auto"
+            sets its direction from its own text and isolates it, so direction-changing
+            characters in it cannot reorder anything around it. */}
         {row.deleted ? (
           <div class="text deleted-text">This message was deleted</div>
         ) : (
-          row.text && <div class="text">{row.text}</div>
+          row.text && (
+            <div class="text" dir="auto">
+              {row.text}
+            </div>
+          )
         )}
         {row.attachments && <Attachments roomId={store.id} files={row.attachments} />}
         {row.reactions && row.seq !== null && (
