@@ -42,13 +42,13 @@ export const quiet = Object.freeze({ msgs: noop, ack: noop, error: noop, close: 
  * One JSON API call to the app; throws on a non-2xx answer.
  * @param {string} base
  * @param {string} path
- * @param {{ cookie?: string, body?: unknown, method?: string }} [init]
+ * @param {{ cookie?: string, body?: unknown, method?: string, ip?: string }} [init]
  */
-async function api(base, path, { cookie, body, method = "POST" } = {}) {
+async function api(base, path, { cookie, body, method = "POST", ip } = {}) {
   const res = await fetch(base + path, {
     method,
     // The Worker refuses state changes without a same-origin Origin (CSRF defence).
-    headers: { "content-type": "application/json", origin: base, ...(cookie ? { cookie } : {}) },
+    headers: { "content-type": "application/json", origin: base, ...(cookie ? { cookie } : {}), ...(ip ? { "cf-connecting-ip": ip } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });
@@ -182,7 +182,11 @@ export function appTarget({ vars = {}, url, config } = {}) {
     const need = n - cookies.length;
     if (need <= 0) return;
     const made = await pool([...Array(need).keys()], 8, async (k) => {
-      const { res } = await api(base, "/api/session", { body: { name: `bench-${cookies.length + k}` } });
+      // Each guest from an address of its own (wrangler dev passes CF-Connecting-IP through),
+      // as 500 people would be: the app limits guest sessions per address.
+      const n = cookies.length + k;
+      const ip = `198.18.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+      const { res } = await api(base, "/api/session", { body: { name: `bench-${n}` }, ip });
       const sid = res.headers
         .getSetCookie()
         .map((c) => c.split(";")[0])

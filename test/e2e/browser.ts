@@ -92,7 +92,10 @@ export async function setup(options: SetupOptions = {}): Promise<Session> {
       guests,
       close,
       async guest() {
-        const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
+        // Each person comes from an address of their own, as in life: the Worker's per-address
+        // limits (guest sessions, sign-ups, logins) read it from CF-Connecting-IP, which
+        // wrangler dev passes through.
+        const context = await b.newContext({ viewport: { width: 1280, height: 800 }, extraHTTPHeaders: { "cf-connecting-ip": nextAddress() } });
         // Every action and navigation is bounded too, not only the explicit waits.
         context.setDefaultTimeout(WAIT);
         context.setDefaultNavigationTimeout(WAIT);
@@ -119,6 +122,10 @@ export async function setup(options: SetupOptions = {}): Promise<Session> {
     throw e;
   }
 }
+
+let addresses = 0;
+/** A loopback-test client address no other person in this run uses (198.18.0.0/15, for benchmarks and tests). */
+const nextAddress = () => `198.18.${Math.floor(addresses / 250) % 250}.${(addresses++ % 250) + 1}`;
 
 /**
  * One server and one browser for the enclosing `describe` (they take seconds to start),
