@@ -232,17 +232,50 @@ describe("CSRF and cross-site WebSockets", () => {
 });
 
 describe("rate limits", () => {
-  it("throttle logins per username with 429 and Retry-After", async () => {
-    const { username } = await signup();
+  const sessionsOf = (username: string) =>
+    env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)").bind(username).first<number>("n");
+
+  it("throttle guesses at a username from one address with 429 and Retry-After; the owner elsewhere still logs in", async () => {
+    const { username, password } = await signup();
+    const attacker = { "cf-connecting-ip": ip() };
     let limited: Response | undefined;
     for (let i = 0; i < 30 && !limited; i++) {
-      const res = await login(username, `wrong ${i}`, { "cf-connecting-ip": ip() });
+      const res = await login(username, `wrong ${i}`, attacker);
       if (res.status === 429) limited = res;
       else expect(res.status).toBe(401);
     }
     expect(limited, "no 429 within 30 attempts").toBeDefined();
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await errorOf(limited!)).code).toBe("rate_limited");
+    // That address is refused even with the right password, before it is checked: no session.
+    expect((await login(username, password, attacker)).status).toBe(429);
+    expect(await sessionsOf(username)).toBe(1);
+    // The owner, from their own address, is not held up by the attacker's guesses.
+    expect((await login(username, password)).status).toBe(200);
+    expect(await sessionsOf(username)).toBe(2);
+  });
+
+  it("hold a distributed attack to a per-username ceiling, but never a right password from an address with no recent failure", async () => {
+    const { username, password } = await signup();
+    const addresses: string[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 80 && !limited; i++) {
+      addresses.push(ip());
+      const res = await login(username, `wrong ${i}`, { "cf-connecting-ip": addresses.at(-1)! });
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(401);
+    }
+    // Every guess came from a fresh address: only the ceiling over all addresses can have stopped them.
+    expect(limited, "no 429 within 80 addresses").toBeDefined();
+    expect(addresses.length).toBeGreaterThan(10);
+    expect((await errorOf(limited!)).code).toBe("rate_limited");
+    // While it is spent, an address that failed gets 429 for the right password too (a spent
+    // ceiling tells no right guess from a wrong one), and no session is made.
+    expect((await login(username, password, { "cf-connecting-ip": addresses[0]! })).status).toBe(429);
+    expect(await sessionsOf(username)).toBe(1);
+    // The owner, from an address with no recent failure, gets in all the same.
+    expect((await login(username, password)).status).toBe(200);
+    expect(await sessionsOf(username)).toBe(2);
   });
 
   it("throttle attempts per IP across usernames", async () => {
