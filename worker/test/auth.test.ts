@@ -289,4 +289,28 @@ describe("rate limits", () => {
     // Another address is not affected.
     expect((await login(uname(), "whatever pw")).status).toBe(401);
   });
+
+  it("throttle guest sessions per IP: 429 and no user made; another address still gets one", async () => {
+    const name = `Flood ${crypto.randomUUID().slice(0, 8)}`;
+    const from = { "cf-connecting-ip": ip() };
+    let limited: Response | undefined;
+    let made = 0;
+    for (let i = 0; i < 40 && !limited; i++) {
+      const res = await api("/api/session", { method: "POST", headers: from, body: json({ name }) });
+      if (res.status === 429) limited = res;
+      else {
+        expect(res.status).toBe(200);
+        made++;
+      }
+    }
+    expect(limited, "no 429 within 40 guests").toBeDefined();
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await errorOf(limited!)).code).toBe("rate_limited");
+    expect(limited!.headers.get("set-cookie")).toBeNull();
+    const rows = () => env.DB.prepare("SELECT count(*) AS n FROM users WHERE name = ?").bind(name).first<number>("n");
+    expect(await rows()).toBe(made);
+    const elsewhere = await api("/api/session", { method: "POST", body: json({ name }) });
+    expect(elsewhere.status).toBe(200);
+    expect(await rows()).toBe(made + 1);
+  });
 });
