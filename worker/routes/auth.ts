@@ -9,6 +9,7 @@ import { db } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { currentUser, revokeSession, startSession } from "../auth/session";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/password";
+import { isCommonPassword } from "../auth/common-passwords";
 import { badRequest, conflict, HttpError, jsonBody, parseOr400 } from "../http/errors";
 import { clientIp, limitLoginAttempt, limitOrThrow, settleLogin } from "../http/rate-limit";
 import { closeSessionSockets } from "../auth/revoke";
@@ -25,6 +26,7 @@ export const authRoutes = new Hono<{ Bindings: Env }>()
   .post("/signup", async (c) => {
     await limitOrThrow([[c.env.AUTH_IP_LIMITER, `signup:${clientIp(c)}`]]);
     const body = parseOr400(SignupBody, await jsonBody(c));
+    if (isCommonPassword(body.password)) throw badRequest("password is one of the most common passwords; choose another");
     const viewer = await currentUser(c);
     if (viewer?.kind === "account") throw badRequest("you are signed in to an account; log out first");
     const d = db(c.env.DB);

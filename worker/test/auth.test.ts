@@ -6,6 +6,8 @@ import { cookieMode } from "../auth/session";
 import { Hono } from "hono";
 import { sameOrigin } from "../http/origin";
 import { errorResponse } from "../http/errors";
+import { decodeFrontCoded } from "../auth/common-passwords";
+import commonList from "../auth/common-passwords.txt";
 
 
 let n = 0;
@@ -77,6 +79,47 @@ describe("passwords", () => {
       expect((await errorOf(res)).message).toMatch(message);
     }
     expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username = ?").bind(u).first<number>("n")).toBe(0);
+  });
+
+  it("refuse the most common passwords, only spaces and too little variety, saying why; nothing is stored", async () => {
+    const u = uname();
+    for (const [password, message] of [
+      ["password", /most common/],
+      ["12345678", /most common/],
+      ["Password", /most common/],
+      ["iloveyou", /most common/],
+      ["qwertyuiop", /most common/],
+      ["1qaz2wsx", /most common/],
+      ["        ", /only spaces/],
+      ["\t \t \t \t ", /only spaces/],
+      ["aaaaaaaaaaaa", /at least 5 different characters/],
+      ["abababab", /at least 5 different characters/],
+      ["AaBbAaBb", /at least 5 different characters/],
+    ] as const) {
+      const res = await api("/api/auth/signup", { method: "POST", headers: { "cf-connecting-ip": ip() }, body: json({ username: u, password }) });
+      expect(res.status, password).toBe(400);
+      expect(await errorOf(res)).toEqual({ code: "bad_request", message: expect.stringMatching(message) });
+    }
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username = ?").bind(u).first<number>("n")).toBe(0);
+    // A guest saving their account is held to the same rule, and stays a guest.
+    const g = await guest("Gina");
+    const res = await signup(uname(), "password1", { cookie: g.cookie });
+    expect(res.res.status).toBe(400);
+    expect(await env.DB.prepare("SELECT kind FROM users WHERE id = ?").bind(g.id).first<string>("kind")).toBe("guest");
+  });
+
+  it("accept passwords off the list with enough variety, passphrases included", async () => {
+    for (const password of ["correct horse battery", "Tr0ub4dor&3x", "zebra-lamp-9"]) {
+      expect((await signup(uname(), password)).res.status, password).toBe(201);
+    }
+  });
+
+  it("are checked against a list of more than 10,000 common ones, decoded once into a set", () => {
+    const list = decodeFrontCoded(commonList);
+    expect(list.size).toBeGreaterThanOrEqual(10_000);
+    for (const p of ["password", "12345678", "iloveyou", "trustno1", "sunshine", "1qaz2wsx"]) expect(list.has(p), p).toBe(true);
+    expect(list.has("correct horse battery")).toBe(false);
+    expect([...list].every((p) => p.length >= 8 && p === p.toLowerCase())).toBe(true);
   });
 
   it("usernames are unique, case-insensitively: 409", async () => {
