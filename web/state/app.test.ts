@@ -52,7 +52,16 @@ describe("session actions", () => {
     expect((await app.signup({ username: "annabel", password: "AnnaBel" + "" }))?.message).toMatch(/at least 8/);
     expect((await app.signup({ username: "annabel1", password: "ANNABEL1" }))?.message).toBe("password must not be the username");
     expect((await app.signup({ username: "a!", password: "long enough" }))?.message).toMatch(/3–24 letters/);
+    expect((await app.signup({ username: "ann", password: "        " }))?.message).toBe("password must not be only spaces");
+    expect((await app.signup({ username: "ann", password: "abababab" }))?.message).toBe("password must have at least 5 different characters");
     expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it("shows the server's reason when it refuses a common password (the list stays on the server)", async () => {
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "bad_request", message: "password is one of the most common passwords; choose another" } }, 400));
+    const failure = await app.signup({ username: "ann", password: "iloveyou" });
+    expect(failure && failureText(failure)).toBe("Password is one of the most common passwords; choose another.");
+    expect(calls()).toEqual(["POST /api/auth/signup"]);
   });
 
   it("signs up (a guest becomes the account) and says so when the username is taken", async () => {

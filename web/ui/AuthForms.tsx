@@ -1,6 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useId } from "preact/hooks";
-import { MAX_NAME, MIN_PASSWORD } from "../../worker/protocol";
+import { MAX_NAME, MIN_PASSWORD, MIN_PASSWORD_VARIETY } from "../../worker/protocol";
 import { failureText, type ApiFailure } from "../api";
 import { loadLastName } from "../state/storage";
 import { useApp } from "./context";
@@ -134,7 +134,7 @@ export function AccountForm(props: { mode: "login" | "signup"; onDone?: () => vo
         />
         {signup && (
           <p id={`${id}-ph`} class="hint">
-            At least {MIN_PASSWORD} characters, not your username
+            At least {MIN_PASSWORD} characters, {MIN_PASSWORD_VARIETY} of them different; not your username or a common password
           </p>
         )}
       </div>

@@ -1,5 +1,5 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomMembers, rooms, sessions, users } from "./schema";
 import { attachReactions, type Member, type Message, type Role, type RoomSummary } from "../protocol";
@@ -203,6 +203,24 @@ export async function markRead(d: DB, roomId: string, userId: string, seq: numbe
     .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)));
 }
 
+/** Whether the two users are members of some room together. */
+export async function shareARoom(d: DB, a: string, b: string): Promise<boolean> {
+  const rows = await d.all<{ one: number }>(sql`
+    SELECT 1 AS one FROM room_members x JOIN room_members y ON y.room_id = x.room_id
+     WHERE x.user_id = ${a} AND y.user_id = ${b} LIMIT 1`);
+  return rows.length > 0;
+}
+
+/** The members of DM `roomId` other than the one who started it (none when it is a group room). */
+export async function dmInvitees(d: DB, roomId: string): Promise<string[]> {
+  const rows = await d
+    .select({ id: roomMembers.userId })
+    .from(roomMembers)
+    .innerJoin(rooms, eq(rooms.id, roomMembers.roomId))
+    .where(and(eq(rooms.id, roomId), eq(rooms.kind, "dm"), ne(roomMembers.userId, rooms.createdBy)));
+  return rows.map((r) => r.id);
+}
+
 export async function findUserByUsername(d: DB, username: string): Promise<{ id: string; name: string } | null> {
   const rows = await d.select({ id: users.id, name: users.name }).from(users).where(eq(users.username, username)).limit(1);
   return rows[0] ?? null;
@@ -229,7 +247,9 @@ interface SummaryRow {
  * The sidebar: every room the user belongs to with its newest flushed message, in
  * one query. The newest message is found through the messages primary key
  * (room_id, seq): max(seq) for a room is one index probe, then one row lookup.
- * A DM is named after the other member.
+ * A DM is named after the other member. A DM someone else started is listed only once D1
+ * holds a message of it: starting one does not put it in front of its other member (a
+ * probe for usernames would otherwise leave a trail of empty DMs in real people's lists).
  */
 export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[]> {
   const rows = await d.all<SummaryRow>(sql`
@@ -241,7 +261,8 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
       FROM room_members rm
       JOIN rooms r ON r.id = rm.room_id
       LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
-     WHERE rm.user_id = ${userId}`);
+     WHERE rm.user_id = ${userId}
+       AND NOT (r.kind = 'dm' AND r.created_by <> rm.user_id AND m.seq IS NULL)`);
   const list = rows.map((r): RoomSummary => {
     const lastSeq = r.seq ?? 0;
     return {

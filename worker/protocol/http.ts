@@ -43,10 +43,21 @@ export const Username = v.pipe(
 );
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 256;
+/**
+ * Fewest different characters (ignoring case) a new password may have: "aaaaaaaa",
+ * "abababab" and "12121212" are guessed at once whatever their length.
+ */
+export const MIN_PASSWORD_VARIETY = 5;
+/**
+ * A new password. The rules that need no list are here, shared with the signup form; the
+ * server also refuses the most common passwords (worker/auth/common-passwords.ts).
+ */
 const Password = v.pipe(
   v.string("password must be a string"),
   v.minLength(MIN_PASSWORD, `password must be at least ${MIN_PASSWORD} characters`),
   v.maxLength(MAX_PASSWORD, `password must be at most ${MAX_PASSWORD} characters`),
+  v.check((p) => p.trim() !== "", "password must not be only spaces"),
+  v.check((p) => new Set(p.toLowerCase()).size >= MIN_PASSWORD_VARIETY, `password must have at least ${MIN_PASSWORD_VARIETY} different characters`),
 );
 
 /**

@@ -137,6 +137,7 @@ export class ChatRoom extends DurableObject<Env> {
       let announceAt: number | null = null;
       if (roomId !== undefined) {
         const log = (m: string) => console.error(`ChatRoom:alarm ${m}`);
+        const unlisted = this.#store.newestFlushed() === null;
         const flushing = flush(this.#store, this.#history, { roomId, now, random: Math.random, gone: () => this.#gone, log });
         this.#flushing = flushing;
         const r = await flushing.finally(() => (this.#flushing = null));
@@ -144,6 +145,7 @@ export class ChatRoom extends DurableObject<Env> {
         if (r.status === "failed") console.error(`ChatRoom:alarm ${describeFailure(r, now)}`, r.error);
         this.#io.apply(r.effects, null, now);
         more = r.status === "done" && r.more;
+        if (unlisted && r.status === "done" && r.newest) this.#io.listed();
         const a = announcement(this.#store, r.status === "done" ? r.newest : null, now);
         if (a.announce) this.#io.announce(a.announce);
         announceAt = a.at;

@@ -5,6 +5,8 @@
  * (presence views). The room object (chat-room.ts) owns one.
  */
 import { Close, assertNever, type Message, type ServerFrame } from "../protocol";
+import { db } from "../db/client";
+import { dmInvitees } from "../db/queries";
 import { nextAlarm, type AlarmConfig, type AlarmInputs } from "./deadlines";
 import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
@@ -14,6 +16,7 @@ import type { SocketView } from "./presence";
 import { Strikes } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
+import { announceRoomsChanged } from "./user-hub";
 
 /** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
 export interface Attachment extends Conn {
@@ -267,6 +270,19 @@ export class RoomIO {
   /** The watching members' sidebars hear of the room's newest message (flush.ts decides when). */
   announce(m: Message): void {
     this.#tell("watchers", activityOf(m));
+  }
+
+  /**
+   * The room's first message reached D1. A DM is listed for the person who did not start it
+   * only from then on (roomSummaries), and their hub does not watch it yet: it is told that
+   * its user's list changed (if live), which also makes it watch the room.
+   */
+  listed(): void {
+    const roomId = this.#store.roomId();
+    if (roomId === undefined) return;
+    this.#enqueue("activity", async () => {
+      await announceRoomsChanged(this.#env, await dmInvitees(db(this.#env.DB), roomId));
+    });
   }
 
   /** The room's details changed: open clients refetch them, watching sidebars refetch the list. */

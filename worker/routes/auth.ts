@@ -9,8 +9,9 @@ import { db } from "../db/client";
 import { sessions, users } from "../db/schema";
 import { currentUser, revokeSession, startSession } from "../auth/session";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/password";
+import { isCommonPassword } from "../auth/common-passwords";
 import { badRequest, conflict, HttpError, jsonBody, parseOr400 } from "../http/errors";
-import { clientIp, limitOrThrow } from "../http/rate-limit";
+import { clientIp, limitLoginAttempt, limitOrThrow, settleLogin } from "../http/rate-limit";
 import { closeSessionSockets } from "../auth/revoke";
 
 /** A UNIQUE violation anywhere in the error's cause chain (drizzle wraps D1's error). */
@@ -25,6 +26,7 @@ export const authRoutes = new Hono<{ Bindings: Env }>()
   .post("/signup", async (c) => {
     await limitOrThrow([[c.env.AUTH_IP_LIMITER, `signup:${clientIp(c)}`]]);
     const body = parseOr400(SignupBody, await jsonBody(c));
+    if (isCommonPassword(body.password)) throw badRequest("password is one of the most common passwords; choose another");
     const viewer = await currentUser(c);
     if (viewer?.kind === "account") throw badRequest("you are signed in to an account; log out first");
     const d = db(c.env.DB);
@@ -56,17 +58,14 @@ export const authRoutes = new Hono<{ Bindings: Env }>()
   })
   .post("/login", async (c) => {
     const body = parseOr400(LoginBody, await jsonBody(c));
-    await limitOrThrow([
-      [c.env.AUTH_IP_LIMITER, `login:${clientIp(c)}`],
-      [c.env.LOGIN_USER_LIMITER, `login:${body.username}`],
-    ]);
+    await limitLoginAttempt(c, body.username);
     const d = db(c.env.DB);
     const user = (await d.select().from(users).where(eq(users.username, body.username)).limit(1))[0];
     // Same work whether or not the user exists.
     const verdict = await verifyPassword(body.password, user?.passwordHash ?? (await decoyHash()));
-    if (!user || !user.passwordHash || !verdict.ok) {
-      throw new HttpError(401, ApiErrorCode.UNAUTHORIZED, "wrong username or password");
-    }
+    const ok = user !== undefined && user.passwordHash !== null && verdict.ok;
+    await settleLogin(c, body.username, ok);
+    if (!ok) throw new HttpError(401, ApiErrorCode.UNAUTHORIZED, "wrong username or password");
     if (verdict.needsRehash) await d.update(users).set({ passwordHash: await hashPassword(body.password) }).where(eq(users.id, user.id));
     // Whatever session this browser had ends; the new one has a fresh token.
     const previous = await currentUser(c);

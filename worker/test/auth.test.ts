@@ -6,6 +6,8 @@ import { cookieMode } from "../auth/session";
 import { Hono } from "hono";
 import { sameOrigin } from "../http/origin";
 import { errorResponse } from "../http/errors";
+import { decodeFrontCoded } from "../auth/common-passwords";
+import commonList from "../auth/common-passwords.txt";
 
 
 let n = 0;
@@ -77,6 +79,47 @@ describe("passwords", () => {
       expect((await errorOf(res)).message).toMatch(message);
     }
     expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username = ?").bind(u).first<number>("n")).toBe(0);
+  });
+
+  it("refuse the most common passwords, only spaces and too little variety, saying why; nothing is stored", async () => {
+    const u = uname();
+    for (const [password, message] of [
+      ["password", /most common/],
+      ["12345678", /most common/],
+      ["Password", /most common/],
+      ["iloveyou", /most common/],
+      ["qwertyuiop", /most common/],
+      ["1qaz2wsx", /most common/],
+      ["        ", /only spaces/],
+      ["\t \t \t \t ", /only spaces/],
+      ["aaaaaaaaaaaa", /at least 5 different characters/],
+      ["abababab", /at least 5 different characters/],
+      ["AaBbAaBb", /at least 5 different characters/],
+    ] as const) {
+      const res = await api("/api/auth/signup", { method: "POST", headers: { "cf-connecting-ip": ip() }, body: json({ username: u, password }) });
+      expect(res.status, password).toBe(400);
+      expect(await errorOf(res)).toEqual({ code: "bad_request", message: expect.stringMatching(message) });
+    }
+    expect(await env.DB.prepare("SELECT count(*) AS n FROM users WHERE username = ?").bind(u).first<number>("n")).toBe(0);
+    // A guest saving their account is held to the same rule, and stays a guest.
+    const g = await guest("Gina");
+    const res = await signup(uname(), "password1", { cookie: g.cookie });
+    expect(res.res.status).toBe(400);
+    expect(await env.DB.prepare("SELECT kind FROM users WHERE id = ?").bind(g.id).first<string>("kind")).toBe("guest");
+  });
+
+  it("accept passwords off the list with enough variety, passphrases included", async () => {
+    for (const password of ["correct horse battery", "Tr0ub4dor&3x", "zebra-lamp-9"]) {
+      expect((await signup(uname(), password)).res.status, password).toBe(201);
+    }
+  });
+
+  it("are checked against a list of more than 10,000 common ones, decoded once into a set", () => {
+    const list = decodeFrontCoded(commonList);
+    expect(list.size).toBeGreaterThanOrEqual(10_000);
+    for (const p of ["password", "12345678", "iloveyou", "trustno1", "sunshine", "1qaz2wsx"]) expect(list.has(p), p).toBe(true);
+    expect(list.has("correct horse battery")).toBe(false);
+    expect([...list].every((p) => p.length >= 8 && p === p.toLowerCase())).toBe(true);
   });
 
   it("usernames are unique, case-insensitively: 409", async () => {
@@ -232,17 +275,50 @@ describe("CSRF and cross-site WebSockets", () => {
 });
 
 describe("rate limits", () => {
-  it("throttle logins per username with 429 and Retry-After", async () => {
-    const { username } = await signup();
+  const sessionsOf = (username: string) =>
+    env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)").bind(username).first<number>("n");
+
+  it("throttle guesses at a username from one address with 429 and Retry-After; the owner elsewhere still logs in", async () => {
+    const { username, password } = await signup();
+    const attacker = { "cf-connecting-ip": ip() };
     let limited: Response | undefined;
     for (let i = 0; i < 30 && !limited; i++) {
-      const res = await login(username, `wrong ${i}`, { "cf-connecting-ip": ip() });
+      const res = await login(username, `wrong ${i}`, attacker);
       if (res.status === 429) limited = res;
       else expect(res.status).toBe(401);
     }
     expect(limited, "no 429 within 30 attempts").toBeDefined();
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await errorOf(limited!)).code).toBe("rate_limited");
+    // That address is refused even with the right password, before it is checked: no session.
+    expect((await login(username, password, attacker)).status).toBe(429);
+    expect(await sessionsOf(username)).toBe(1);
+    // The owner, from their own address, is not held up by the attacker's guesses.
+    expect((await login(username, password)).status).toBe(200);
+    expect(await sessionsOf(username)).toBe(2);
+  });
+
+  it("hold a distributed attack to a per-username ceiling, but never a right password from an address with no recent failure", async () => {
+    const { username, password } = await signup();
+    const addresses: string[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 80 && !limited; i++) {
+      addresses.push(ip());
+      const res = await login(username, `wrong ${i}`, { "cf-connecting-ip": addresses.at(-1)! });
+      if (res.status === 429) limited = res;
+      else expect(res.status).toBe(401);
+    }
+    // Every guess came from a fresh address: only the ceiling over all addresses can have stopped them.
+    expect(limited, "no 429 within 80 addresses").toBeDefined();
+    expect(addresses.length).toBeGreaterThan(10);
+    expect((await errorOf(limited!)).code).toBe("rate_limited");
+    // While it is spent, an address that failed gets 429 for the right password too (a spent
+    // ceiling tells no right guess from a wrong one), and no session is made.
+    expect((await login(username, password, { "cf-connecting-ip": addresses[0]! })).status).toBe(429);
+    expect(await sessionsOf(username)).toBe(1);
+    // The owner, from an address with no recent failure, gets in all the same.
+    expect((await login(username, password)).status).toBe(200);
+    expect(await sessionsOf(username)).toBe(2);
   });
 
   it("throttle attempts per IP across usernames", async () => {
@@ -255,5 +331,29 @@ describe("rate limits", () => {
     expect(limited).toBe(true);
     // Another address is not affected.
     expect((await login(uname(), "whatever pw")).status).toBe(401);
+  });
+
+  it("throttle guest sessions per IP: 429 and no user made; another address still gets one", async () => {
+    const name = `Flood ${crypto.randomUUID().slice(0, 8)}`;
+    const from = { "cf-connecting-ip": ip() };
+    let limited: Response | undefined;
+    let made = 0;
+    for (let i = 0; i < 40 && !limited; i++) {
+      const res = await api("/api/session", { method: "POST", headers: from, body: json({ name }) });
+      if (res.status === 429) limited = res;
+      else {
+        expect(res.status).toBe(200);
+        made++;
+      }
+    }
+    expect(limited, "no 429 within 40 guests").toBeDefined();
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await errorOf(limited!)).code).toBe("rate_limited");
+    expect(limited!.headers.get("set-cookie")).toBeNull();
+    const rows = () => env.DB.prepare("SELECT count(*) AS n FROM users WHERE name = ?").bind(name).first<number>("n");
+    expect(await rows()).toBe(made);
+    const elsewhere = await api("/api/session", { method: "POST", body: json({ name }) });
+    expect(elsewhere.status).toBe(200);
+    expect(await rows()).toBe(made + 1);
   });
 });

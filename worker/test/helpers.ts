@@ -22,9 +22,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ── HTTP ───────────────────────────────────────────────────────────────────────
 
+/** A client address no other request uses: per-IP rate limits are real in Miniflare, and shared by every test. */
+export const freshIp = () => `10.${rand(256)}.${rand(256)}.${rand(256)}`;
+const rand = (n: number) => Math.floor(Math.random() * n);
+
+/** A request to the Worker; from an address of its own unless `headers` name one (cf-connecting-ip). */
 export function api(path: string, init: RequestInit & { cookie?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (!headers.has("origin")) headers.set("origin", ORIGIN);
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", freshIp());
   if (init.cookie) headers.set("cookie", init.cookie);
   if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
   return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }));

@@ -55,26 +55,29 @@ describe("the sidebar (GET /api/rooms)", () => {
     await sleep(5);
     const dm = (await startDm(ben.cookie, ann.username)).body.room;
 
-    // Nothing said yet: ordered by when Ann joined, newest first.
-    expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
+    // Nothing said yet: ordered by when Ann joined, newest first. The DM Ben started is in
+    // his list at once, named after Ann, and in hers only once it has a message.
+    expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([busy.id, quiet.id]);
+    expect((await sidebar(ben.cookie))[0]).toMatchObject({ id: dm.id, kind: "dm", name: "Ann", lastMessage: null, lastSeq: 0, unread: 0 });
 
     const b = await connect(busy.id, ben.cookie);
     await say(b, "one", "two", "three");
     await flush(busy.id);
     const rows = await sidebar(ann.cookie);
-    expect(rows.map((r) => r.id)).toEqual([busy.id, dm.id, quiet.id]);
+    expect(rows.map((r) => r.id)).toEqual([busy.id, quiet.id]);
     const top = rows[0]!;
     expect(top).toMatchObject({ kind: "group", name: "busy", topic: "", lastSeq: 3, lastRead: 0, unread: 3 });
     expect(top.lastMessage).toMatchObject({ seq: 3, uid: ben.id, name: "Ben", text: "three" });
     expect(top.activityAt).toBe(top.lastMessage!.ts);
-    expect(rows[1]).toMatchObject({ kind: "dm", name: "Ben", lastMessage: null, lastSeq: 0, unread: 0 });
-    expect(rows[2]).toMatchObject({ name: "quiet", lastMessage: null, unread: 0 });
+    expect(rows[1]).toMatchObject({ name: "quiet", lastMessage: null, unread: 0 });
 
-    // A DM message moves the DM to the top, for both of them; Ben sees it named "Ann".
+    // A DM message puts the DM on top, for both of them; she sees it named "Ben", he "Ann".
     const d = await connect(dm.id, ben.cookie);
     await say(d, "psst");
     await flush(dm.id);
-    expect((await sidebar(ann.cookie)).map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
+    const hers = await sidebar(ann.cookie);
+    expect(hers.map((r) => r.id)).toEqual([dm.id, busy.id, quiet.id]);
+    expect(hers[0]).toMatchObject({ kind: "dm", name: "Ben", lastSeq: 1, unread: 1 });
     const bens = await sidebar(ben.cookie);
     expect(bens.map((r) => [r.id, r.name])).toEqual([
       [dm.id, "Ann"],
@@ -198,7 +201,7 @@ describe("the user's channel (GET /api/me/ws)", () => {
     expect(hub.frames).toEqual([]);
   });
 
-  it("gets `rooms` when added to a DM, when joining by link, when a room is renamed, removed from, or deleted", async () => {
+  it("gets `rooms` when a DM's first message reaches D1, when joining by link, when a room is renamed, removed from, or deleted", async () => {
     const [ann, ben] = [await account("Ann"), await account("Ben")];
     const hub = await connectHub(ann.cookie);
     const count = () => hub.frames.filter((f) => f.type === "rooms").length;
@@ -207,10 +210,14 @@ describe("the user's channel (GET /api/me/ws)", () => {
       expect(count()).toBe(n);
     };
 
-    await startDm(ben.cookie, ann.username);
-    await expectRooms(1);
+    // Ben starts a DM with Ann: her list shows it once it has a message in D1.
+    const dm = (await startDm(ben.cookie, ann.username)).body.room;
     // The second start finds the existing DM: nothing changes for Ann.
     await startDm(ben.cookie, ann.username);
+    const d = await connect(dm.id, ben.cookie);
+    await say(d, "hello");
+    await flush(dm.id);
+    await expectRooms(1);
 
     const { room } = await newRoom(ben.cookie, "group");
     await post(`/api/invites/${room.invite}/join`, ann.cookie);
