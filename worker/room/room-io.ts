@@ -6,7 +6,7 @@
  */
 import { Close, assertNever, type Message, type ServerFrame } from "../protocol";
 import { db } from "../db/client";
-import { dmInvitees } from "../db/queries";
+import { dmInvitees, liveHubs } from "../db/queries";
 import { nextAlarm, type AlarmConfig, type AlarmInputs } from "./deadlines";
 import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
@@ -253,15 +253,20 @@ export class RoomIO {
    * Tells the hubs of these people (or of everyone watching) that watch the room, after
    * whatever this room told them before (best effort). A hub that does not watch has no
    * app open to tell, and waking it would cost one object per member: its user reads the
-   * news from D1 when they come back.
+   * news from D1 when they come back. Rings (addressed to people) also reach a live hub
+   * that does not watch this room yet, as in a new DM not listed for its user until its
+   * first message: one D1 read per call, never per member.
    */
   #tell(users: readonly string[] | "watchers", notice: HubNotice): void {
     const roomId = this.#store.roomId();
     if (roomId === undefined) return;
-    const watching = this.#store.watching(Date.now());
+    const now = Date.now();
+    const watching = this.#store.watching(now);
     const to = users === "watchers" ? watching : users.filter((u) => watching.includes(u));
-    if (to.length === 0) return;
+    const unwatched = users === "watchers" ? [] : users.filter((u) => !watching.includes(u));
+    if (to.length === 0 && unwatched.length === 0) return;
     this.#enqueue(notice.type === "activity" ? "activity" : "rings", async () => {
+      if (unwatched.length > 0) to.push(...(await liveHubs(db(this.#env.DB), unwatched, now)));
       const results = await Promise.allSettled(to.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, notice)));
       for (const r of results) if (r.status === "rejected") console.error(`ChatRoom:hub ${notice.type} failed`, r.reason);
     });

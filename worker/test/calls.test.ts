@@ -506,6 +506,19 @@ describe("calls: ringing members who do not have the room open (their hub)", () 
     expect(carolsHub.frames.filter((f) => f.type.startsWith("call."))).toEqual([]);
   });
 
+  it("rings the other person of a new DM, not yet in their list (no message), whose app was open before it was made", async () => {
+    const [alice, bob] = [await account("Alice"), await account("Bob")];
+    const bobsHub = await connectHub(bob.cookie); // watching his rooms as they were: not this DM
+    const { body } = await startDm(alice.cookie, bob.username);
+    const roomId = body.room.id;
+    const a = await connect(roomId, alice.cookie);
+    a.send({ type: "call.start", media: "video" });
+    const s = await callState(a);
+    expect(await bobsHub.next("call.ring", (f) => f.callId === s.id)).toMatchObject({ roomId, caller: { id: alice.id } });
+    a.send({ type: "call.hangup", callId: s.id });
+    expect(await bobsHub.next("call.ring_ended")).toEqual({ type: "call.ring_ended", roomId, callId: s.id });
+  });
+
   it("the rung member opens the room within the ring and accepts: both in the call, the hub's ring ends", async () => {
     const { roomId, alice, bob, a, bobsHub } = await dmBobAway();
     a.send({ type: "call.start", media: "audio" });
