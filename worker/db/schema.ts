@@ -73,6 +73,24 @@ export const roomMembers = sqliteTable(
 );
 
 /**
+ * People the owner removed and banned: refused at every invite link of the room (a reset
+ * link included) until the owner lifts the ban. Only group rooms have bans.
+ */
+export const roomBans = sqliteTable(
+  "room_bans",
+  {
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] })],
+);
+
+/**
  * Flushed from each room's Durable Object by its alarm. (room_id, seq) is the
  * idempotency key of the flush: replays are `ON CONFLICT DO NOTHING`.
  */
