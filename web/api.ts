@@ -109,7 +109,10 @@ export const api = {
   updateRoom: (id: string, body: UpdateRoomBody) => call("PATCH", roomPath(id), RoomResponse, body),
   deleteRoom: (id: string) => call("DELETE", roomPath(id), null),
   rotateInvite: (id: string) => call("POST", `${roomPath(id)}/invite`, InviteResponse, {}),
-  removeMember: (id: string, userId: string) => call("DELETE", `${roomPath(id)}/members/${encodeURIComponent(userId)}`, null),
+  /** Removes a member; `ban` also keeps them from joining again by any link until unbanned. */
+  removeMember: (id: string, userId: string, ban: boolean) =>
+    call("DELETE", `${roomPath(id)}/members/${encodeURIComponent(userId)}${ban ? "?ban=1" : ""}`, null),
+  unban: (id: string, userId: string) => call("DELETE", `${roomPath(id)}/bans/${encodeURIComponent(userId)}`, null),
   leaveRoom: (id: string) => call("POST", `${roomPath(id)}/leave`, null, {}),
   markRead: (id: string, seq: number) => call("POST", `${roomPath(id)}/read`, null, { seq }),
   history: (id: string, before: number, limit: number, signal?: AbortSignal) =>
