@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
 import { attachReactions, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
 export type RoomRow = typeof rooms.$inferSelect;
@@ -424,8 +425,47 @@ export async function seqOfCid(d: DB, roomId: string, userId: string, cid: strin
 
 export type AttachmentRow = typeof attachments.$inferSelect;
 
-export async function insertAttachment(d: DB, row: AttachmentRow): Promise<void> {
-  await d.insert(attachments).values(row);
+/**
+ * Inserts an upload unless it would break a quota, in one D1 transaction: the row goes in,
+ * and comes out again at once if, with it, its uploader has more than `limits.inFlight`
+ * uploads in progress (started after `inFlightSince`), more than `limits.perDay` bytes started
+ * after `daySince`, or its room more than `limits.room` bytes. So concurrent starts cannot all
+ * slip under a limit, and a refused upload leaves nothing. Returns false when refused.
+ */
+export async function insertAttachmentWithin(
+  d: DB,
+  row: AttachmentRow,
+  limits: UploadLimits,
+  since: { inFlight: number; day: number },
+): Promise<boolean> {
+  const d1 = d.$client;
+  const insert = d.insert(attachments).values(row).toSQL();
+  const over = d1
+    .prepare(
+      `DELETE FROM attachments WHERE id = ?1 AND (
+         (SELECT count(*) FROM attachments WHERE uploader_id = ?2 AND status = 'pending' AND created_at > ?3) > ?4
+         OR (SELECT sum(size) FROM attachments WHERE uploader_id = ?2 AND created_at > ?5) > ?6
+         OR (SELECT sum(size) FROM attachments WHERE room_id = ?7) > ?8)
+       RETURNING id`,
+    )
+    .bind(row.id, row.uploaderId, since.inFlight, limits.inFlight, since.day, limits.perDay, row.roomId, limits.room);
+  // Plain D1 statements: drizzle's batch cannot carry raw SQL with parameters.
+  const [, refused] = await d1.batch([d1.prepare(insert.sql).bind(...insert.params), over]);
+  return refused!.results.length === 0;
+}
+
+/** What `userId` and room `roomId` have in uploads (UploadUsage). */
+export async function uploadUsage(d: DB, userId: string, roomId: string, since: { inFlight: number; day: number }): Promise<UploadUsage> {
+  // A SELECT of subqueries alone always has its one row.
+  return (await d.$client
+    .prepare(
+      `SELECT (SELECT count(*) FROM attachments WHERE uploader_id = ?1 AND status = 'pending' AND created_at > ?2) AS inFlight,
+              (SELECT coalesce(sum(size), 0) FROM attachments WHERE uploader_id = ?1 AND created_at > ?3) AS today,
+              (SELECT min(created_at) FROM attachments WHERE uploader_id = ?1 AND created_at > ?3) AS oldestToday,
+              (SELECT coalesce(sum(size), 0) FROM attachments WHERE room_id = ?4) AS room`,
+    )
+    .bind(userId, since.inFlight, since.day, roomId)
+    .first<UploadUsage>())!;
 }
 
 /** The attachment `id` of room `roomId`, or null. */

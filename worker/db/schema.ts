@@ -145,7 +145,12 @@ export const attachments = sqliteTable(
     createdAt: integer("created_at").notNull(),
     messageSeq: integer("message_seq"),
   },
-  (t) => [index("attachments_room").on(t.roomId, t.messageSeq), index("attachments_pending").on(t.status, t.createdAt)],
+  (t) => [
+    index("attachments_room").on(t.roomId, t.messageSeq),
+    index("attachments_pending").on(t.status, t.createdAt),
+    // Upload quotas: one person's recent uploads (worker/media/quota.ts).
+    index("attachments_uploader").on(t.uploaderId, t.createdAt),
+  ],
 );
 
 /** Current reactions, flushed from each room's log of reaction events (add = insert-or-ignore, remove = delete). */

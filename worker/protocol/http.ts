@@ -215,6 +215,12 @@ export const ApiErrorCode = {
   LENGTH_REQUIRED: "length_required",
   /** 403: the owner banned this person from the room (POST /api/invites/:code/join). */
   BANNED: "banned",
+  /** 429: the person has UPLOADS_IN_FLIGHT uploads in progress already. */
+  TOO_MANY_UPLOADS: "too_many_uploads",
+  /** 429 (with Retry-After): the person has uploaded UPLOAD_BYTES_PER_DAY in the last 24 hours. */
+  UPLOAD_QUOTA: "upload_quota",
+  /** 413: the room's files would take more than ROOM_STORAGE_BYTES. */
+  ROOM_STORAGE_FULL: "room_storage_full",
   /** 416: a Range outside the file. */
   RANGE_NOT_SATISFIABLE: "range_not_satisfiable",
   INTERNAL: "internal",
