@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import {
   ApiError,
+  ApiErrorCode,
   HistoryResponse,
   IceServersResponse,
   InvitePreviewResponse,
@@ -149,10 +150,13 @@ export function hubSocketUrl(): string {
   return `${wsBase()}/api/me/ws`;
 }
 
-/** What to tell a person about a failed call. */
+/**
+ * What to tell a person about a failed call. A rate limit says when to try again; any other
+ * refusal (an upload quota's 429 or 413 included) says what the server said.
+ */
 export function failureText(r: ApiFailure): string {
   if (r.status === 0) return "Can't reach the server. Check your connection.";
-  if (r.status === 429) return r.retryAfter ? `Too many attempts, try again in ${r.retryAfter} s.` : "Too many attempts, try again in a moment.";
+  if (r.code === ApiErrorCode.RATE_LIMITED) return r.retryAfter ? `Too many attempts, try again in ${r.retryAfter} s.` : "Too many attempts, try again in a moment.";
   return sentence(r.message);
 }
 
