@@ -186,7 +186,7 @@ export async function banMember(d: DB, roomId: string, userId: string, now: numb
       .bind(roomId, userId, now),
     d1.prepare("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2 AND role = 'member' RETURNING user_id").bind(roomId, userId),
   ]);
-  return (removed?.results.length ?? 0) > 0;
+  return removed!.results.length > 0;
 }
 
 /** Lifts a ban; returns false when there was none. */
@@ -198,6 +198,7 @@ export async function unban(d: DB, roomId: string, userId: string): Promise<bool
   return rows.length > 0;
 }
 
+/** Whether the owner banned `userId` from the room (why an invite link refuses them). */
 export async function isBanned(d: DB, roomId: string, userId: string): Promise<boolean> {
   const rows = await d
     .select({ userId: roomBans.userId })
@@ -428,8 +429,8 @@ export type AttachmentRow = typeof attachments.$inferSelect;
 /**
  * Inserts an upload unless it would break a quota, in one D1 transaction: the row goes in,
  * and comes out again at once if, with it, its uploader has more than `limits.inFlight`
- * uploads in progress (started after `inFlightSince`), more than `limits.perDay` bytes started
- * after `daySince`, or its room more than `limits.room` bytes. So concurrent starts cannot all
+ * uploads in progress (started after `since.inFlight`), more than `limits.perDay` bytes started
+ * after `since.day`, or its room more than `limits.room` bytes. So concurrent starts cannot all
  * slip under a limit, and a refused upload leaves nothing. Returns false when refused.
  */
 export async function insertAttachmentWithin(

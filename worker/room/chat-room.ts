@@ -123,8 +123,9 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Call deadlines, the sweep of ghosts and of sockets whose session has ended, the flush to D1 (unless backing off) and the
-   * members' sidebars; then the next alarm. See flush.ts for the flush's rules.
+   * Call deadlines, the sweep of ghosts and of sockets whose session has ended, the flush
+   * to D1 (unless backing off) and the members' sidebars; then the next alarm. See
+   * flush.ts for the flush's rules.
    */
   override async alarm(): Promise<void> {
     this.#io.alarmFired();
