@@ -7,6 +7,7 @@
 import * as v from "valibot";
 import {
   ApiError,
+  ApiErrorCode,
   HistoryResponse,
   IceServersResponse,
   InvitePreviewResponse,
@@ -109,7 +110,10 @@ export const api = {
   updateRoom: (id: string, body: UpdateRoomBody) => call("PATCH", roomPath(id), RoomResponse, body),
   deleteRoom: (id: string) => call("DELETE", roomPath(id), null),
   rotateInvite: (id: string) => call("POST", `${roomPath(id)}/invite`, InviteResponse, {}),
-  removeMember: (id: string, userId: string) => call("DELETE", `${roomPath(id)}/members/${encodeURIComponent(userId)}`, null),
+  /** Removes a member; `ban` also keeps them from joining again by any link until unbanned. */
+  removeMember: (id: string, userId: string, ban: boolean) =>
+    call("DELETE", `${roomPath(id)}/members/${encodeURIComponent(userId)}${ban ? "?ban=1" : ""}`, null),
+  unban: (id: string, userId: string) => call("DELETE", `${roomPath(id)}/bans/${encodeURIComponent(userId)}`, null),
   leaveRoom: (id: string) => call("POST", `${roomPath(id)}/leave`, null, {}),
   markRead: (id: string, seq: number) => call("POST", `${roomPath(id)}/read`, null, { seq }),
   history: (id: string, before: number, limit: number, signal?: AbortSignal) =>
@@ -146,10 +150,13 @@ export function hubSocketUrl(): string {
   return `${wsBase()}/api/me/ws`;
 }
 
-/** What to tell a person about a failed call. */
+/**
+ * What to tell a person about a failed call. A rate limit says when to try again; any other
+ * refusal (an upload quota's 429 or 413 included) says what the server said.
+ */
 export function failureText(r: ApiFailure): string {
   if (r.status === 0) return "Can't reach the server. Check your connection.";
-  if (r.status === 429) return r.retryAfter ? `Too many attempts, try again in ${r.retryAfter} s.` : "Too many attempts, try again in a moment.";
+  if (r.code === ApiErrorCode.RATE_LIMITED) return r.retryAfter ? `Too many attempts, try again in ${r.retryAfter} s.` : "Too many attempts, try again in a moment.";
   return sentence(r.message);
 }
 

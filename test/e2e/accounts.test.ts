@@ -218,13 +218,34 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     const { alice, bob: carol } = await twoInARoom(s, { names: ["Alice", "Carol"], room: "Design" });
     const p = alice.page;
     await member(p, "Carol").getByRole("button", { name: "Remove Carol" }).click();
-    await p.getByRole("dialog", { name: "Remove Carol?" }).getByRole("button", { name: "Remove" }).click();
+    await p.getByRole("dialog", { name: "Remove Carol?" }).getByRole("button", { name: "Remove", exact: true }).click();
     await member(p, "Carol").waitFor({ state: "detached", timeout: WAIT });
     await carol.page.getByRole("heading", { name: "You were removed from this room" }).waitFor({ timeout: WAIT });
     await conversation(carol.page, "Design").waitFor({ state: "detached", timeout: WAIT });
     // Her room link no longer opens it.
     await carol.page.reload({ timeout: WAIT });
     await carol.page.getByText("You are not a member of this room; ask for an invite link.").waitFor({ timeout: WAIT });
+  });
+
+  it("Alice removes and bans Carol: the invite link then tells Carol she is banned, until Alice lifts the ban", async () => {
+    const { alice, bob: carol, invite } = await twoInARoom(s, { names: ["Alice", "Carol"], room: "Design" });
+    const p = alice.page;
+    await member(p, "Carol").getByRole("button", { name: "Remove Carol" }).click();
+    await p.getByRole("dialog", { name: "Remove Carol?" }).getByRole("button", { name: "Remove and ban" }).click();
+    await member(p, "Carol").waitFor({ state: "detached", timeout: WAIT });
+    const banned = p.getByRole("list", { name: "Banned" }).getByRole("listitem").filter({ hasText: "Carol" });
+    await banned.waitFor({ timeout: WAIT });
+    await carol.page.getByRole("heading", { name: "You were removed from this room" }).waitFor({ timeout: WAIT });
+
+    await carol.page.goto(invite, { timeout: WAIT });
+    await carol.page.getByRole("button", { name: "Join Design" }).click();
+    await carol.page.getByRole("alert").filter({ hasText: "You can't join this room: its owner has banned you." }).waitFor({ timeout: WAIT });
+
+    await banned.getByRole("button", { name: "Unban Carol" }).click();
+    await banned.waitFor({ state: "detached", timeout: WAIT });
+    await carol.page.getByRole("button", { name: "Join Design" }).click();
+    await connection(carol.page, "Online").waitFor({ timeout: WAIT });
+    await member(p, "Carol").waitFor({ timeout: WAIT });
   });
 
   it("Bob logs out in one tab: his other tab is signed out too; wrong then right password logs him in", async () => {

@@ -100,6 +100,10 @@ describe("session actions", () => {
     const limited = await app.login({ username: "ann", password: "nope nope" });
     expect(limited).toMatchObject({ status: 429, retryAfter: 42 });
     expect(failureText(limited!)).toBe("Too many attempts, try again in 42 s.");
+    // Other refusals say what the server said (upload quotas: 429 and 413).
+    const quota = { ok: false as const, status: 429, code: "upload_quota", message: "you have uploaded 1 GiB in the last 24 hours", retryAfter: 600 };
+    expect(failureText(quota)).toBe("You have uploaded 1 GiB in the last 24 hours.");
+    expect(failureText({ ok: false, status: 413, code: "room_storage_full", message: "this room's files take 10 GiB" })).toBe("This room's files take 10 GiB.");
     vi.mocked(fetch).mockResolvedValueOnce(json({ user: account }));
     expect(await app.login({ username: " Ann ", password: "correct horse" })).toBeNull();
     expect(app.session.value).toEqual(account);

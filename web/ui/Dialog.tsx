@@ -35,9 +35,13 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
   );
 }
 
+/** A confirming button: `run` returns an error text to show (the dialog stays open) or null (done). */
+type Confirm = { label: string; run: () => Promise<string | null> };
+
 /**
  * "Are you sure?" for destructive actions. `onConfirm` returns an error text to show
- * (the dialog stays open) or null (done: the dialog closes).
+ * (the dialog stays open) or null (done: the dialog closes). `also` is a second way to
+ * confirm, shown before the main one (e.g. "Remove and ban" beside "Remove").
  */
 export function ConfirmDialog(props: {
   title: string;
@@ -45,10 +49,12 @@ export function ConfirmDialog(props: {
   confirm: string;
   danger?: boolean;
   onConfirm: () => Promise<string | null>;
+  also?: Confirm;
   onClose: () => void;
 }) {
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
+  const actions: Confirm[] = [...(props.also ? [props.also] : []), { label: props.confirm, run: props.onConfirm }];
   return (
     <Dialog title={props.title} onClose={props.onClose}>
       <p class="dialog-text">{props.text}</p>
@@ -61,21 +67,24 @@ export function ConfirmDialog(props: {
         <button type="button" class="button" onClick={props.onClose}>
           Cancel
         </button>
-        <button
-          type="button"
-          class={props.danger ? "button danger" : "button primary"}
-          disabled={busy.value}
-          onClick={async () => {
-            busy.value = true;
-            error.value = null;
-            const failed = await props.onConfirm();
-            busy.value = false;
-            if (failed) error.value = failed;
-            else props.onClose();
-          }}
-        >
-          {props.confirm}
-        </button>
+        {actions.map((a) => (
+          <button
+            key={a.label}
+            type="button"
+            class={props.danger ? "button danger" : "button primary"}
+            disabled={busy.value}
+            onClick={async () => {
+              busy.value = true;
+              error.value = null;
+              const failed = await a.run();
+              busy.value = false;
+              if (failed) error.value = failed;
+              else props.onClose();
+            }}
+          >
+            {a.label}
+          </button>
+        ))}
       </div>
     </Dialog>
   );

@@ -1,6 +1,6 @@
 /**
  * The room's dialogs, in a chunk loaded when one first opens (RoomView.tsx): edit the name and
- * topic, reset the invite link, delete the room (the owner's), leave it, remove a member.
+ * topic, reset the invite link, delete the room (the owner's), leave it, remove (or remove and ban) a member.
  */
 import { failureText } from "../api";
 import type { MemberRow, RoomStore } from "../state/room";
@@ -59,7 +59,14 @@ export function RoomDialogs({ open, store, onClose: close, onGone }: { open: Roo
       {typeof open === "object" && (
         <ConfirmDialog
           title={`Remove ${open.remove.name}?`}
-          text={`${open.remove.name} leaves ${room.name} at once and can only come back with a new invite link. Reset the link if they have it.`}
+          text={`${open.remove.name} leaves ${room.name} at once. Removed, they can come back with the invite link; banned, no link lets them in until you lift the ban.`}
+          also={{
+            label: "Remove and ban",
+            run: async () => {
+              const failed = await store.removeMember(open.remove.id, true);
+              return failed && failureText(failed);
+            },
+          }}
           confirm="Remove"
           danger
           onConfirm={async () => {

@@ -1,5 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { failureText } from "../api";
 import { lazy } from "../state/lazy";
 import type { RoomCall } from "../state/call";
 import type { MemberRow, RoomStore } from "../state/room";
@@ -33,6 +34,7 @@ const RoomDialogs = lazyComponent(
 export function RoomView({ store, call, onGone }: { store: RoomStore; call: RoomCall; onGone: () => void }) {
   const membersOpen = useSignal(false);
   const open = useSignal<RoomDialog | null>(null);
+  const banError = useSignal<string | null>(null);
   const problem = store.problem.value;
   const room = store.room.value;
   const owner = room.role === "owner";
@@ -163,6 +165,41 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Room
               </li>
             ))}
           </ul>
+          {owner && group && store.bans.value.length > 0 && (
+            <>
+              <h2>
+                Banned <span class="muted">· {store.bans.value.length}</span>
+              </h2>
+              <ul aria-label="Banned">
+                {store.bans.value.map((b) => (
+                  <li key={b.id} class="member banned">
+                    <Avatar uid={b.id} name={b.name} size="sm" />
+                    <span class="member-name">
+                      <span class="member-line">{b.name}</span>
+                      {b.username && <span class="member-meta">@{b.username}</span>}
+                    </span>
+                    <button
+                      type="button"
+                      class="button ghost small remove"
+                      aria-label={`Unban ${b.name}`}
+                      title={`Let ${b.name} join again by the invite link`}
+                      onClick={async () => {
+                        const failed = await store.unban(b.id);
+                        banError.value = failed && failureText(failed);
+                      }}
+                    >
+                      Unban
+                    </button>
+                  </li>
+                ))}
+              </ul>
+              {banError.value && (
+                <p class="error" role="alert">
+                  {banError.value}
+                </p>
+              )}
+            </>
+          )}
         </aside>
       </div>
 

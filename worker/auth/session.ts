@@ -19,12 +19,24 @@ type Ctx = Context<{ Bindings: Env }>;
 export interface Viewer extends Me {
   /** The session's id: SHA-256 (hex) of its token. */
   sid: string;
+  /** When the session ends unless it is used again (sessionDeadline): what a socket opened with it carries. */
+  until: number;
 }
 
 export const ABSOLUTE_TTL_MS = 30 * 24 * 3600_000;
 export const IDLE_TTL_MS = 7 * 24 * 3600_000;
 /** last_seen_at is refreshed at most this often: one write per session-hour, not per request. */
 const TOUCH_EVERY_MS = 3600_000;
+
+/**
+ * When a session ends unless it is used again: its absolute expiry, or IDLE_TTL_MS after
+ * its last use, whichever is first. Only requests count as use (they refresh last_seen_at);
+ * frames on an open socket do not, so a socket carries the deadline as of its upgrade and
+ * is closed when it passes (see ChatRoom, UserHub).
+ */
+export function sessionDeadline(expiresAt: number, lastSeenAt: number): number {
+  return Math.min(expiresAt, lastSeenAt + IDLE_TTL_MS);
+}
 
 export async function sha256Hex(s: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s));
@@ -112,9 +124,11 @@ export async function withViewer<T>(c: Ctx, query: ((sid: string, d: DB) => Batc
   const row = rows[0];
   const now = Date.now();
   let viewer: Viewer | null = null;
-  if (row && row.expiresAt > now && row.lastSeenAt + IDLE_TTL_MS > now) {
-    if (now - row.lastSeenAt > TOUCH_EVERY_MS) await d.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sid));
-    viewer = { id: row.id, name: row.name, username: row.username, kind: row.kind, sid };
+  if (row && sessionDeadline(row.expiresAt, row.lastSeenAt) > now) {
+    const touch = now - row.lastSeenAt > TOUCH_EVERY_MS;
+    if (touch) await d.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sid));
+    const until = sessionDeadline(row.expiresAt, touch ? now : row.lastSeenAt);
+    viewer = { id: row.id, name: row.name, username: row.username, kind: row.kind, sid, until };
   } else if (row) {
     await d.delete(sessions).where(eq(sessions.id, sid));
   }

@@ -1,8 +1,9 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
-import { attachments, messages, reactions, roomMembers, rooms, sessions, users } from "./schema";
-import { attachReactions, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
+import { attachReactions, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
 export type RoomRow = typeof rooms.$inferSelect;
@@ -150,20 +151,71 @@ export async function ensureDm(d: DB, room: RoomRow & { dmKey: string }, otherId
 }
 
 /**
- * Joins the group room whose invite code is `code`, in one statement: a code reset
- * or a room deleted at the same moment cannot let anyone in. Returns the room id
- * when this made a new member, null when the code matched nothing or they already were one.
+ * Joins the group room whose invite code is `code`, in one statement: a code reset,
+ * a room deleted or a ban at the same moment cannot let anyone in. Returns the room id
+ * when this made a new member, null when the code matched nothing, they already were
+ * one, or they are banned from the room.
  */
 export async function joinByInvite(d: DB, code: string, userId: string): Promise<string | null> {
   const row = await d.$client
     .prepare(
       `INSERT INTO room_members (room_id, user_id, role, joined_at)
-       SELECT id, ?, 'member', ? FROM rooms WHERE invite_code = ? AND kind = 'group'
+       SELECT id, ?1, 'member', ?2 FROM rooms WHERE invite_code = ?3 AND kind = 'group'
+         AND NOT EXISTS (SELECT 1 FROM room_bans WHERE room_id = rooms.id AND user_id = ?1)
        ON CONFLICT DO NOTHING RETURNING room_id`,
     )
     .bind(userId, Date.now(), code)
     .first<{ room_id: string }>();
   return row?.room_id ?? null;
+}
+
+/**
+ * Removes a member (never the owner) and bans them, in one D1 transaction: a join by link
+ * racing this lands either before (and is undone here) or after (and meets the ban).
+ * Returns false when they were not a member; banning someone banned already changes nothing.
+ */
+export async function banMember(d: DB, roomId: string, userId: string, now: number): Promise<boolean> {
+  const d1 = d.$client;
+  const [, removed] = await d1.batch([
+    d1
+      .prepare(
+        `INSERT INTO room_bans (room_id, user_id, created_at)
+         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2 AND role = 'member')
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(roomId, userId, now),
+    d1.prepare("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2 AND role = 'member' RETURNING user_id").bind(roomId, userId),
+  ]);
+  return removed!.results.length > 0;
+}
+
+/** Lifts a ban; returns false when there was none. */
+export async function unban(d: DB, roomId: string, userId: string): Promise<boolean> {
+  const rows = await d
+    .delete(roomBans)
+    .where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, userId)))
+    .returning({ userId: roomBans.userId });
+  return rows.length > 0;
+}
+
+/** Whether the owner banned `userId` from the room (why an invite link refuses them). */
+export async function isBanned(d: DB, roomId: string, userId: string): Promise<boolean> {
+  const rows = await d
+    .select({ userId: roomBans.userId })
+    .from(roomBans)
+    .where(and(eq(roomBans.roomId, roomId), eq(roomBans.userId, userId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** The room's bans, newest first (the owner's member panel lists them). */
+export async function listBans(d: DB, roomId: string): Promise<Ban[]> {
+  return d
+    .select({ id: users.id, name: users.name, username: users.username, at: roomBans.createdAt })
+    .from(roomBans)
+    .innerJoin(users, eq(users.id, roomBans.userId))
+    .where(eq(roomBans.roomId, roomId))
+    .orderBy(desc(roomBans.createdAt), asc(users.id));
 }
 
 /** Removes a member; returns false when they were not one. */
@@ -184,13 +236,14 @@ export async function setInviteCode(d: DB, roomId: string, code: string): Promis
   await d.update(rooms).set({ inviteCode: code }).where(eq(rooms.id, roomId));
 }
 
-/** The room, its members, messages, reactions and attachment rows, in one D1 transaction. (Its R2 objects are the caller's.) */
+/** The room, its members, bans, messages, reactions and attachment rows, in one D1 transaction. (Its R2 objects are the caller's.) */
 export async function deleteRoom(d: DB, roomId: string): Promise<void> {
   await d.batch([
     d.delete(messages).where(eq(messages.roomId, roomId)),
     d.delete(reactions).where(eq(reactions.roomId, roomId)),
     d.delete(attachments).where(eq(attachments.roomId, roomId)),
     d.delete(roomMembers).where(eq(roomMembers.roomId, roomId)),
+    d.delete(roomBans).where(eq(roomBans.roomId, roomId)),
     d.delete(rooms).where(eq(rooms.id, roomId)),
   ]);
 }
@@ -396,8 +449,47 @@ export async function seqOfCid(d: DB, roomId: string, userId: string, cid: strin
 
 export type AttachmentRow = typeof attachments.$inferSelect;
 
-export async function insertAttachment(d: DB, row: AttachmentRow): Promise<void> {
-  await d.insert(attachments).values(row);
+/**
+ * Inserts an upload unless it would break a quota, in one D1 transaction: the row goes in,
+ * and comes out again at once if, with it, its uploader has more than `limits.inFlight`
+ * uploads in progress (started after `since.inFlight`), more than `limits.perDay` bytes started
+ * after `since.day`, or its room more than `limits.room` bytes. So concurrent starts cannot all
+ * slip under a limit, and a refused upload leaves nothing. Returns false when refused.
+ */
+export async function insertAttachmentWithin(
+  d: DB,
+  row: AttachmentRow,
+  limits: UploadLimits,
+  since: { inFlight: number; day: number },
+): Promise<boolean> {
+  const d1 = d.$client;
+  const insert = d.insert(attachments).values(row).toSQL();
+  const over = d1
+    .prepare(
+      `DELETE FROM attachments WHERE id = ?1 AND (
+         (SELECT count(*) FROM attachments WHERE uploader_id = ?2 AND status = 'pending' AND created_at > ?3) > ?4
+         OR (SELECT sum(size) FROM attachments WHERE uploader_id = ?2 AND created_at > ?5) > ?6
+         OR (SELECT sum(size) FROM attachments WHERE room_id = ?7) > ?8)
+       RETURNING id`,
+    )
+    .bind(row.id, row.uploaderId, since.inFlight, limits.inFlight, since.day, limits.perDay, row.roomId, limits.room);
+  // Plain D1 statements: drizzle's batch cannot carry raw SQL with parameters.
+  const [, refused] = await d1.batch([d1.prepare(insert.sql).bind(...insert.params), over]);
+  return refused!.results.length === 0;
+}
+
+/** What `userId` and room `roomId` have in uploads (UploadUsage). */
+export async function uploadUsage(d: DB, userId: string, roomId: string, since: { inFlight: number; day: number }): Promise<UploadUsage> {
+  // A SELECT of subqueries alone always has its one row.
+  return (await d.$client
+    .prepare(
+      `SELECT (SELECT count(*) FROM attachments WHERE uploader_id = ?1 AND status = 'pending' AND created_at > ?2) AS inFlight,
+              (SELECT coalesce(sum(size), 0) FROM attachments WHERE uploader_id = ?1 AND created_at > ?3) AS today,
+              (SELECT min(created_at) FROM attachments WHERE uploader_id = ?1 AND created_at > ?3) AS oldestToday,
+              (SELECT coalesce(sum(size), 0) FROM attachments WHERE room_id = ?4) AS room`,
+    )
+    .bind(userId, since.inFlight, since.day, roomId)
+    .first<UploadUsage>())!;
 }
 
 /** The attachment `id` of room `roomId`, or null. */

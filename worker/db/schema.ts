@@ -73,6 +73,24 @@ export const roomMembers = sqliteTable(
 );
 
 /**
+ * People the owner removed and banned: refused at every invite link of the room (a reset
+ * link included) until the owner lifts the ban. Only group rooms have bans.
+ */
+export const roomBans = sqliteTable(
+  "room_bans",
+  {
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] })],
+);
+
+/**
  * Flushed from each room's Durable Object by its alarm. (room_id, seq) is the
  * idempotency key of the flush: replays are `ON CONFLICT DO NOTHING`.
  */
@@ -127,7 +145,12 @@ export const attachments = sqliteTable(
     createdAt: integer("created_at").notNull(),
     messageSeq: integer("message_seq"),
   },
-  (t) => [index("attachments_room").on(t.roomId, t.messageSeq), index("attachments_pending").on(t.status, t.createdAt)],
+  (t) => [
+    index("attachments_room").on(t.roomId, t.messageSeq),
+    index("attachments_pending").on(t.status, t.createdAt),
+    // Upload quotas: one person's recent uploads (worker/media/quota.ts).
+    index("attachments_uploader").on(t.uploaderId, t.createdAt),
+  ],
 );
 
 /** Current reactions, flushed from each room's log of reaction events (add = insert-or-ignore, remove = delete). */

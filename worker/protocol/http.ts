@@ -130,8 +130,21 @@ export const MemberSchema = v.object({
 });
 export type Member = v.InferOutput<typeof MemberSchema>;
 
-/** GET/PATCH /api/rooms/:id, POST /api/rooms, POST /api/invites/:code/join, POST /api/dms. */
-export const RoomResponse = v.object({ room: RoomDetailSchema, members: v.array(MemberSchema) });
+/** Someone the owner removed and banned: no invite link lets them back in until unbanned. */
+export const BanSchema = v.object({
+  id: v.string(),
+  name: v.string(),
+  username: v.nullable(v.string()),
+  /** When they were banned (ms). */
+  at: v.number(),
+});
+export type Ban = v.InferOutput<typeof BanSchema>;
+
+/**
+ * GET/PATCH /api/rooms/:id, POST /api/rooms, POST /api/invites/:code/join, POST /api/dms.
+ * `bans` (newest first) only for the owner of a group room.
+ */
+export const RoomResponse = v.object({ room: RoomDetailSchema, members: v.array(MemberSchema), bans: v.optional(v.array(BanSchema)) });
 export type RoomResponse = v.InferOutput<typeof RoomResponse>;
 
 /** One line of the sidebar. */
@@ -168,6 +181,12 @@ export type InvitePreviewResponse = v.InferOutput<typeof InvitePreviewResponse>;
 /** POST /api/dms: the one DM room with that user (created on first use; 201 then, else 200). */
 export const StartDmBody = v.object({ username: Username });
 export type StartDmBody = v.InferOutput<typeof StartDmBody>;
+
+/** Query of DELETE /api/rooms/:id/members/:userId (owner): `ban=1` also bans them from the room. */
+export const RemoveMemberQuery = v.object({
+  ban: v.optional(v.pipe(v.picklist(["0", "1"], "ban must be 0 or 1"), v.transform((s) => s === "1")), "0"),
+});
+export type RemoveMemberQuery = v.InferOutput<typeof RemoveMemberQuery>;
 
 /** POST /api/rooms/:id/read: the member has seen everything up to `seq`. */
 export const ReadBody = v.object({ seq: v.pipe(v.number(), v.integer(), v.minValue(0)) });
@@ -211,6 +230,14 @@ export const ApiErrorCode = {
   TOO_LARGE: "too_large",
   /** 411: an upload without Content-Length. */
   LENGTH_REQUIRED: "length_required",
+  /** 403: the owner banned this person from the room (POST /api/invites/:code/join). */
+  BANNED: "banned",
+  /** 429: the person has UPLOADS_IN_FLIGHT uploads in progress already. */
+  TOO_MANY_UPLOADS: "too_many_uploads",
+  /** 429 (with Retry-After): the person has uploaded UPLOAD_BYTES_PER_DAY in the last 24 hours. */
+  UPLOAD_QUOTA: "upload_quota",
+  /** 413: the room's files would take more than ROOM_STORAGE_BYTES. */
+  ROOM_STORAGE_FULL: "room_storage_full",
   /** 416: a Range outside the file. */
   RANGE_NOT_SATISFIABLE: "range_not_satisfiable",
   INTERNAL: "internal",

@@ -34,12 +34,12 @@ import * as callEffects from "./call-effects";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
 import { announcement, describeFailure, flush, type History } from "./flush";
 import { d1History } from "./history-d1";
-import { connTag, identityFrom, sessionTag, userTag } from "./identity";
+import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
 import * as presence from "./presence";
 import { TokenBuckets } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
-import { answerHeartbeats, close, envNumber, finishClose } from "./sockets";
+import { SESSION_EXPIRED, answerHeartbeats, close, envNumber, finishClose } from "./sockets";
 import { RoomStore } from "./store/room-store";
 
 /** Any frame at all, per user: generous, only against floods. */
@@ -93,6 +93,9 @@ export class ChatRoom extends DurableObject<Env> {
     if (!me) return close(ws, 1011, "unknown socket");
     const origin = { ws, conn: me.conn };
     const now = Date.now();
+    // Heartbeats never get here (the runtime answers them): a frame is where an open
+    // socket meets its session's end; the alarm's sweep closes the silent ones.
+    if (sessionOver(me, now)) return this.#io.apply(this.#shut([me.conn], Close.UNAUTHORIZED, SESSION_EXPIRED, now), null, now);
     this.#io.heard(ws, now);
     if (!this.#frames.take(me.uid, now)) {
       return this.#io.apply([reject(me.conn, ErrorCode.RATE_LIMITED, "too many frames; slow down", { retryMs: this.#frames.wait(me.uid, now) })], origin, now);
@@ -120,8 +123,9 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * Call deadlines, the ghost sweep, the flush to D1 (unless backing off) and the
-   * members' sidebars; then the next alarm. See flush.ts for the flush's rules.
+   * Call deadlines, the sweep of ghosts and of sockets whose session has ended, the flush
+   * to D1 (unless backing off) and the members' sidebars; then the next alarm. See
+   * flush.ts for the flush's rules.
    */
   override async alarm(): Promise<void> {
     this.#io.alarmFired();
@@ -131,6 +135,7 @@ export class ChatRoom extends DurableObject<Env> {
       // Call deadlines first: a call that ends here leaves its history message for this flush.
       this.#io.apply(callEffects.tick(this.#store, now), null, now);
       this.#io.apply(this.#shut(presence.ghosts(this.#io.views(), now, this.#cfg.ghostAfterMs), Close.GHOST, "no heartbeat", now), null, now);
+      this.#io.apply(this.#shut(presence.expired(this.#io.views(), now), Close.UNAUTHORIZED, SESSION_EXPIRED, now), null, now);
       this.#store.dropLapsedWatchers(now);
       const roomId = this.#store.roomId();
       let more = false;
@@ -281,7 +286,7 @@ export class ChatRoom extends DurableObject<Env> {
 
     this.#store.rememberRoomId(who.room);
     const now = Date.now();
-    const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now };
+    const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until };
     const theirs = this.#io.views(undefined, userTag(me.uid));
     // Tags find a person's sockets (removal), a session's (logout) and one connection (calls).
     this.ctx.acceptWebSocket(server, [userTag(me.uid), sessionTag(who.sid), connTag(me.conn)]);
@@ -351,7 +356,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (!a) return;
     const now = Date.now();
     this.#io.forget(a.conn);
-    const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, lastSeen: 0 };
+    const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, lastSeen: 0, exp: a.exp };
     const left = presence.left(gone, this.#io.views(ws, userTag(a.uid)), now, this.#cfg.ghostAfterMs);
     this.#io.apply([...callEffects.disconnected(this.#store, a.conn, now), ...left], null, now);
   }

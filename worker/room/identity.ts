@@ -5,11 +5,16 @@
  */
 import type { Peer } from "../protocol";
 
-const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", room: "x-chat-room", since: "x-chat-member-since" } as const;
+const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", until: "x-chat-session-until", room: "x-chat-room", since: "x-chat-member-since" } as const;
 
 /** A signed-in person and the session they came with (the session id tags their sockets). */
 export interface UserIdentity extends Peer {
   sid: string;
+  /**
+   * When the session ends unless used again (sessionDeadline in auth/session.ts), as of the
+   * upgrade: the socket is closed as signed out once it passes.
+   */
+  until: number;
 }
 
 export interface Identity extends UserIdentity {
@@ -26,6 +31,7 @@ export function upgradeRequest(url: string, who: UserIdentity | Identity): Reque
     // Header values must be ByteStrings; names may be any Unicode.
     [H.name]: encodeURIComponent(who.name),
     [H.sid]: who.sid,
+    [H.until]: String(who.until),
   };
   if ("room" in who) {
     headers[H.room] = who.room;
@@ -34,12 +40,16 @@ export function upgradeRequest(url: string, who: UserIdentity | Identity): Reque
   return new Request(url, { headers });
 }
 
+/** The session a socket was opened with has ended by `now` (`exp`: its `until` as of the upgrade). */
+export const sessionOver = (a: { exp: number }, now: number): boolean => a.exp <= now;
+
 export function userIdentityFrom(req: Request): UserIdentity | null {
   const id = req.headers.get(H.uid);
   const name = req.headers.get(H.name);
   const sid = req.headers.get(H.sid);
-  if (!id || name === null || !sid) return null;
-  return { id, name: decodeURIComponent(name), sid };
+  const until = Number(req.headers.get(H.until) ?? NaN);
+  if (!id || name === null || !sid || !Number.isSafeInteger(until)) return null;
+  return { id, name: decodeURIComponent(name), sid, until };
 }
 
 export function identityFrom(req: Request): Identity | null {

@@ -3,7 +3,7 @@ import * as presence from "./presence";
 import { alice, bob } from "./testing/fixtures";
 
 const GHOST = 60_000;
-const view = (c: typeof alice, over: Partial<presence.SocketView> = {}): presence.SocketView => ({ ...c, open: true, shut: false, lastSeen: 0, ...over });
+const view = (c: typeof alice, over: Partial<presence.SocketView> = {}): presence.SocketView => ({ ...c, open: true, shut: false, lastSeen: 0, exp: Infinity, ...over });
 
 describe("presence", () => {
   it("counts each person once while one of their sockets is open and heard from", () => {
@@ -38,6 +38,13 @@ describe("presence", () => {
   it("finds ghosts: silent longer than the limit, and not already being shut", () => {
     const views = [view(alice, { lastSeen: -GHOST - 1 }), view(bob, { lastSeen: -GHOST - 1, shut: true }), view({ ...bob, conn: "b2" }, { lastSeen: -GHOST })];
     expect(presence.ghosts(views, 0, GHOST)).toEqual([alice.conn]);
+  });
+
+  it("finds sockets whose session has ended (at its deadline, not before), and not already being shut", () => {
+    const views = [view(alice, { exp: 100 }), view(bob, { exp: 99, shut: true }), view({ ...bob, conn: "b2" }, { exp: 101 })];
+    expect(presence.expired(views, 99)).toEqual([]);
+    expect(presence.expired(views, 100)).toEqual([alice.conn]);
+    expect(presence.expired(views, 101)).toEqual([alice.conn, "b2"]);
   });
 
   it("shows typing to the others", () => {

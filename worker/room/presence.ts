@@ -11,6 +11,7 @@
 import type { Peer } from "../protocol";
 import { TYPING_TTL_MS } from "../protocol";
 import { frameTo, type Conn, type Effect } from "./effects";
+import { sessionOver } from "./identity";
 
 /** One socket as presence sees it. */
 export interface SocketView extends Conn {
@@ -20,6 +21,8 @@ export interface SocketView extends Conn {
   shut: boolean;
   /** The last time it was heard from (accepted, a frame, a heartbeat). */
   lastSeen: number;
+  /** When its session ends (as of the upgrade). */
+  exp: number;
 }
 
 export const isGhost = (v: SocketView, now: number, ghostAfterMs: number) => now - v.lastSeen > ghostAfterMs;
@@ -69,6 +72,11 @@ export function shut(views: readonly SocketView[], conns: readonly string[], cod
 /** Sockets to close as ghosts (not already being shut). */
 export function ghosts(views: readonly SocketView[], now: number, ghostAfterMs: number): string[] {
   return views.filter((v) => !v.shut && isGhost(v, now, ghostAfterMs)).map((v) => v.conn);
+}
+
+/** Sockets to close because their session has ended (not already being shut). */
+export function expired(views: readonly SocketView[], now: number): string[] {
+  return views.filter((v) => !v.shut && sessionOver(v, now)).map((v) => v.conn);
 }
 
 /** `me` started or stopped typing: the others see it for TYPING_TTL_MS unless refreshed. */

@@ -22,6 +22,8 @@ import { announceRoomsChanged } from "./user-hub";
 export interface Attachment extends Conn {
   /** When the socket was accepted (ms). */
   at: number;
+  /** When its session ends unless used again, as of the upgrade (UserIdentity.until): then the room closes it with 4001. */
+  exp: number;
   /** Set when the room closes the socket itself and has already told the others. */
   shut?: true;
 }
@@ -200,6 +202,7 @@ export class RoomIO {
         open: ws.readyState === WebSocket.OPEN,
         shut: a.shut === true,
         lastSeen: lastSeen(this.#ctx, ws, a.at, this.#lastFrame.get(ws)),
+        exp: a.exp,
       });
     }
     return views;

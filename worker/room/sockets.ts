@@ -29,6 +29,14 @@ export function finishClose(ws: WebSocket, code: number, reason: string): void {
   if (code !== 1005 && code !== 1006 && code !== 1015) close(ws, code, reason);
 }
 
+/**
+ * The close reason (with Close.UNAUTHORIZED) for a socket whose session has ended: every
+ * socket carries its session's deadline as of the upgrade (UserIdentity.until) and is closed
+ * when it sends after it, or by the object's alarm. A client whose session was kept alive
+ * by requests meanwhile finds it still valid when it checks, and reconnects with a new deadline.
+ */
+export const SESSION_EXPIRED = "your session has expired";
+
 export function attachment<T>(ws: WebSocket): T | null {
   return (ws.deserializeAttachment() as T | null) ?? null;
 }

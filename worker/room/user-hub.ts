@@ -15,14 +15,16 @@ import { DurableObject } from "cloudflare:workers";
 import { Close, type HubFrame } from "../protocol";
 import { db } from "../db/client";
 import { liveHubs, roomIdsOf, setHubLive } from "../db/queries";
-import { sessionTag, userIdentityFrom } from "./identity";
-import { answerHeartbeats, attachment, close, envNumber, finishClose, lastSeen, send } from "./sockets";
+import { sessionOver, sessionTag, userIdentityFrom } from "./identity";
+import { SESSION_EXPIRED, answerHeartbeats, attachment, close, envNumber, finishClose, lastSeen, send } from "./sockets";
 
 /** Who a socket is: ids only (≤ 2 KiB). */
 interface Attachment {
   uid: string;
   /** When the socket was accepted (ms). */
   at: number;
+  /** When its session ends unless used again, as of the upgrade (UserIdentity.until): then it is closed with 4001. */
+  exp: number;
 }
 
 export type Activity = Omit<Extract<HubFrame, { type: "activity" }>, "type">;
@@ -50,7 +52,7 @@ export class UserHub extends DurableObject<Env> {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [sessionTag(who.sid)]);
     const now = Date.now();
-    server.serializeAttachment({ uid: who.id, at: now } satisfies Attachment);
+    server.serializeAttachment({ uid: who.id, at: now, exp: who.until } satisfies Attachment);
     // The app is open: watch the user's rooms, unless the leases are fresh already. The
     // hub is marked live before the client can fetch its room list: a room list change
     // after that is announced here (and one before it is in the list the client fetches).
@@ -64,8 +66,17 @@ export class UserHub extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Renews the leases while the app is open somewhere; with no socket left, lets them lapse. */
+  /**
+   * Closes the sockets whose session has ended, then renews the leases while the app is
+   * open somewhere; with no socket left, lets them lapse. (So a socket outlives its session
+   * by at most WATCH_RENEW_MS, unless a frame or a broadcast finds it sooner.)
+   */
   override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = attachment<Attachment>(ws);
+      if (a && sessionOver(a, now)) close(ws, Close.UNAUTHORIZED, SESSION_EXPIRED);
+    }
     const uid = this.#openUid();
     if (uid === null) {
       this.ctx.storage.kv.delete("watched_at");
@@ -78,8 +89,11 @@ export class UserHub extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + WATCH_RENEW_MS);
   }
 
-  /** Clients only heartbeat (answered without waking us); anything else is ignored. */
-  override async webSocketMessage(): Promise<void> {}
+  /** Clients only heartbeat (answered without waking us); anything else is ignored, unless its session has ended. */
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    const a = attachment<Attachment>(ws);
+    if (a && sessionOver(a, Date.now())) close(ws, Close.UNAUTHORIZED, SESSION_EXPIRED);
+  }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     finishClose(ws, code, reason);
@@ -155,14 +169,16 @@ export class UserHub extends DurableObject<Env> {
   /**
    * Sends one serialized frame to every live socket. A socket silent for longer
    * than GHOST_AFTER_MS (no heartbeat) is a client that vanished without a close:
-   * it is closed here instead of by a timer or an alarm.
+   * it is closed here instead of by a timer or an alarm; so is one whose session has ended.
    */
   #broadcast(f: HubFrame): void {
     const data = JSON.stringify(f);
     const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
-      if (now - lastSeen(this.ctx, ws, attachment<Attachment>(ws)?.at ?? 0) > this.#ghostAfterMs) close(ws, Close.GHOST, "no heartbeat");
+      const a = attachment<Attachment>(ws);
+      if (a && sessionOver(a, now)) close(ws, Close.UNAUTHORIZED, SESSION_EXPIRED);
+      else if (now - lastSeen(this.ctx, ws, a?.at ?? 0) > this.#ghostAfterMs) close(ws, Close.GHOST, "no heartbeat");
       else send(ws, data);
     }
   }

@@ -1,14 +1,15 @@
 /**
  * /api/invites/:code: invite links (/join/<code>). Anyone may look at where a
  * link leads; joining needs a session (guest or account). A code stops working
- * the moment the owner resets it, and DMs have none.
+ * the moment the owner resets it, no code lets in someone the owner banned, and
+ * DMs have none.
  */
 import { Hono } from "hono";
-import type { InvitePreviewResponse } from "../protocol";
+import { ApiErrorCode, type InvitePreviewResponse } from "../protocol";
 import { requireUser } from "../auth/session";
 import { db } from "../db/client";
-import { findRoom, findRoomByInvite, joinByInvite, memberCount, roleIn, type RoomRow } from "../db/queries";
-import { notFound } from "../http/errors";
+import { findRoom, findRoomByInvite, isBanned, joinByInvite, memberCount, roleIn, type RoomRow } from "../db/queries";
+import { HttpError, notFound } from "../http/errors";
 import { announceRoomsChanged } from "../room/user-hub";
 import { later, roomResponse } from "./rooms";
 
@@ -47,6 +48,9 @@ export const inviteRoutes = new Hono<{ Bindings: Env }>()
     // Idempotent: joining again (or as the owner) changes nothing and answers the same.
     const room = joined ? await findRoom(d, joined) : await findRoomByInvite(d, code);
     const role = room && (await roleIn(d, room.id, user.id));
+    if (room && !role && (await isBanned(d, room.id, user.id))) {
+      throw new HttpError(403, ApiErrorCode.BANNED, "You can't join this room: its owner has banned you.");
+    }
     if (!room || !role) throw invalid();
     return c.json(await roomResponse(c.env, room, user.id, role));
   });

@@ -13,5 +13,5 @@ export const meRoutes = new Hono<{ Bindings: Env }>().get("/ws", async (c) => {
     throw new HttpError(426, ApiErrorCode.UPGRADE_REQUIRED, "expected a WebSocket upgrade");
   }
   const user = await requireUser(c);
-  return c.env.HUBS.getByName(user.id).fetch(upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid }));
+  return c.env.HUBS.getByName(user.id).fetch(upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, until: user.until }));
 });

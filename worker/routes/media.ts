@@ -2,7 +2,8 @@
  * Uploads and downloads of files (worker/protocol/media.ts has the flow). Every route
  * authenticates (401), finds the room (404) and requires membership (403) first.
  * Bytes are streamed to R2, never buffered whole: the declared size and Content-Length
- * are checked against MAX_UPLOAD_BYTES before the body is read (413). When an upload
+ * are checked against MAX_UPLOAD_BYTES before the body is read (413), and a new upload
+ * against the quotas (media/quota.ts: 429, or 413 for a full room). When an upload
  * is complete the room object is told (`attachmentReady`), so that sending it on a
  * message needs nothing outside the room.
  */
@@ -20,9 +21,10 @@ import {
   type UploadPartResponse,
 } from "../protocol";
 import { db } from "../db/client";
-import { deleteAttachmentRows, findAttachment, insertAttachment, updateAttachment, type AttachmentRow } from "../db/queries";
+import { deleteAttachmentRows, findAttachment, insertAttachmentWithin, updateAttachment, uploadUsage, type AttachmentRow } from "../db/queries";
 import { HttpError, badRequest, conflict, jsonBody, notFound, parseOr400 } from "../http/errors";
 import { memberAccess, type Access } from "./rooms";
+import { DAY_MS, IN_FLIGHT_MS, refusal, uploadLimits } from "../media/quota";
 import { SNIFF_BYTES, contentHeaders, mediaKey, parseRange, sanitizeFileName, sanitizeType, settleType, sniffImage } from "../media/files";
 
 type Ctx = Context<{ Bindings: Env }>;
@@ -131,7 +133,10 @@ async function serve(c: Ctx, row: AttachmentRow, key: string, type: string): Pro
 }
 
 export const mediaRoutes = new Hono<{ Bindings: Env }>()
-  /** Starts an upload: checks the declared size before any byte is sent. */
+  /**
+   * Starts an upload: checks the declared size and the quotas before any byte is sent. The row
+   * goes in first, so a refused upload costs no R2 call; a multipart upload is made after.
+   */
   .post("/:id/uploads", async (c) => {
     const a = await memberAccess(c);
     const body = parseOr400(CreateUploadBody, await jsonBody(c));
@@ -142,7 +147,7 @@ export const mediaRoutes = new Hono<{ Bindings: Env }>()
     const key = mediaKey(a.room.id, id);
     const type = sanitizeType(body.type);
     const mode = body.size > partSize ? "multipart" : "single";
-    const uploadId = mode === "multipart" ? (await c.env.MEDIA.createMultipartUpload(key, { httpMetadata: { contentType: type } })).uploadId : null;
+    const now = Date.now();
     const row: AttachmentRow = {
       id,
       roomId: a.room.id,
@@ -157,12 +162,25 @@ export const mediaRoutes = new Hono<{ Bindings: Env }>()
       thumbKey: null,
       status: "pending",
       mode,
-      uploadId,
+      uploadId: null,
       partSize,
-      createdAt: Date.now(),
+      createdAt: now,
       messageSeq: null,
     };
-    await insertAttachment(db(c.env.DB), row);
+    const d = db(c.env.DB);
+    const limits = uploadLimits(c.env);
+    const since = { inFlight: now - IN_FLIGHT_MS, day: now - DAY_MS };
+    if (!(await insertAttachmentWithin(d, row, limits, since))) throw refusal(await uploadUsage(d, a.user.id, a.room.id, since), body.size, limits, now);
+    if (mode === "multipart") {
+      try {
+        const { uploadId } = await c.env.MEDIA.createMultipartUpload(key, { httpMetadata: { contentType: type } });
+        await updateAttachment(d, id, { uploadId });
+      } catch (err) {
+        // No upload to carry on: its row must not hold a place in the quotas.
+        await deleteAttachmentRows(d, [id]);
+        throw err;
+      }
+    }
     const res: CreateUploadResponse = { id, mode, partSize, parts: partsOf(row), maxBytes: max };
     return c.json(res, 201);
   })

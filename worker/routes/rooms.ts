@@ -12,6 +12,7 @@ import {
   CreateRoomBody,
   HistoryQuery,
   ReadBody,
+  RemoveMemberQuery,
   UpdateRoomBody,
   isRoomId,
   randomId,
@@ -25,8 +26,10 @@ import {
 import { requireUser, withViewer, type Viewer } from "../auth/session";
 import { db } from "../db/client";
 import {
+  banMember,
   createGroupRoom,
   deleteRoom,
+  listBans,
   listMembers,
   markRead,
   messagesBefore,
@@ -36,6 +39,7 @@ import {
   roomSummaries,
   roomWithMembershipOfSession,
   setInviteCode,
+  unban,
   updateRoom,
   type RoomRow,
 } from "../db/queries";
@@ -78,11 +82,14 @@ async function ownerAccess(c: Ctx, dm: string, owner: string): Promise<Access> {
   return a;
 }
 
-/** The room as the viewer sees it, with every member: the body of RoomResponse. */
+/** The room as the viewer sees it, with every member (and for its owner, the bans): the body of RoomResponse. */
 export async function roomResponse(env: Env, room: RoomRow, viewerId: string, role: Role): Promise<RoomResponse> {
-  const members = await listMembers(db(env.DB), room.id);
+  const d = db(env.DB);
+  const owner = room.kind === "group" && role === "owner";
+  const [members, bans] = await Promise.all([listMembers(d, room.id), owner ? listBans(d, room.id) : null]);
   const other = room.kind === "dm" ? members.find((m) => m.id !== viewerId) : undefined;
   return {
+    ...(bans ? { bans } : {}),
     room: {
       id: room.id,
       kind: room.kind,
@@ -167,13 +174,23 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     await setInviteCode(db(c.env.DB), room.id, invite);
     return c.json({ invite } satisfies InviteResponse);
   })
+  /** Removes a member; with `?ban=1` also bans them, so that no invite link lets them back in. */
   .delete("/:id/members/:userId", async (c) => {
     const { user, room } = await ownerAccess(c, "nobody can be removed from a direct message", "only the owner can remove members");
+    const { ban } = parseOr400(RemoveMemberQuery, c.req.query());
     const target = c.req.param("userId");
     if (target === user.id) throw badRequest("the owner cannot be removed; delete the room instead");
-    if (!(await removeMember(db(c.env.DB), room.id, target))) throw notFound("that person is not a member of this room");
-    await c.env.ROOMS.getByName(room.id).kick(target, Close.FORBIDDEN, Date.now(), "you were removed from this room");
+    const now = Date.now();
+    const d = db(c.env.DB);
+    if (!(await (ban ? banMember(d, room.id, target, now) : removeMember(d, room.id, target)))) throw notFound("that person is not a member of this room");
+    await c.env.ROOMS.getByName(room.id).kick(target, Close.FORBIDDEN, now, ban ? "you were removed from this room and banned from it" : "you were removed from this room");
     later(c, announceRoomsChanged(c.env, [target]));
+    return c.body(null, 204);
+  })
+  /** Lifts a ban: the person may join again by the room's invite link. */
+  .delete("/:id/bans/:userId", async (c) => {
+    const { room } = await ownerAccess(c, "a direct message has no bans", "only the owner can lift a ban");
+    if (!(await unban(db(c.env.DB), room.id, c.req.param("userId")))) throw notFound("that person is not banned from this room");
     return c.body(null, 204);
   })
   .post("/:id/leave", async (c) => {
@@ -214,6 +231,6 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     }
     const { user, room, joinedAt } = await memberAccess(c);
     return c.env.ROOMS.getByName(room.id).fetch(
-      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, room: room.id, memberSince: joinedAt }),
+      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, until: user.until, room: room.id, memberSince: joinedAt }),
     );
   });

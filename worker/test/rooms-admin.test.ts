@@ -302,6 +302,93 @@ describe("removing a member and leaving", () => {
   });
 });
 
+describe("banning", () => {
+  const ban = (roomId: string, userId: string, cookie: string) => del(`/api/rooms/${roomId}/members/${userId}?ban=1`, cookie);
+  const join = (invite: string, cookie: string) => post(`/api/invites/${invite}/join`, cookie);
+  const bansIn = async (roomId: string) =>
+    (await env.DB.prepare("SELECT user_id FROM room_bans WHERE room_id = ?").bind(roomId).all<{ user_id: string }>()).results.map((r) => r.user_id);
+
+  it("Remove and ban: closes their sockets with 4003, and no invite link lets them back in, not even a reset one", async () => {
+    const { alice, bob, room } = await aRoom();
+    const b = await connect(room.id, bob.cookie);
+    expect((await ban(room.id, bob.id, alice.cookie)).status).toBe(204);
+    expect((await b.waitClosed()).code).toBe(4003);
+    expect(await bansIn(room.id)).toEqual([bob.id]);
+
+    const refused = await join(room.invite!, bob.cookie);
+    expect(refused.status).toBe(403);
+    expect(await errorOf(refused)).toEqual({ code: "banned", message: "You can't join this room: its owner has banned you." });
+    const { invite } = (await (await post(`/api/rooms/${room.id}/invite`, alice.cookie)).json()) as InviteResponse;
+    expect((await join(invite, bob.cookie)).status).toBe(403);
+    expect(await memberIdsOf(room.id)).toEqual([alice.id]);
+    expect((await upgrade(room.id, bob.cookie)).status).toBe(403);
+    // Others still join by the same link.
+    const carol = await guest("Carol");
+    expect((await join(invite, carol.cookie)).status).toBe(200);
+  });
+
+  it("a plain Remove does not ban: the person can come back through the link", async () => {
+    const { alice, bob, room } = await aRoom();
+    expect((await del(`/api/rooms/${room.id}/members/${bob.id}`, alice.cookie)).status).toBe(204);
+    expect(await bansIn(room.id)).toEqual([]);
+    expect((await join(room.invite!, bob.cookie)).status).toBe(200);
+    expect(await memberIdsOf(room.id)).toContain(bob.id);
+  });
+
+  it("the owner's room answer lists the bans (nobody else's does); unbanning lets them join again", async () => {
+    const { alice, bob, room } = await aRoom();
+    const carol = await guest("Carol");
+    await joinRoom(room.id, carol.cookie);
+    const before = Date.now();
+    expect((await ban(room.id, bob.id, alice.cookie)).status).toBe(204);
+    // Banning again (the same person, now not a member) finds nobody to remove.
+    expect((await ban(room.id, bob.id, alice.cookie)).status).toBe(404);
+
+    const owners = (await (await getRoom(room.id, alice.cookie)).json()) as RoomResponse;
+    expect(owners.bans).toEqual([{ id: bob.id, name: "Bob", username: null, at: expect.any(Number) }]);
+    expect(owners.bans![0]!.at).toBeGreaterThanOrEqual(before);
+    expect(owners.members.map((m) => m.id)).toEqual([alice.id, carol.id]);
+    expect(((await (await getRoom(room.id, carol.cookie)).json()) as RoomResponse).bans).toBeUndefined();
+
+    expect((await del(`/api/rooms/${room.id}/bans/${bob.id}`, alice.cookie)).status).toBe(204);
+    expect(await bansIn(room.id)).toEqual([]);
+    expect(((await (await getRoom(room.id, alice.cookie)).json()) as RoomResponse).bans).toEqual([]);
+    expect((await del(`/api/rooms/${room.id}/bans/${bob.id}`, alice.cookie)).status).toBe(404);
+    expect((await join(room.invite!, bob.cookie)).status).toBe(200);
+    await connect(room.id, bob.cookie);
+  });
+
+  it("only the owner bans and unbans; bad requests ban nobody", async () => {
+    const { alice, bob, mallory, room } = await aRoom();
+    const carol = await guest("Carol");
+    await joinRoom(room.id, carol.cookie);
+    for (const res of [await ban(room.id, carol.id, bob.cookie), await ban(room.id, carol.id, mallory.cookie)]) {
+      expect(res.status).toBe(403);
+      expect((await errorOf(res)).code).toBe("forbidden");
+    }
+    expect((await ban(room.id, alice.id, alice.cookie)).status).toBe(400);
+    const bad = await del(`/api/rooms/${room.id}/members/${carol.id}?ban=yes`, alice.cookie);
+    expect(bad.status).toBe(400);
+    expect((await errorOf(bad)).message).toBe("ban: ban must be 0 or 1");
+    expect((await ban(room.id, mallory.id, alice.cookie)).status).toBe(404);
+    expect(await bansIn(room.id)).toEqual([]);
+    expect(await memberIdsOf(room.id)).toEqual([alice.id, bob.id, carol.id].sort());
+
+    expect((await ban(room.id, carol.id, alice.cookie)).status).toBe(204);
+    for (const res of [await del(`/api/rooms/${room.id}/bans/${carol.id}`, bob.cookie), await del(`/api/rooms/${room.id}/bans/${carol.id}`, carol.cookie)]) {
+      expect(res.status).toBe(403);
+    }
+    expect(await bansIn(room.id)).toEqual([carol.id]);
+  });
+
+  it("deleting the room deletes its bans", async () => {
+    const { alice, bob, room } = await aRoom();
+    expect((await ban(room.id, bob.id, alice.cookie)).status).toBe(204);
+    expect((await del(`/api/rooms/${room.id}`, alice.cookie)).status).toBe(204);
+    expect(await bansIn(room.id)).toEqual([]);
+  });
+});
+
 describe("closing a session's sockets (logout)", () => {
   it("closes the sockets opened with that session with 4001, and tells the others", async () => {
     const { alice, bob, room } = await aRoom();

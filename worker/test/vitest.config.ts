@@ -21,6 +21,10 @@ export default defineConfig(async () => ({
           // Media: a 20 MiB limit and R2's smallest part size, so multipart is tested with 12 MiB.
           MAX_UPLOAD_BYTES: String(20 * 1024 * 1024),
           UPLOAD_PART_BYTES: String(5 * 1024 * 1024),
+          // Upload quotas small enough to reach with a few declared sizes (upload-quota.test.ts).
+          UPLOADS_IN_FLIGHT: "4",
+          UPLOAD_BYTES_PER_DAY: String(40 * 1024 * 1024),
+          ROOM_STORAGE_BYTES: String(60 * 1024 * 1024),
         },
       },
     }),

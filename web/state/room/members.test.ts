@@ -76,6 +76,24 @@ describe("members", () => {
     expect(ended.map((p) => p.kind)).toEqual(["deleted", "removed"]);
   });
 
+  it("Remove and ban asks the server to ban, then lists the ban from the refetched room; Unban drops it", async () => {
+    const ban = { id: bob.id, name: "Bob", username: null, at: 5 };
+    vi.mocked(fetch).mockResolvedValueOnce(new Response(null, { status: 204 }));
+    vi.mocked(fetch).mockResolvedValueOnce(json({ room, members: members.filter((x) => x.id !== bob.id), bans: [ban] }));
+    expect(await list.removeMember(bob.id, true)).toBeNull();
+    expect(vi.mocked(fetch).mock.calls.at(-2)).toEqual([`/api/rooms/${room.id}/members/${bob.id}?ban=1`, expect.objectContaining({ method: "DELETE" })]);
+    await vi.waitFor(() => expect(list.bans.value).toEqual([ban]));
+    expect(list.rows.value.map((x) => x.name)).toEqual(["Alice"]);
+
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "not_found", message: "that person is not banned from this room" } }, 404));
+    expect(await list.unban(bob.id)).toMatchObject({ status: 404, message: "that person is not banned from this room" });
+    expect(list.bans.value).toEqual([ban]);
+    vi.mocked(fetch).mockResolvedValueOnce(new Response(null, { status: 204 }));
+    expect(await list.unban(bob.id)).toBeNull();
+    expect(vi.mocked(fetch).mock.lastCall).toEqual([`/api/rooms/${room.id}/bans/${bob.id}`, expect.objectContaining({ method: "DELETE" })]);
+    expect(list.bans.value).toEqual([]);
+  });
+
   it("owner actions: a reset invite replaces the code; a removed member leaves the list; a refusal is returned", async () => {
     vi.mocked(fetch).mockResolvedValueOnce(json({ invite: "invite-2" }));
     expect(await list.resetInvite()).toBeNull();
@@ -83,7 +101,7 @@ describe("members", () => {
     expect(vi.mocked(fetch).mock.lastCall).toEqual([`/api/rooms/${room.id}/invite`, expect.objectContaining({ method: "POST" })]);
 
     vi.mocked(fetch).mockResolvedValueOnce(new Response(null, { status: 204 }));
-    expect(await list.removeMember(bob.id)).toBeNull();
+    expect(await list.removeMember(bob.id, false)).toBeNull();
     expect(vi.mocked(fetch).mock.lastCall).toEqual([`/api/rooms/${room.id}/members/${bob.id}`, expect.objectContaining({ method: "DELETE" })]);
     expect(list.rows.value.map((x) => x.name)).toEqual(["Alice"]);
 

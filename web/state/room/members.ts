@@ -4,10 +4,10 @@
  * know yet is a new member (joined by invite since we loaded): listed at once, and the
  * room's details are refetched for their role and username. A `members` frame or a change
  * to the user's room list refetches too. The owner's actions (rename, reset the invite
- * link, remove a member) go over HTTP from here; the server checks the role.
+ * link, remove or ban a member, lift a ban) go over HTTP from here; the server checks the role.
  */
 import { batch, computed, signal, type ReadonlySignal, type Signal } from "@preact/signals";
-import type { Member, Peer, RoomDetail, RoomResponse, UpdateRoomBody } from "../../../worker/protocol";
+import type { Ban, Member, Peer, RoomDetail, RoomResponse, UpdateRoomBody } from "../../../worker/protocol";
 import { api, type ApiFailure, type ApiResult } from "../../api";
 import { problemOf, type RoomProblem } from "./problems";
 
@@ -30,6 +30,8 @@ export class Members {
   readonly #room: Signal<RoomDetail>;
   /** Everyone we know belongs here: the room's members plus whoever showed up online since. */
   readonly #known: Signal<readonly Member[]>;
+  /** Who the owner banned (the server lists them only for the owner). */
+  readonly #bans: Signal<readonly Ban[]>;
   /** A refetch in flight: calls meanwhile share it. */
   #refreshing: Promise<void> | null = null;
 
@@ -38,13 +40,17 @@ export class Members {
   /** Online first, then by name. */
   readonly rows: ReadonlySignal<MemberRow[]>;
   readonly onlineCount: ReadonlySignal<number>;
+  /** Banned people, newest first (empty unless we own the room). */
+  readonly bans: ReadonlySignal<readonly Ban[]>;
 
   constructor(initial: RoomResponse, deps: MembersDeps) {
     this.#roomId = initial.room.id;
     this.#deps = deps;
     this.#room = signal(initial.room);
     this.#known = signal(initial.members);
+    this.#bans = signal(initial.bans ?? []);
     this.room = this.#room;
+    this.bans = this.#bans;
     this.rows = computed(() => {
       const online = deps.online.value;
       const on = new Set(online.map((p) => p.id));
@@ -79,6 +85,7 @@ export class Members {
   apply(r: RoomResponse): void {
     batch(() => {
       this.#room.value = r.room;
+      this.#bans.value = r.bans ?? [];
       // Whoever is online but not listed yet stays (the list may predate their join).
       const listed = new Set(r.members.map((m) => m.id));
       const online = new Set(this.#deps.online.peek().map((p) => p.id));
@@ -101,8 +108,17 @@ export class Members {
     return this.#act(api.rotateInvite(this.#roomId), (d) => (this.#room.value = { ...this.#room.peek(), invite: d.invite }));
   }
 
-  removeMember(uid: string): Promise<ApiFailure | null> {
-    return this.#act(api.removeMember(this.#roomId, uid), () => (this.#known.value = this.#known.peek().filter((m) => m.id !== uid)));
+  /** Removes a member; `ban` also bans them (the ban list is refetched with the room). */
+  removeMember(uid: string, ban: boolean): Promise<ApiFailure | null> {
+    return this.#act(api.removeMember(this.#roomId, uid, ban), () => {
+      this.#known.value = this.#known.peek().filter((m) => m.id !== uid);
+      if (ban) void this.refresh();
+    });
+  }
+
+  /** Lifts a ban: they may join by the invite link again. */
+  unban(uid: string): Promise<ApiFailure | null> {
+    return this.#act(api.unban(this.#roomId, uid), () => (this.#bans.value = this.#bans.peek().filter((b) => b.id !== uid)));
   }
 
   /** Runs an owner action: a failure is returned for the dialog to show; a lost session also ends the room. */

@@ -261,6 +261,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     pending: outbox.pending,
     members: members.rows,
     onlineCount: members.onlineCount,
+    /** Who the owner banned (empty for everyone else). */
+    bans: members.bans,
     typingText: presence.typingText,
     connection: channel.state,
     hasMore: timeline.hasMore,
@@ -322,7 +324,10 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     update: (body: UpdateRoomBody) => members.update(body),
     /** A new invite code; the old link stops working. */
     resetInvite: () => members.resetInvite(),
-    removeMember: (uid: string) => members.removeMember(uid),
+    /** Removes a member; `ban`: and bans them, so that no invite link lets them back in. */
+    removeMember: (uid: string, ban = false) => members.removeMember(uid, ban),
+    /** Lifts a ban: they may join by the invite link again. */
+    unban: (uid: string) => members.unban(uid),
     leave: () => endOnPurpose(() => api.leaveRoom(roomId)),
     remove: () => endOnPurpose(() => api.deleteRoom(roomId)),
 

@@ -1,0 +1,1 @@
+CREATE INDEX `attachments_uploader` ON `attachments` (`uploader_id`,`created_at`);
