@@ -37,7 +37,7 @@ import { d1History } from "./history-d1";
 import { connTag, identityFrom, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
 import * as presence from "./presence";
-import { TokenBuckets } from "./rate-limit";
+import { MessageBudget, TokenBuckets, type Rate } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
 import { answerHeartbeats, close, envNumber, finishClose } from "./sockets";
 import { RoomStore } from "./store/room-store";
@@ -50,9 +50,9 @@ export class ChatRoom extends DurableObject<Env> {
   readonly #store: RoomStore;
   readonly #io: RoomIO;
   readonly #history: History;
-  readonly #cfg: { budget: { perSec: number; burst: number }; ghostAfterMs: number; flushDelayMs: number; ringMs: number };
-  /** Messages per sender (the budget the welcome advertises), and any frame per sender. */
-  readonly #budget: TokenBuckets;
+  readonly #cfg: { budget: Rate; roomBudget: Rate; ghostAfterMs: number; flushDelayMs: number; ringMs: number };
+  /** Messages per sender (the budget the welcome advertises) and per room, and any frame per sender. */
+  readonly #budget: MessageBudget;
   readonly #frames = new TokenBuckets(FRAME_RATE_PER_SEC, FRAME_BURST);
   /** The flush in progress, if any: destroy() waits for it so nothing reaches D1 after. */
   #flushing: Promise<unknown> | null = null;
@@ -63,6 +63,7 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     this.#cfg = {
       budget: { perSec: envNumber(env.MSG_RATE_PER_SEC, 10), burst: envNumber(env.MSG_BURST, 20) },
+      roomBudget: { perSec: envNumber(env.ROOM_MSG_RATE_PER_SEC, 50), burst: envNumber(env.ROOM_MSG_BURST, 100) },
       ghostAfterMs: envNumber(env.GHOST_AFTER_MS, 60_000),
       flushDelayMs: envNumber(env.FLUSH_DELAY_MS, 1000),
       ringMs: envNumber(env.RING_TIMEOUT_MS, RING_TIMEOUT_MS),
@@ -70,7 +71,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.#store = new RoomStore(ctx.storage);
     this.#io = new RoomIO(ctx, env, this.#store, this.#cfg);
     this.#history = d1History(env);
-    this.#budget = new TokenBuckets(this.#cfg.budget.perSec, this.#cfg.budget.burst);
+    this.#budget = new MessageBudget(this.#cfg.budget, this.#cfg.roomBudget);
     answerHeartbeats(ctx);
   }
 
@@ -129,7 +130,7 @@ export class ChatRoom extends DurableObject<Env> {
     const now = Date.now();
     try {
       // Call deadlines first: a call that ends here leaves its history message for this flush.
-      this.#io.apply(callEffects.tick(this.#store, now), null, now);
+      this.#io.apply(callEffects.tick(this.#store, this.#budget, now), null, now);
       this.#io.apply(this.#shut(presence.ghosts(this.#io.views(), now, this.#cfg.ghostAfterMs), Close.GHOST, "no heartbeat", now), null, now);
       this.#store.dropLapsedWatchers(now);
       const roomId = this.#store.roomId();
@@ -202,7 +203,7 @@ export class ChatRoom extends DurableObject<Env> {
       this.#store.unwatch(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
-      this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, userId, endedAt), members], null, now);
+      this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);
       return conns.length;
     });
   }
@@ -279,7 +280,7 @@ export class ChatRoom extends DurableObject<Env> {
 
     this.#store.rememberRoomId(who.room);
     const now = Date.now();
-    const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now };
+    const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, since: who.memberSince };
     const theirs = this.#io.views(undefined, userTag(me.uid));
     // Tags find a person's sockets (removal), a session's (logout) and one connection (calls).
     this.ctx.acceptWebSocket(server, [userTag(me.uid), sessionTag(who.sid), connTag(me.conn)]);
@@ -314,7 +315,7 @@ export class ChatRoom extends DurableObject<Env> {
       case "call.busy":
       case "call.hangup":
       case "call.media":
-        return callEffects.frame(this.#store, me, f, now);
+        return callEffects.frame(this.#store, this.#budget, me, f, now);
       case "rtc":
         return callEffects.rtc(this.#store, me, f);
       default:
@@ -328,7 +329,7 @@ export class ChatRoom extends DurableObject<Env> {
    * their hubs show them the incoming call.
    */
   async #startCall(ws: WebSocket, me: Conn, f: Extract<ClientFrame, { type: "call.start" }>): Promise<Effect[]> {
-    if (this.#store.call()) return callEffects.start(this.#store, me, f.media, [], "", Date.now(), this.#cfg.ringMs, f.req);
+    if (this.#store.call()) return callEffects.start(this.#store, this.#budget, me, f.media, [], "", Date.now(), this.#cfg.ringMs, f.req);
     const roomId = this.#store.roomId();
     let members: string[];
     try {
@@ -340,7 +341,7 @@ export class ChatRoom extends DurableObject<Env> {
     // The caller's socket closed while D1 answered: no call (it would hold a participant that is gone).
     if (this.#gone || ws.readyState !== WebSocket.OPEN) return [];
     // Another frame may have started a call meanwhile: start() answers call_exists then.
-    return callEffects.start(this.#store, me, f.media, members, randomId(12), Date.now(), this.#cfg.ringMs, f.req);
+    return callEffects.start(this.#store, this.#budget, me, f.media, members, randomId(12), Date.now(), this.#cfg.ringMs, f.req);
   }
 
   /** After a socket closed or failed: a call it was in loses it, and the others hear if its person left. */
@@ -351,14 +352,14 @@ export class ChatRoom extends DurableObject<Env> {
     this.#io.forget(a.conn);
     const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, lastSeen: 0 };
     const left = presence.left(gone, this.#io.views(ws, userTag(a.uid)), now, this.#cfg.ghostAfterMs);
-    this.#io.apply([...callEffects.disconnected(this.#store, a.conn, now), ...left], null, now);
+    this.#io.apply([...callEffects.disconnected(this.#store, this.#budget, a.conn, now), ...left], null, now);
   }
 
   /** The room closes these connections: presence tells the others, and a call they were in loses them. */
   #shut(conns: readonly string[], code: number, reason: string, now: number): Effect[] {
     return [
       ...presence.shut(this.#io.views(), conns, code, reason, now, this.#cfg.ghostAfterMs),
-      ...conns.flatMap((c) => callEffects.disconnected(this.#store, c, now)),
+      ...conns.flatMap((c) => callEffects.disconnected(this.#store, this.#budget, c, now)),
     ];
   }
 
