@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PEER_GONE_MS } from "../protocol";
+import { PEER_GONE_MS, QUIET_CANCEL_MS } from "../protocol";
 import * as callEffects from "./call-effects";
 import type { Effect } from "./effects";
 import { MessageBudget } from "./rate-limit";
@@ -94,6 +94,15 @@ describe("a call in the room", () => {
 
 describe("a call's history line", () => {
   const history = (effects: Effect[]) => of(effects, "publish").filter((e) => e.message.cid.startsWith("call:"));
+
+  it("is not written for a call its caller cancels within QUIET_CANCEL_MS, and is after that", () => {
+    const { store } = ringing();
+    expect(history(callEffects.frame(store, budget(), alice, { type: "call.hangup", callId: "call1" }, QUIET_CANCEL_MS - 1))).toEqual([]);
+    expect(store.call()).toBeNull();
+    const later = ringing();
+    const [line] = history(callEffects.frame(later.store, budget(), alice, { type: "call.hangup", callId: "call1" }, QUIET_CANCEL_MS));
+    expect(line?.message).toMatchObject({ text: "Cancelled video call", call: { outcome: "cancelled" } });
+  });
 
   it("counts against the room's message budget, and is not written when that is spent", () => {
     const b = new MessageBudget({ perSec: 10, burst: 20 }, { perSec: 1, burst: 1 });

@@ -44,8 +44,8 @@ export function apply(
     out.push(frameTo({ users: e.users, conns: e.conns }, ended));
   }
   if (step.call !== before && (step.call || before)) out.push(frameTo({ all: true }, { type: "call", call: step.call ? calls.view(step.call) : null }));
-  // One history message per call (its cid dedupes a repeat).
-  if (e) out.push(...record(store, budget, { cid: `call:${e.call.id}`, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }, now));
+  // One history message per call (its cid dedupes a repeat), unless it was cancelled at once.
+  if (e?.history) out.push(...record(store, budget, { cid: `call:${e.call.id}`, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }, now));
   if (step.call !== before) {
     out.push(...rings(before, step.call));
     const at = calls.deadline(step.call);

@@ -45,15 +45,22 @@ import { RoomStore } from "./store/room-store";
 /** Any frame at all, per user: generous, only against floods. */
 const FRAME_RATE_PER_SEC = 50;
 const FRAME_BURST = 100;
+/**
+ * Calls a person may start, per minute and at once: each one rings every other member of
+ * the room, on their screen whether or not they have the room open.
+ */
+const CALL_STARTS_PER_MIN = 3;
+const CALL_START_BURST = 3;
 
 export class ChatRoom extends DurableObject<Env> {
   readonly #store: RoomStore;
   readonly #io: RoomIO;
   readonly #history: History;
   readonly #cfg: { budget: Rate; roomBudget: Rate; ghostAfterMs: number; flushDelayMs: number; ringMs: number };
-  /** Messages per sender (the budget the welcome advertises) and per room, and any frame per sender. */
+  /** Messages per sender (the budget the welcome advertises) and per room; any frame per sender; call starts per person. */
   readonly #budget: MessageBudget;
   readonly #frames = new TokenBuckets(FRAME_RATE_PER_SEC, FRAME_BURST);
+  readonly #callStarts = new TokenBuckets(CALL_STARTS_PER_MIN / 60, CALL_START_BURST);
   /** The flush in progress, if any: destroy() waits for it so nothing reaches D1 after. */
   #flushing: Promise<unknown> | null = null;
   /** Set by destroy(). Only in memory: after an eviction the storage is empty anyway, and the Worker lets nobody in. */
@@ -326,10 +333,15 @@ export class ChatRoom extends DurableObject<Env> {
   /**
    * Starts a call: rings every other member of the room, read from D1 (a call start is
    * rare, so this read is off the message path), whether or not they have the room open:
-   * their hubs show them the incoming call.
+   * their hubs show them the incoming call. A person starts only CALL_STARTS_PER_MIN.
    */
   async #startCall(ws: WebSocket, me: Conn, f: Extract<ClientFrame, { type: "call.start" }>): Promise<Effect[]> {
-    if (this.#store.call()) return callEffects.start(this.#store, this.#budget, me, f.media, [], "", Date.now(), this.#cfg.ringMs, f.req);
+    const now = Date.now();
+    if (this.#store.call()) return callEffects.start(this.#store, this.#budget, me, f.media, [], "", now, this.#cfg.ringMs, f.req);
+    if (!this.#callStarts.take(me.uid, now)) {
+      const retryMs = this.#callStarts.wait(me.uid, now);
+      return [reject(me.conn, ErrorCode.RATE_LIMITED, `you can start ${CALL_STARTS_PER_MIN} calls a minute`, { req: f.req, retryMs }, false)];
+    }
     const roomId = this.#store.roomId();
     let members: string[];
     try {

@@ -5,10 +5,11 @@
 import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { connect, guest, joinRoom, newRoom, sleep, type Client } from "./helpers";
-import type { ServerFrameOf } from "../protocol";
+import { account, connect, connectHub, guest, joinRoom, newRoom, sleep, startDm, type Client } from "./helpers";
+import { QUIET_CANCEL_MS, type ServerFrameOf } from "../protocol";
 import { NEWCOMER_BURST } from "../room/rate-limit";
 import { settled } from "./fixtures";
+import type { StoredCall } from "../room/call";
 
 type ErrorFrame = ServerFrameOf<"error">;
 
@@ -90,5 +91,56 @@ describe("the room's message budget", () => {
     const mine = await burst(a, "alice", 20);
     expect(mine.refused).toEqual([]);
     expect(await logCount(room.id, "alice")).toBe(20);
+  });
+});
+
+describe("ring spam", () => {
+  /** Alice and Bob in their DM; Bob has the app open (his hub) but not the room. */
+  async function bobAway() {
+    const [alice, bob] = [await account("Alice"), await account("Bob")];
+    const { body } = await startDm(alice.cookie, bob.username);
+    const bobsHub = await connectHub(bob.cookie);
+    const a = await connect(body.room.id, alice.cookie);
+    return { roomId: body.room.id, alice, bob, a, bobsHub, stub: env.ROOMS.getByName(body.room.id) };
+  }
+
+  const history = (stub: DurableObjectStub) =>
+    runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.sql.exec<{ cid: string; text: string }>("SELECT cid, text FROM log WHERE cid LIKE 'call:%'").toArray());
+
+  it("a person starts 3 calls a minute: the 4th is refused with when to retry and rings nobody; calls cancelled at once leave no history", async () => {
+    const { a, bobsHub, stub, roomId, bob } = await bobAway();
+    for (let i = 0; i < 3; i++) {
+      a.clear();
+      a.send({ type: "call.start", media: "video", req: `s${i}` });
+      const s = (await a.next("call", (f) => f.call !== null)).call!;
+      a.send({ type: "call.hangup", callId: s.id });
+      expect((await a.next("call.ended", (f) => f.callId === s.id)).outcome).toBe("cancelled");
+    }
+    a.send({ type: "call.start", media: "video", req: "s3" });
+    const refused = await a.next("error", (f) => f.req === "s3");
+    expect(refused).toMatchObject({ code: "rate_limited", message: "you can start 3 calls a minute", retryMs: expect.any(Number) });
+    expect(refused.retryMs!).toBeGreaterThan(1000);
+    expect(await runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.kv.get<StoredCall>("call") ?? null)).toBeNull();
+    await bobsHub.until(() => bobsHub.frames.filter((f) => f.type === "call.ring_ended").length === 3);
+    expect(bobsHub.frames.filter((f) => f.type === "call.ring")).toHaveLength(3);
+    // Each was cancelled within QUIET_CANCEL_MS: no "Cancelled video call" lines.
+    expect(await history(stub)).toEqual([]);
+    // The limit is Alice's: Bob can still call her.
+    const b = await connect(roomId, bob.cookie);
+    b.send({ type: "call.start", media: "audio", req: "bob" });
+    expect((await b.next("call", (f) => f.call !== null)).call).toMatchObject({ caller: { id: bob.id } });
+  });
+
+  it("a call that rang for QUIET_CANCEL_MS before its cancel leaves its history line", async () => {
+    const { a, stub } = await bobAway();
+    a.send({ type: "call.start", media: "video" });
+    const s = (await a.next("call", (f) => f.call !== null)).call!;
+    await runInDurableObject(stub, (_i, state: DurableObjectState) => {
+      const c = state.storage.kv.get<StoredCall>("call")!;
+      state.storage.kv.put("call", { ...c, startedAt: c.startedAt - QUIET_CANCEL_MS });
+    });
+    a.send({ type: "call.hangup", callId: s.id });
+    await a.next("call.ended");
+    expect(await history(stub)).toEqual([{ cid: `call:${s.id}`, text: "Cancelled video call" }]);
   });
 });
