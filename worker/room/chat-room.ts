@@ -10,9 +10,9 @@
  *
  * Nothing about a connection lives only in memory: who a socket is travels in its
  * attachment, presence is derived from the sockets, and the log, the call and the flush
- * state are in storage (store/room-store.ts). What is in memory (rate-limit buckets,
- * strikes, last-frame times, the fan-out's few milliseconds of batching) may be
- * forgotten at any wake.
+ * state are in storage (store/room-store.ts), cool-downs after abuse too. What is in
+ * memory (rate-limit buckets, strikes, last-frame times, the fan-out's few milliseconds
+ * of batching) may be forgotten at any wake.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -29,6 +29,7 @@ import {
 } from "../protocol";
 import { db } from "../db/client";
 import { memberIds } from "../db/queries";
+import { errorJson, tooManyRequests } from "../http/errors";
 import * as calls from "./call";
 import * as callEffects from "./call-effects";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
@@ -51,6 +52,12 @@ const FRAME_BURST = 100;
  */
 const CALL_STARTS_PER_MIN = 3;
 const CALL_START_BURST = 3;
+/**
+ * Sockets one person may have open in the room (tabs, devices). Opening another closes
+ * their oldest with Close.TOO_MANY_CONNECTIONS: hundreds of sockets of one person would
+ * slow the room down for everyone.
+ */
+const MAX_SOCKETS_PER_PERSON = 10;
 
 export class ChatRoom extends DurableObject<Env> {
   readonly #store: RoomStore;
@@ -284,11 +291,19 @@ export class ChatRoom extends DurableObject<Env> {
     const url = new URL(req.url);
     const version = url.searchParams.get("v");
     if (version !== null && version !== String(PROTOCOL)) return refuse(Close.PROTOCOL_VERSION, `protocol ${PROTOCOL} required`);
+    const now = Date.now();
+    // Cooling down after a socket of theirs was closed for abuse: refused before any socket exists.
+    const until = this.#store.cooldown(who.id)?.until ?? 0;
+    if (until > now) {
+      const s = Math.ceil((until - now) / 1000);
+      return errorJson(tooManyRequests(`your connection to this room was closed for abuse; try again in ${s} seconds`, s));
+    }
 
     this.#store.rememberRoomId(who.room);
-    const now = Date.now();
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, since: who.memberSince };
-    const theirs = this.#io.views(undefined, userTag(me.uid));
+    const mine = this.#io.views(undefined, userTag(me.uid));
+    const excess = presence.overflow(mine, MAX_SOCKETS_PER_PERSON);
+    const theirs = mine.filter((v) => !excess.includes(v.conn));
     // Tags find a person's sockets (removal), a session's (logout) and one connection (calls).
     this.ctx.acceptWebSocket(server, [userTag(me.uid), sessionTag(who.sid), connTag(me.conn)]);
     this.#io.attach(server, me);
@@ -299,7 +314,8 @@ export class ChatRoom extends DurableObject<Env> {
     const view = call ? calls.view(call) : null;
     const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, ...replay })];
     if (view) hello.push(frameTo({ conn: me.conn }, { type: "call", call: view }));
-    this.#io.apply([...hello, ...presence.joined(theirs, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
+    const replaced = this.#shut(excess, Close.TOO_MANY_CONNECTIONS, `more than ${MAX_SOCKETS_PER_PERSON} connections of yours to this room; this was the oldest`, now);
+    this.#io.apply([...replaced, ...hello, ...presence.joined(theirs, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -362,7 +378,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (!a) return;
     const now = Date.now();
     this.#io.forget(a.conn);
-    const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, lastSeen: 0 };
+    const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, at: a.at, lastSeen: 0 };
     const left = presence.left(gone, this.#io.views(ws, userTag(a.uid)), now, this.#cfg.ghostAfterMs);
     this.#io.apply([...callEffects.disconnected(this.#store, this.#budget, a.conn, now), ...left], null, now);
   }

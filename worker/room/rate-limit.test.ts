@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { MessageBudget, NEWCOMER_BURST, NEWCOMER_MS, Strikes, TokenBuckets, isNewcomer } from "./rate-limit";
+import {
+  COOLDOWN_BASE_MS,
+  COOLDOWN_MAX_MS,
+  COOLDOWN_MEMORY_MS,
+  MessageBudget,
+  NEWCOMER_BURST,
+  NEWCOMER_MS,
+  Strikes,
+  TokenBuckets,
+  coolDown,
+  isNewcomer,
+} from "./rate-limit";
 
 describe("token buckets", () => {
   it("allow a burst, then the rate, and say how long until the next token", () => {
@@ -71,6 +82,20 @@ describe("the message budget: the sender's and the room's", () => {
     expect(isNewcomer(0, NEWCOMER_MS - 1)).toBe(true);
     expect(isNewcomer(0, NEWCOMER_MS)).toBe(false);
     expect(isNewcomer(undefined, 0)).toBe(false);
+  });
+});
+
+describe("cool-down after an abuse close", () => {
+  it("starts short, doubles with each close soon after the last, caps, and is forgotten after a quiet hour", () => {
+    const first = coolDown(undefined, 0);
+    expect(first).toEqual({ closes: 1, until: COOLDOWN_BASE_MS });
+    const second = coolDown(first, first.until + 1);
+    expect(second).toEqual({ closes: 2, until: first.until + 1 + 2 * COOLDOWN_BASE_MS });
+    let c = second;
+    for (let i = 0; i < 20; i++) c = coolDown(c, c.until);
+    const capped = coolDown(c, c.until);
+    expect(capped.until - c.until).toBe(COOLDOWN_MAX_MS);
+    expect(coolDown(capped, capped.until + COOLDOWN_MEMORY_MS)).toEqual({ closes: 1, until: capped.until + COOLDOWN_MEMORY_MS + COOLDOWN_BASE_MS });
   });
 });
 

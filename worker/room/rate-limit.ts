@@ -137,3 +137,24 @@ export class MessageBudget {
     return this.#room.take(ROOM, now);
   }
 }
+
+/**
+ * After one of a person's sockets is closed for abuse (1008), they cannot open another
+ * in that room for COOLDOWN_BASE_MS; each further abuse close within COOLDOWN_MEMORY_MS
+ * of the last cool-down's end doubles it, up to COOLDOWN_MAX_MS.
+ */
+export const COOLDOWN_BASE_MS = 10_000;
+export const COOLDOWN_MAX_MS = 10 * 60_000;
+export const COOLDOWN_MEMORY_MS = 60 * 60_000;
+
+/** A person's cool-down in a room: how many abuse closes it counts, and when it ends. Kept in the room's storage. */
+export interface Cooldown {
+  closes: number;
+  until: number;
+}
+
+/** The cool-down after another abuse close at `now`, following `prev` (if any). */
+export function coolDown(prev: Cooldown | undefined, now: number): Cooldown {
+  const closes = prev && now - prev.until < COOLDOWN_MEMORY_MS ? prev.closes + 1 : 1;
+  return { closes, until: now + Math.min(COOLDOWN_MAX_MS, COOLDOWN_BASE_MS * 2 ** (closes - 1)) };
+}

@@ -5,9 +5,9 @@
 import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
-import { account, connect, connectHub, guest, joinRoom, newRoom, sleep, startDm, type Client } from "./helpers";
-import { QUIET_CANCEL_MS, type ServerFrameOf } from "../protocol";
-import { NEWCOMER_BURST } from "../room/rate-limit";
+import { account, connect, connectHub, errorOf, guest, joinRoom, newRoom, sleep, startDm, upgrade, type Client, type Person } from "./helpers";
+import { Close, QUIET_CANCEL_MS, type ServerFrameOf } from "../protocol";
+import { COOLDOWN_BASE_MS, NEWCOMER_BURST, type Cooldown } from "../room/rate-limit";
 import { settled } from "./fixtures";
 import type { StoredCall } from "../room/call";
 
@@ -142,5 +142,68 @@ describe("ring spam", () => {
     a.send({ type: "call.hangup", callId: s.id });
     await a.next("call.ended");
     expect(await history(stub)).toEqual([{ cid: `call:${s.id}`, text: "Cancelled video call" }]);
+  });
+});
+
+describe("sockets per person", () => {
+  it("a person's 11th socket closes their oldest with 4005; the other ten stay, and the room goes on", async () => {
+    const alice = await guest("Alice");
+    const bob = await guest("Bob");
+    const { room } = await newRoom(alice.cookie);
+    await joinRoom(room.id, bob.cookie);
+    const b = await connect(room.id, bob.cookie);
+    const tabs: Client[] = [];
+    for (let i = 0; i < 10; i++) tabs.push(await connect(room.id, alice.cookie));
+    // Ten are allowed: none was closed.
+    await sleep(50);
+    expect(tabs.map((t) => t.closed)).toEqual(Array(10).fill(null));
+    const newest = await connect(room.id, alice.cookie);
+    expect(await tabs[0]!.waitClosed()).toEqual({ code: Close.TOO_MANY_CONNECTIONS, reason: "more than 10 connections of yours to this room; this was the oldest" });
+    expect(tabs.slice(1).map((t) => t.closed)).toEqual(Array(9).fill(null));
+    const open = await runInDurableObject(env.ROOMS.getByName(room.id), (_i, state: DurableObjectState) => state.getWebSockets(`u:${alice.id}`).filter((ws) => ws.readyState === WebSocket.OPEN).length);
+    expect(open).toBe(10);
+    newest.send({ type: "send", cid: "hi", text: "from the newest tab" });
+    expect((await b.next("msgs", (f) => f.messages.some((m) => m.cid === "hi"))).messages[0]!.text).toBe("from the newest tab");
+  });
+
+  it("a socket closed for abuse (1008): its person gets 429 at the upgrade for a growing while; others connect; after it, they can", async () => {
+    const alice = await guest("Alice");
+    const mallory = await guest("Mallory");
+    const { room } = await newRoom(alice.cookie);
+    await joinRoom(room.id, mallory.cookie);
+    const stub = env.ROOMS.getByName(room.id);
+    const abuse = async () => {
+      const m = await connect(room.id, mallory.cookie);
+      for (let i = 0; i < 60; i++) m.send("garbage");
+      expect((await m.waitClosed()).code).toBe(1008);
+    };
+    const refusedFor = async () => {
+      const res = await upgrade(room.id, mallory.cookie);
+      expect(res.status).toBe(429);
+      expect(res.webSocket).toBeNull();
+      expect(await errorOf(res)).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/closed for abuse; try again in \d+ seconds/) });
+      return Number(res.headers.get("retry-after"));
+    };
+    const cooldownEnds = () =>
+      runInDurableObject(stub, (_i, state: DurableObjectState) => {
+        const c = state.storage.kv.get<Cooldown>(`cooldown:${mallory.id}`)!;
+        state.storage.kv.put(`cooldown:${mallory.id}`, { ...c, until: Date.now() - 1 });
+      });
+
+    await abuse();
+    const first = await refusedFor();
+    expect(first).toBeGreaterThan(COOLDOWN_BASE_MS / 1000 - 2);
+    expect(first).toBeLessThanOrEqual(COOLDOWN_BASE_MS / 1000);
+    // Nothing of hers was accepted; Alice connects as ever.
+    expect(await runInDurableObject(stub, (_i, state: DurableObjectState) => state.getWebSockets(`u:${mallory.id}`).length)).toBe(0);
+    const a = await connect(room.id, alice.cookie);
+    expect(a.closed).toBeNull();
+
+    // Once it is over she is let in again; abusing again costs twice as long.
+    await cooldownEnds();
+    await abuse();
+    const second = await refusedFor();
+    expect(second).toBeGreaterThan((2 * COOLDOWN_BASE_MS) / 1000 - 2);
+    expect(second).toBeLessThanOrEqual((2 * COOLDOWN_BASE_MS) / 1000);
   });
 });
