@@ -4,12 +4,12 @@ import {
   COOLDOWN_MAX_MS,
   COOLDOWN_MEMORY_MS,
   MessageBudget,
-  NEWCOMER_BURST,
   NEWCOMER_MS,
   Strikes,
   TokenBuckets,
   coolDown,
   isNewcomer,
+  newcomerBurst,
 } from "./rate-limit";
 
 describe("token buckets", () => {
@@ -45,6 +45,7 @@ describe("token buckets: a smaller start, and a reserve left for others", () => 
 
 describe("the message budget: the sender's and the room's", () => {
   const sender = { perSec: 10, burst: 20 };
+  const NEWCOMER_BURST = newcomerBurst(sender.burst);
   const room = { perSec: 50, burst: 100 };
 
   it("a member posts up to their burst at once", () => {
@@ -53,7 +54,8 @@ describe("the message budget: the sender's and the room's", () => {
     expect(b.take("m", false, 0)).toEqual({ retryMs: 100, room: false });
   });
 
-  it("a newcomer starts with a smaller burst of their own", () => {
+  it("a newcomer starts with a smaller burst of their own (a quarter: 5 of 20, 250 of 1000)", () => {
+    expect([NEWCOMER_BURST, newcomerBurst(1000), newcomerBurst(2)]).toEqual([5, 250, 1]);
     const b = new MessageBudget(sender, room);
     for (let i = 0; i < NEWCOMER_BURST; i++) expect(b.take("n", true, 0)).toBeNull();
     expect(b.take("n", true, 0)).toEqual({ retryMs: 100, room: false });

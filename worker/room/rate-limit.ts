@@ -87,8 +87,14 @@ export interface Rate {
  * fresh identities and join with them; a newcomer's messages are held to less (below).
  */
 export const NEWCOMER_MS = 10 * 60_000;
-/** A newcomer's own bucket starts with this many messages, not the full burst (it refills as anyone's). */
-export const NEWCOMER_BURST = 5;
+/**
+ * A newcomer's own bucket starts with this share of the burst (5 of the default 20), not all
+ * of it (it refills as anyone's). A share, so that raising MSG_BURST raises it too.
+ */
+export const NEWCOMER_SHARE = 0.25;
+
+/** What a newcomer's own bucket starts with, for a sender burst of `burst`. */
+export const newcomerBurst = (burst: number) => Math.max(1, Math.floor(burst * NEWCOMER_SHARE));
 /**
  * The share of the room's burst that newcomers cannot draw on: however many fresh
  * identities flood a room, its members keep this much to post with, and take it first
@@ -110,9 +116,11 @@ export class MessageBudget {
   readonly #senders: TokenBuckets;
   readonly #room: TokenBuckets;
   readonly #reserve: number;
+  readonly #newcomerBurst: number;
 
   constructor(sender: Rate, room: Rate) {
     this.#senders = new TokenBuckets(sender.perSec, sender.burst);
+    this.#newcomerBurst = newcomerBurst(sender.burst);
     this.#room = new TokenBuckets(room.perSec, room.burst);
     this.#reserve = Math.floor(room.burst * ROOM_RESERVE);
   }
@@ -122,7 +130,7 @@ export class MessageBudget {
    * would be, and whether the room's budget (not only the sender's) is what holds it.
    */
   take(uid: string, newcomer: boolean, now: number): { retryMs: number; room: boolean } | null {
-    const mine: Draw = newcomer ? { start: NEWCOMER_BURST } : {};
+    const mine: Draw = newcomer ? { start: this.#newcomerBurst } : {};
     const room: Draw = newcomer ? { keep: this.#reserve } : {};
     const senderWait = this.#senders.wait(uid, now, mine);
     const roomWait = this.#room.wait(ROOM, now, room);
