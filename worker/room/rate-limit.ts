@@ -95,6 +95,7 @@ export const NEWCOMER_SHARE = 0.25;
 
 /** What a newcomer's own bucket starts with, for a sender burst of `burst`. */
 export const newcomerBurst = (burst: number) => Math.max(1, Math.floor(burst * NEWCOMER_SHARE));
+
 /**
  * The share of the room's burst that newcomers cannot draw on: however many fresh
  * identities flood a room, its members keep this much to post with, and take it first
@@ -102,6 +103,7 @@ export const newcomerBurst = (burst: number) => Math.max(1, Math.floor(burst * N
  */
 export const ROOM_RESERVE = 0.5;
 
+/** Whether a membership that began at `memberSince` is a newcomer's (unknown: a socket from before the room recorded it, not one). */
 export const isNewcomer = (memberSince: number | undefined, now: number) => memberSince !== undefined && now - memberSince < NEWCOMER_MS;
 
 const ROOM = "room";
