@@ -122,9 +122,10 @@ if (opts.url && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+\/?$/.test
   die("--url must be a loopback http URL, e.g. http://127.0.0.1:8787");
 }
 
-// The app's per-sender message budget (wrangler.toml MSG_RATE_PER_SEC=10, MSG_BURST=20)
-// would refuse the bench's senders: raised for the bench only, like any --var.
-const BENCH_VARS = { MSG_RATE_PER_SEC: "1000", MSG_BURST: "2000" };
+// The app's per-sender and per-room message budgets (wrangler.toml MSG_RATE_PER_SEC=10,
+// MSG_BURST=20, ROOM_MSG_RATE_PER_SEC=50, ROOM_MSG_BURST=100) would refuse the bench's
+// senders: raised for the bench only, like any --var.
+const BENCH_VARS = { MSG_RATE_PER_SEC: "1000", MSG_BURST: "2000", ROOM_MSG_RATE_PER_SEC: "100000", ROOM_MSG_BURST: "200000" };
 const appVars = { ...BENCH_VARS };
 for (const kv of opts.var) {
   const i = kv.indexOf(":");
@@ -373,7 +374,7 @@ async function main() {
     out(
       `app vars for the bench: ${Object.entries(appVars)
         .map(([k, v]) => `${k}=${v}`)
-        .join(", ")} (wrangler.toml: MSG_RATE_PER_SEC=10, MSG_BURST=20: raised so the senders are not refused)`,
+        .join(", ")} (wrangler.toml: MSG_RATE_PER_SEC=10, MSG_BURST=20, ROOM_MSG_RATE_PER_SEC=50, ROOM_MSG_BURST=100: raised so the senders are not refused)`,
     );
   }
   out("app and floor are reached through wrangler dev's proxy (as with npm start); Socket.IO directly.");

@@ -13,7 +13,7 @@
  * RTCPeerConnections and every track it held or received) and `getStats()`.
  */
 import { describe, expect, it } from "vitest";
-import { RING_TIMEOUT_MS } from "../../worker/protocol";
+import { QUIET_CANCEL_MS, RING_TIMEOUT_MS } from "../../worker/protocol";
 import { FAKE_MEDIA, WAIT, connection, joinByLink, joiner, log, newRoom, skipBrowser, twoInARoom, useSession } from "./browser";
 import {
   callStatus,
@@ -181,6 +181,8 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     await header(alice.page).getByRole("button", { name: "Video call" }).click();
     const banner = incoming(bob.page);
     await banner.waitFor({ timeout: WAIT });
+    // A call cancelled sooner leaves no history entry (a misdial).
+    await alice.page.waitForTimeout(QUIET_CANCEL_MS);
     await callView(alice.page).getByRole("button", { name: "Hang up" }).click();
     await banner.waitFor({ state: "detached", timeout: WAIT });
     await log(bob.page).locator(".call-entry.missed").filter({ hasText: "Missed video call from Alice" }).waitFor({ timeout: WAIT });

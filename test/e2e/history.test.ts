@@ -30,8 +30,8 @@ function offsetOf(p: Page, text: string) {
 const distanceFromBottom = (p: Page) => log(p).evaluate((el) => Math.round(el.scrollHeight - el.scrollTop - el.clientHeight));
 
 describe.skipIf(skipBrowser)("history in the browser", () => {
-  // Seeding 120 messages quickly needs a looser per-sender message rate than production's.
-  const s = useSession({ vars: { MSG_RATE_PER_SEC: "1000", MSG_BURST: "1000" } });
+  // Seeding 120 messages quickly needs looser per-sender and per-room message budgets than production's.
+  const s = useSession({ vars: { MSG_RATE_PER_SEC: "1000", MSG_BURST: "1000", ROOM_MSG_RATE_PER_SEC: "1000", ROOM_MSG_BURST: "1000" } });
 
   it("pages older messages on scroll-up, keeps the place, and offers new ones with a pill", async () => {
     const alice = await s.guest();

@@ -20,6 +20,14 @@ export const unauthorized = (message = "sign in first") => new HttpError(401, Ap
 export const forbidden = (message = "you are not a member of this room") => new HttpError(403, ApiErrorCode.FORBIDDEN, message);
 export const conflict = (message: string) => new HttpError(409, ApiErrorCode.CONFLICT, message);
 export const notFound = (message = "not found") => new HttpError(404, ApiErrorCode.NOT_FOUND, message);
+export const tooManyRequests = (message: string, retryAfterS: number) =>
+  new HttpError(429, ApiErrorCode.RATE_LIMITED, message, { "Retry-After": String(retryAfterS) });
+
+/** The JSON response for `err` where there is no Hono context: a room object answering the upgrade the Worker forwarded. */
+export function errorJson(err: HttpError): Response {
+  const body: ApiError = { error: { code: err.code, message: err.message } };
+  return Response.json(body, { status: err.status, headers: err.headers });
+}
 
 /** Every API error leaves as `{ error: { code, message } }`; never a stack or SQL. */
 export function errorResponse(err: unknown, c: Context): Response {

@@ -16,6 +16,11 @@ export const CALL_MAX_PARTICIPANTS = 4;
 export const RING_TIMEOUT_MS = 30_000;
 /** A participant whose connection dropped has this long to come back before they leave the call. */
 export const PEER_GONE_MS = 15_000;
+/**
+ * A call cancelled this soon after it started leaves no line in the history: a misdial
+ * says nothing worth keeping, and a loop of start and hang-up would fill the history.
+ */
+export const QUIET_CANCEL_MS = 2000;
 
 export const CallMediaSchema = v.picklist(["audio", "video"]);
 export type CallMedia = v.InferOutput<typeof CallMediaSchema>;

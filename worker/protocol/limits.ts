@@ -47,11 +47,24 @@ export const Close = {
   FORBIDDEN: 4003,
   /** The room was deleted. */
   ROOM_GONE: 4004,
+  /**
+   * The person opened more sockets to the room than it allows (tabs, devices): this one,
+   * their oldest, was closed for the newest. Not retried by itself, or two tabs would
+   * take turns closing each other.
+   */
+  TOO_MANY_CONNECTIONS: 4005,
   /** Standard 1008: persistent abuse (flooding, oversized frames). */
   POLICY: 1008,
 } as const;
 export type CloseCode = (typeof Close)[keyof typeof Close];
-export const NO_RECONNECT: readonly number[] = [Close.UNAUTHORIZED, Close.PROTOCOL_VERSION, Close.FORBIDDEN, Close.ROOM_GONE, Close.POLICY];
+export const NO_RECONNECT: readonly number[] = [
+  Close.UNAUTHORIZED,
+  Close.PROTOCOL_VERSION,
+  Close.FORBIDDEN,
+  Close.ROOM_GONE,
+  Close.TOO_MANY_CONNECTIONS,
+  Close.POLICY,
+];
 
 /**
  * Characters that reorder or hide what a name shows: bidi embeddings, overrides, isolates and

@@ -2,13 +2,15 @@
  * The call state machine (call.ts) applied to the room: each step's new call is
  * stored, its frames addressed (the error to the sender, `call` to everyone,
  * `call.ended` to those it concerned), its history message written on the normal
- * message path, and the hubs of people it started or stopped ringing told.
+ * message path (against the room's message budget), and the hubs of people it started or
+ * stopped ringing told.
  */
 import { assertNever, type ClientFrame } from "../protocol";
 import * as calls from "./call";
 import type { Sender, Step, StoredCall } from "./call";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
 import { record } from "./messages";
+import type { MessageBudget } from "./rate-limit";
 import type { RoomStore } from "./store/room-store";
 
 type CallFrame = Exclude<Extract<ClientFrame, { type: `call.${string}` }>, { type: "call.start" }>;
@@ -21,7 +23,14 @@ const sender = (me: Conn): Sender => ({ id: me.uid, name: me.name, conn: me.conn
  * the very same object). `from`: the connection whose frame it answers, and the request
  * id its error must echo.
  */
-export function apply(store: RoomStore, before: StoredCall | null, step: Step, now: number, from?: { conn: string; req?: string | undefined }): Effect[] {
+export function apply(
+  store: RoomStore,
+  budget: MessageBudget,
+  before: StoredCall | null,
+  step: Step,
+  now: number,
+  from?: { conn: string; req?: string | undefined },
+): Effect[] {
   const out: Effect[] = [];
   if (step.error && from) out.push(reject(from.conn, step.error.code, step.error.message, { req: from.req }));
   if (step.call !== before) store.setCall(step.call);
@@ -35,8 +44,8 @@ export function apply(store: RoomStore, before: StoredCall | null, step: Step, n
     out.push(frameTo({ users: e.users, conns: e.conns }, ended));
   }
   if (step.call !== before && (step.call || before)) out.push(frameTo({ all: true }, { type: "call", call: step.call ? calls.view(step.call) : null }));
-  // One history message per call (its cid dedupes a repeat).
-  if (e) out.push(...record(store, { cid: `call:${e.call.id}`, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }, now));
+  // One history message per call (its cid dedupes a repeat), unless it was cancelled at once.
+  if (e?.history) out.push(...record(store, budget, { cid: `call:${e.call.id}`, uid: e.call.caller.id, name: e.call.caller.name, text: e.text, call: e.summary }, now));
   if (step.call !== before) {
     out.push(...rings(before, step.call));
     const at = calls.deadline(step.call);
@@ -66,14 +75,14 @@ export function rings(before: StoredCall | null, after: StoredCall | null): Effe
  * before this: a call start is rare, so that read is off the message path). A call
  * already running answers `call_exists`.
  */
-export function start(store: RoomStore, me: Conn, media: "audio" | "video", members: readonly string[], id: string, now: number, ringMs: number, req?: string): Effect[] {
+export function start(store: RoomStore, budget: MessageBudget, me: Conn, media: "audio" | "video", members: readonly string[], id: string, now: number, ringMs: number, req?: string): Effect[] {
   const c = store.call();
   const others = members.filter((u) => u !== me.uid);
-  return apply(store, c, calls.start(c, sender(me), media, others, id, now, ringMs), now, { conn: me.conn, req });
+  return apply(store, budget, c, calls.start(c, sender(me), media, others, id, now, ringMs), now, { conn: me.conn, req });
 }
 
 /** accept / join / decline / busy / hangup / media from `me`. */
-export function frame(store: RoomStore, me: Conn, f: CallFrame, now: number): Effect[] {
+export function frame(store: RoomStore, budget: MessageBudget, me: Conn, f: CallFrame, now: number): Effect[] {
   const c = store.call();
   const who = sender(me);
   let step: Step;
@@ -99,7 +108,7 @@ export function frame(store: RoomStore, me: Conn, f: CallFrame, now: number): Ef
     default:
       return assertNever(f);
   }
-  return apply(store, c, step, now, { conn: me.conn, req: f.req });
+  return apply(store, budget, c, step, now, { conn: me.conn, req: f.req });
 }
 
 /** Relays SDP or an ICE candidate to the one connection the addressed person is in the call with. */
@@ -122,19 +131,19 @@ export function rtc(store: RoomStore, me: Conn, f: RtcFrame): Effect[] {
 }
 
 /** A connection closed: if it was in the call, its participant is gone for now. */
-export function disconnected(store: RoomStore, conn: string, now: number): Effect[] {
+export function disconnected(store: RoomStore, budget: MessageBudget, conn: string, now: number): Effect[] {
   const c = store.call();
-  return apply(store, c, calls.disconnected(c, conn, now), now);
+  return apply(store, budget, c, calls.disconnected(c, conn, now), now);
 }
 
 /** A person is no longer a member: out of the call at once, and no longer rung. */
-export function removed(store: RoomStore, uid: string, now: number): Effect[] {
+export function removed(store: RoomStore, budget: MessageBudget, uid: string, now: number): Effect[] {
   const c = store.call();
-  return apply(store, c, calls.removed(c, uid, now), now);
+  return apply(store, budget, c, calls.removed(c, uid, now), now);
 }
 
 /** The alarm: participants gone too long leave, an unanswered call is missed. */
-export function tick(store: RoomStore, now: number): Effect[] {
+export function tick(store: RoomStore, budget: MessageBudget, now: number): Effect[] {
   const c = store.call();
-  return apply(store, c, calls.tick(c, now), now);
+  return apply(store, budget, c, calls.tick(c, now), now);
 }

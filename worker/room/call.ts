@@ -14,6 +14,7 @@ import {
   CALL_MAX_PARTICIPANTS,
   CallErrorCode,
   PEER_GONE_MS,
+  QUIET_CANCEL_MS,
   type CallMedia,
   type CallOutcome,
   type CallParticipant,
@@ -55,6 +56,8 @@ export interface Ended {
   summary: CallSummary;
   /** Human fallback text of the history message. */
   text: string;
+  /** Whether it leaves a history message (not when its caller cancelled it within QUIET_CANCEL_MS). */
+  history: boolean;
   /** Connections to send `call.ended` to (participants, the caller among them while in it). */
   conns: string[];
   /** People whose every socket gets `call.ended` (those it was still ringing, and who declined). */
@@ -137,6 +140,7 @@ function end(c: StoredCall, outcome: CallOutcome, now: number, by?: Peer, alsoCo
       ...(by ? { by } : {}),
       summary,
       text: summaryText(summary, c.caller),
+      history: !(outcome === "cancelled" && now - c.startedAt < QUIET_CANCEL_MS),
       conns: [...new Set([...c.participants.map((p) => p.conn), ...alsoConns])],
       users: [...users],
     },

@@ -10,9 +10,9 @@
  *
  * Nothing about a connection lives only in memory: who a socket is travels in its
  * attachment, presence is derived from the sockets, and the log, the call and the flush
- * state are in storage (store/room-store.ts). What is in memory (rate-limit buckets,
- * strikes, last-frame times, the fan-out's few milliseconds of batching) may be
- * forgotten at any wake.
+ * state are in storage (store/room-store.ts), cool-downs after abuse too. What is in
+ * memory (rate-limit buckets, strikes, last-frame times, the fan-out's few milliseconds
+ * of batching) may be forgotten at any wake.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -29,6 +29,7 @@ import {
 } from "../protocol";
 import { db } from "../db/client";
 import { memberIds } from "../db/queries";
+import { errorJson, tooManyRequests } from "../http/errors";
 import * as calls from "./call";
 import * as callEffects from "./call-effects";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
@@ -37,7 +38,7 @@ import { d1History } from "./history-d1";
 import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
 import * as presence from "./presence";
-import { TokenBuckets } from "./rate-limit";
+import { MessageBudget, TokenBuckets, type Rate } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
 import { SESSION_EXPIRED, answerHeartbeats, close, envNumber, finishClose } from "./sockets";
 import { RoomStore } from "./store/room-store";
@@ -45,15 +46,28 @@ import { RoomStore } from "./store/room-store";
 /** Any frame at all, per user: generous, only against floods. */
 const FRAME_RATE_PER_SEC = 50;
 const FRAME_BURST = 100;
+/**
+ * Calls a person may start, per minute and at once: each one rings every other member of
+ * the room, on their screen whether or not they have the room open.
+ */
+const CALL_STARTS_PER_MIN = 3;
+const CALL_START_BURST = 3;
+/**
+ * Sockets one person may have open in the room (tabs, devices). Opening another closes
+ * their oldest with Close.TOO_MANY_CONNECTIONS: hundreds of sockets of one person would
+ * slow the room down for everyone.
+ */
+const MAX_SOCKETS_PER_PERSON = 10;
 
 export class ChatRoom extends DurableObject<Env> {
   readonly #store: RoomStore;
   readonly #io: RoomIO;
   readonly #history: History;
-  readonly #cfg: { budget: { perSec: number; burst: number }; ghostAfterMs: number; flushDelayMs: number; ringMs: number };
-  /** Messages per sender (the budget the welcome advertises), and any frame per sender. */
-  readonly #budget: TokenBuckets;
+  readonly #cfg: { budget: Rate; roomBudget: Rate; ghostAfterMs: number; flushDelayMs: number; ringMs: number };
+  /** Messages per sender (the budget the welcome advertises) and per room; any frame per sender; call starts per person. */
+  readonly #budget: MessageBudget;
   readonly #frames = new TokenBuckets(FRAME_RATE_PER_SEC, FRAME_BURST);
+  readonly #callStarts = new TokenBuckets(CALL_STARTS_PER_MIN / 60, CALL_START_BURST);
   /** The flush in progress, if any: destroy() waits for it so nothing reaches D1 after. */
   #flushing: Promise<unknown> | null = null;
   /** Set by destroy(). Only in memory: after an eviction the storage is empty anyway, and the Worker lets nobody in. */
@@ -63,6 +77,7 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     this.#cfg = {
       budget: { perSec: envNumber(env.MSG_RATE_PER_SEC, 10), burst: envNumber(env.MSG_BURST, 20) },
+      roomBudget: { perSec: envNumber(env.ROOM_MSG_RATE_PER_SEC, 50), burst: envNumber(env.ROOM_MSG_BURST, 100) },
       ghostAfterMs: envNumber(env.GHOST_AFTER_MS, 60_000),
       flushDelayMs: envNumber(env.FLUSH_DELAY_MS, 1000),
       ringMs: envNumber(env.RING_TIMEOUT_MS, RING_TIMEOUT_MS),
@@ -70,7 +85,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.#store = new RoomStore(ctx.storage);
     this.#io = new RoomIO(ctx, env, this.#store, this.#cfg);
     this.#history = d1History(env);
-    this.#budget = new TokenBuckets(this.#cfg.budget.perSec, this.#cfg.budget.burst);
+    this.#budget = new MessageBudget(this.#cfg.budget, this.#cfg.roomBudget);
     answerHeartbeats(ctx);
   }
 
@@ -133,7 +148,7 @@ export class ChatRoom extends DurableObject<Env> {
     const now = Date.now();
     try {
       // Call deadlines first: a call that ends here leaves its history message for this flush.
-      this.#io.apply(callEffects.tick(this.#store, now), null, now);
+      this.#io.apply(callEffects.tick(this.#store, this.#budget, now), null, now);
       this.#io.apply(this.#shut(presence.ghosts(this.#io.views(), now, this.#cfg.ghostAfterMs), Close.GHOST, "no heartbeat", now), null, now);
       this.#io.apply(this.#shut(presence.expired(this.#io.views(), now), Close.UNAUTHORIZED, SESSION_EXPIRED, now), null, now);
       this.#store.dropLapsedWatchers(now);
@@ -209,7 +224,7 @@ export class ChatRoom extends DurableObject<Env> {
       this.#store.unwatch(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
-      this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, userId, endedAt), members], null, now);
+      this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);
       return conns.length;
     });
   }
@@ -283,11 +298,19 @@ export class ChatRoom extends DurableObject<Env> {
     const url = new URL(req.url);
     const version = url.searchParams.get("v");
     if (version !== null && version !== String(PROTOCOL)) return refuse(Close.PROTOCOL_VERSION, `protocol ${PROTOCOL} required`);
+    const now = Date.now();
+    // Cooling down after a socket of theirs was closed for abuse: refused before any socket exists.
+    const until = this.#store.cooldown(who.id)?.until ?? 0;
+    if (until > now) {
+      const s = Math.ceil((until - now) / 1000);
+      return errorJson(tooManyRequests(`your connection to this room was closed for abuse; try again in ${s} seconds`, s));
+    }
 
     this.#store.rememberRoomId(who.room);
-    const now = Date.now();
-    const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until };
-    const theirs = this.#io.views(undefined, userTag(me.uid));
+    const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until, since: who.memberSince };
+    const mine = this.#io.views(undefined, userTag(me.uid));
+    const excess = presence.overflow(mine, MAX_SOCKETS_PER_PERSON);
+    const theirs = mine.filter((v) => !excess.includes(v.conn));
     // Tags find a person's sockets (removal), a session's (logout) and one connection (calls).
     this.ctx.acceptWebSocket(server, [userTag(me.uid), sessionTag(who.sid), connTag(me.conn)]);
     this.#io.attach(server, me);
@@ -298,7 +321,8 @@ export class ChatRoom extends DurableObject<Env> {
     const view = call ? calls.view(call) : null;
     const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, ...replay })];
     if (view) hello.push(frameTo({ conn: me.conn }, { type: "call", call: view }));
-    this.#io.apply([...hello, ...presence.joined(theirs, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
+    const replaced = this.#shut(excess, Close.TOO_MANY_CONNECTIONS, `more than ${MAX_SOCKETS_PER_PERSON} connections of yours to this room; this was the oldest`, now);
+    this.#io.apply([...replaced, ...hello, ...presence.joined(theirs, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -321,7 +345,7 @@ export class ChatRoom extends DurableObject<Env> {
       case "call.busy":
       case "call.hangup":
       case "call.media":
-        return callEffects.frame(this.#store, me, f, now);
+        return callEffects.frame(this.#store, this.#budget, me, f, now);
       case "rtc":
         return callEffects.rtc(this.#store, me, f);
       default:
@@ -332,10 +356,15 @@ export class ChatRoom extends DurableObject<Env> {
   /**
    * Starts a call: rings every other member of the room, read from D1 (a call start is
    * rare, so this read is off the message path), whether or not they have the room open:
-   * their hubs show them the incoming call.
+   * their hubs show them the incoming call. A person starts only CALL_STARTS_PER_MIN.
    */
   async #startCall(ws: WebSocket, me: Conn, f: Extract<ClientFrame, { type: "call.start" }>): Promise<Effect[]> {
-    if (this.#store.call()) return callEffects.start(this.#store, me, f.media, [], "", Date.now(), this.#cfg.ringMs, f.req);
+    const now = Date.now();
+    if (this.#store.call()) return callEffects.start(this.#store, this.#budget, me, f.media, [], "", now, this.#cfg.ringMs, f.req);
+    if (!this.#callStarts.take(me.uid, now)) {
+      const retryMs = this.#callStarts.wait(me.uid, now);
+      return [reject(me.conn, ErrorCode.RATE_LIMITED, `you can start ${CALL_STARTS_PER_MIN} calls a minute`, { req: f.req, retryMs }, false)];
+    }
     const roomId = this.#store.roomId();
     let members: string[];
     try {
@@ -347,7 +376,7 @@ export class ChatRoom extends DurableObject<Env> {
     // The caller's socket closed while D1 answered: no call (it would hold a participant that is gone).
     if (this.#gone || ws.readyState !== WebSocket.OPEN) return [];
     // Another frame may have started a call meanwhile: start() answers call_exists then.
-    return callEffects.start(this.#store, me, f.media, members, randomId(12), Date.now(), this.#cfg.ringMs, f.req);
+    return callEffects.start(this.#store, this.#budget, me, f.media, members, randomId(12), Date.now(), this.#cfg.ringMs, f.req);
   }
 
   /** After a socket closed or failed: a call it was in loses it, and the others hear if its person left. */
@@ -356,16 +385,16 @@ export class ChatRoom extends DurableObject<Env> {
     if (!a) return;
     const now = Date.now();
     this.#io.forget(a.conn);
-    const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, lastSeen: 0, exp: a.exp };
+    const gone: presence.SocketView = { uid: a.uid, name: a.name, conn: a.conn, open: false, shut: a.shut === true, at: a.at, lastSeen: 0, exp: a.exp };
     const left = presence.left(gone, this.#io.views(ws, userTag(a.uid)), now, this.#cfg.ghostAfterMs);
-    this.#io.apply([...callEffects.disconnected(this.#store, a.conn, now), ...left], null, now);
+    this.#io.apply([...callEffects.disconnected(this.#store, this.#budget, a.conn, now), ...left], null, now);
   }
 
   /** The room closes these connections: presence tells the others, and a call they were in loses them. */
   #shut(conns: readonly string[], code: number, reason: string, now: number): Effect[] {
     return [
       ...presence.shut(this.#io.views(), conns, code, reason, now, this.#cfg.ghostAfterMs),
-      ...conns.flatMap((c) => callEffects.disconnected(this.#store, c, now)),
+      ...conns.flatMap((c) => callEffects.disconnected(this.#store, this.#budget, c, now)),
     ];
   }
 

@@ -14,6 +14,8 @@ export interface Conn {
   uid: string;
   name: string;
   conn: string;
+  /** When this person's membership of the room began (ms); absent on sockets older than this field. */
+  since?: number;
 }
 
 /** Where a frame goes. */

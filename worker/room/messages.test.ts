@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import { REPLAY_LIMIT } from "../protocol";
 import type { Effect } from "./effects";
 import * as messages from "./messages";
-import { TokenBuckets } from "./rate-limit";
+import { MessageBudget } from "./rate-limit";
 import { alice, bob, newStore } from "./testing/fixtures";
 
-const budget = () => new TokenBuckets(10, 20);
+const ROOM = { perSec: 50, burst: 100 };
+const budget = () => new MessageBudget({ perSec: 10, burst: 20 }, ROOM);
 const send = (cid: string, text = cid, attachments?: string[]) => ({ type: "send" as const, cid, text, ...(attachments ? { attachments } : {}) });
 const kinds = (effects: Effect[]) => effects.map((e) => e.type);
 
@@ -23,7 +24,7 @@ describe("send", () => {
 
   it("answers a resend with the first ack, and stores and publishes nothing (nor spends the budget)", () => {
     const { store } = newStore();
-    const b = new TokenBuckets(10, 1);
+    const b = new MessageBudget({ perSec: 10, burst: 1 }, ROOM);
     messages.send(store, b, alice, send("c1"), 1000);
     const again = messages.send(store, b, alice, send("c1"), 1001);
     expect(again).toEqual([{ type: "frame", to: { conn: alice.conn }, frame: { type: "ack", cid: "c1", seq: 1, ts: 1000 } }]);
@@ -34,7 +35,7 @@ describe("send", () => {
 
   it("refuses a message over the sender's budget with when to retry, counting no strike", () => {
     const { store } = newStore();
-    const b = new TokenBuckets(10, 2);
+    const b = new MessageBudget({ perSec: 10, burst: 2 }, ROOM);
     messages.send(store, b, alice, send("a"), 0);
     messages.send(store, b, alice, send("b"), 0);
     const out = messages.send(store, b, alice, send("c"), 0);
@@ -65,8 +66,9 @@ describe("the room's own messages", () => {
   it("go on the message path once per cid", () => {
     const { store } = newStore();
     const m = { cid: "call:1", uid: alice.uid, name: "Alice", text: "Missed call" };
-    expect(kinds(messages.record(store, m, 5))).toEqual(["publish", "flush"]);
-    expect(messages.record(store, m, 6)).toEqual([]);
+    const b = budget();
+    expect(kinds(messages.record(store, b, m, 5))).toEqual(["publish", "flush"]);
+    expect(messages.record(store, b, m, 6)).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@
  * happens to messages: reactions, deletion, the room's own messages (a call's history
  * entry), replay on (re)connect and history pages.
  *
- *   send: dedupe by (sender, cid) → the sender's rate limit → its files → seq assigned
+ *   send: dedupe by (sender, cid) → the sender's and the room's budget → its files → seq assigned
  *         and stored (one transaction) → ack the sender → publish to everyone → flush due.
  *
  * The ack effect comes before the publish effect, and both are carried out only after
@@ -22,7 +22,7 @@ import {
   type ServerFrameOf,
 } from "../protocol";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
-import type { TokenBuckets } from "./rate-limit";
+import { isNewcomer, type MessageBudget } from "./rate-limit";
 import type { NewMessage, RoomStore, SentRecord } from "./store/room-store";
 
 type SendFrame = Extract<ClientFrame, { type: "send" }>;
@@ -37,15 +37,16 @@ function ack(conn: string, cid: string, m: SentRecord): Effect {
   return frameTo({ conn }, { type: "ack", cid, seq: m.seq, ts: m.ts, ...(m.attachments ? { attachments: m.attachments } : {}) });
 }
 
-/** A message from `me`. `budget` is the per-sender message rate limit. */
-export function send(store: RoomStore, budget: TokenBuckets, me: Conn, f: SendFrame, now: number): Effect[] {
+/** A message from `me`, within `budget` (theirs and the room's). */
+export function send(store: RoomStore, budget: MessageBudget, me: Conn, f: SendFrame, now: number): Effect[] {
   // A resend after a lost ack: confirm it again; store and broadcast nothing.
   const sent = store.sent(me.uid, f.cid);
   if (sent) return [ack(me.conn, f.cid, sent)];
-  if (!budget.take(me.uid, now)) {
+  const early = budget.take(me.uid, isNewcomer(me.since, now), now);
+  if (early) {
     // Only early, not abuse: the sender is told when to try again, and no strike is counted.
-    const retryMs = budget.wait(me.uid, now);
-    return [reject(me.conn, ErrorCode.RATE_LIMITED, "you are sending messages too fast", { cid: f.cid, retryMs }, false)];
+    const why = early.room ? "too many messages in this room right now" : "you are sending messages too fast";
+    return [reject(me.conn, ErrorCode.RATE_LIMITED, why, { cid: f.cid, retryMs: early.retryMs }, false)];
   }
   let files: FileMeta[] | undefined;
   for (const id of f.attachments ?? []) {
@@ -62,10 +63,11 @@ export function send(store: RoomStore, budget: TokenBuckets, me: Conn, f: SendFr
 
 /**
  * A message the room writes itself (a call's history entry), on the same path; its cid
- * makes a repeat a no-op.
+ * makes a repeat a no-op. It counts against the room's budget like any message, and is
+ * not written when that is spent (so a loop of calls cannot flood the history).
  */
-export function record(store: RoomStore, m: NewMessage, now: number): Effect[] {
-  if (store.sent(m.uid, m.cid)) return [];
+export function record(store: RoomStore, budget: MessageBudget, m: NewMessage, now: number): Effect[] {
+  if (store.sent(m.uid, m.cid) || !budget.takeRoom(now)) return [];
   return [{ type: "publish", message: store.append(m, now) }, { type: "flush" }];
 }
 

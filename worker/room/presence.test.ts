@@ -3,7 +3,7 @@ import * as presence from "./presence";
 import { alice, bob } from "./testing/fixtures";
 
 const GHOST = 60_000;
-const view = (c: typeof alice, over: Partial<presence.SocketView> = {}): presence.SocketView => ({ ...c, open: true, shut: false, lastSeen: 0, exp: Infinity, ...over });
+const view = (c: typeof alice, over: Partial<presence.SocketView> = {}): presence.SocketView => ({ ...c, open: true, shut: false, at: 0, lastSeen: 0, exp: Infinity, ...over });
 
 describe("presence", () => {
   it("counts each person once while one of their sockets is open and heard from", () => {
@@ -51,5 +51,16 @@ describe("presence", () => {
     expect(presence.typing(alice, true)).toEqual([
       { type: "frame", to: { all: true, except: alice.conn }, frame: { type: "typing", user: { id: alice.uid, name: "Alice" }, on: true, ttl: 6000 } },
     ]);
+  });
+});
+
+describe("sockets per person", () => {
+  it("a person about to open another socket keeps their newest max - 1: the oldest open ones go", () => {
+    const tabs = [3, 1, 4, 2].map((at) => view({ ...alice, conn: `t${at}` }, { at }));
+    expect(presence.overflow(tabs, 5)).toEqual([]);
+    expect(presence.overflow(tabs, 4)).toEqual(["t1"]);
+    expect(presence.overflow(tabs, 2)).toEqual(["t3", "t2", "t1"]);
+    // Sockets already closing do not count.
+    expect(presence.overflow([...tabs, view({ ...alice, conn: "t0" }, { at: 0, shut: true }), view({ ...alice, conn: "tx" }, { at: 0, open: false })], 4)).toEqual(["t1"]);
   });
 });

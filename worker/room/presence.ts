@@ -19,6 +19,8 @@ export interface SocketView extends Conn {
   open: boolean;
   /** Closed by the room itself, which has already told the others. */
   shut: boolean;
+  /** When it was accepted. */
+  at: number;
   /** The last time it was heard from (accepted, a frame, a heartbeat). */
   lastSeen: number;
   /** When its session ends (as of the upgrade). */
@@ -67,6 +69,15 @@ export function shut(views: readonly SocketView[], conns: readonly string[], cod
   const effects: Effect[] = [{ type: "close", conns, code, reason }];
   if (gone.size > 0) effects.push({ type: "presence", joined: [], left: [...gone] });
   return effects;
+}
+
+/**
+ * A person about to open another socket keeps at most `max` in the room: the connections
+ * of their oldest open sockets beyond the newest `max - 1` (`theirs`: their sockets now).
+ */
+export function overflow(theirs: readonly SocketView[], max: number): string[] {
+  const live = theirs.filter((v) => v.open && !v.shut).sort((a, b) => b.at - a.at);
+  return live.slice(Math.max(0, max - 1)).map((v) => v.conn);
 }
 
 /** Sockets to close as ghosts (not already being shut). */

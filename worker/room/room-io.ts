@@ -13,7 +13,7 @@ import { Fanout } from "./fanout";
 import { activityOf } from "./flush";
 import { connTag, userTag } from "./identity";
 import type { SocketView } from "./presence";
-import { Strikes } from "./rate-limit";
+import { Strikes, coolDown } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
 import { announceRoomsChanged } from "./user-hub";
@@ -201,6 +201,7 @@ export class RoomIO {
         conn: a.conn,
         open: ws.readyState === WebSocket.OPEN,
         shut: a.shut === true,
+        at: a.at,
         lastSeen: lastSeen(this.#ctx, ws, a.at, this.#lastFrame.get(ws)),
         exp: a.exp,
       });
@@ -227,12 +228,20 @@ export class RoomIO {
     return set;
   }
 
-  /** An `error` frame; a connection that keeps earning strikes is closed as abusive. */
+  /**
+   * An `error` frame; a connection that keeps earning strikes is closed as abusive, and its
+   * person cools down: no new socket in this room for a while (chat-room.ts refuses it with 429).
+   */
   #reject(e: Extract<Effect, { type: "reject" }>, origin: Origin, now: number): void {
     const { type: _type, conn, strike, ...error } = e;
     const sockets = [...this.#sockets({ conn }, origin)];
     this.send({ conn }, { type: "error", ...error }, origin);
-    if (strike && this.#strikes.add(conn, now)) for (const ws of sockets) close(ws, Close.POLICY, "too many invalid or rate-limited frames");
+    if (!strike || !this.#strikes.add(conn, now)) return;
+    for (const ws of sockets) {
+      const uid = this.attachmentOf(ws)?.uid;
+      if (uid !== undefined) this.#store.setCooldown(uid, coolDown(this.#store.cooldown(uid), now));
+      close(ws, Close.POLICY, "too many invalid or rate-limited frames");
+    }
   }
 
   /** Closes connections the logic has already announced: each is marked so that its close event stays quiet. */

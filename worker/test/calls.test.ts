@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { api, connect, guest, joinRoom, newRoom, sleep, type Client, account, connectHub, startDm, type Person } from "./helpers";
 import { dm, groupOf } from "./fixtures";
-import { CALL_MAX_PARTICIPANTS, PEER_GONE_MS, type CallState, type Message } from "../protocol";
+import { CALL_MAX_PARTICIPANTS, PEER_GONE_MS, QUIET_CANCEL_MS, type CallState, type Message } from "../protocol";
 import { formatDuration, type StoredCall } from "../room/call";
 
 
@@ -35,6 +35,9 @@ const editCall = (stub: DurableObjectStub, edit: (c: StoredCall) => void) =>
     edit(c);
     state.storage.kv.put("call", c);
   });
+
+/** The running call started `ms` earlier than it did, as if it had been ringing that long. */
+const rangFor = (stub: DurableObjectStub, ms: number) => editCall(stub, (c) => void (c.startedAt -= ms));
 
 const storedCall = (stub: DurableObjectStub) =>
   runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.kv.get<StoredCall>("call") ?? null);
@@ -138,8 +141,9 @@ describe("calls: how they end", () => {
   });
 
   it("cancel: the caller hangs up before an answer", async () => {
-    const { a, b } = await dm();
+    const { a, b, stub } = await dm();
     const s = await ring(a, [b], "audio");
+    await rangFor(stub, QUIET_CANCEL_MS);
     a.send({ type: "call.hangup", callId: s.id });
     expect(await b.next("call.ended")).toEqual({ type: "call.ended", callId: s.id, outcome: "cancelled" });
     await a.next("call.ended");
@@ -241,15 +245,17 @@ describe("calls: how they end", () => {
     expect((await a2.next("welcome")).messages).toMatchObject([{ cid: "old", text: "from before calls" }]);
     expect((await a2.next("welcome")).messages[0]!.call).toBeUndefined();
     const s = await ring(a2, [b], "audio"); // Bob's socket stayed open through the eviction
+    await rangFor(stub, QUIET_CANCEL_MS);
     a2.send({ type: "call.hangup", callId: s.id });
     expect((await historyMsg(b, s.id)).call).toEqual({ id: s.id, media: "audio", outcome: "cancelled", durationMs: 0 });
   });
 
   it("history from the room's log carries the summary too, and ordinary messages have none", async () => {
-    const { a, b, roomId, alice } = await dm();
+    const { a, b, roomId, alice, stub } = await dm();
     a.send({ type: "send", cid: "hi", text: "hi" });
     await a.next("ack");
     const s = await ring(a, [b]);
+    await rangFor(stub, QUIET_CANCEL_MS);
     a.send({ type: "call.hangup", callId: s.id });
     const m = await historyMsg(a, s.id);
     const page = await (await api(`/api/rooms/${roomId}/messages`, { cookie: alice.cookie })).json<{ messages: Message[] }>();
@@ -379,6 +385,7 @@ describe("calls: hibernation, eviction and dropped connections", () => {
     const s = await ring(a, [b], "audio");
     a.close();
     await callState(b, (x) => x.participants[0]!.goneSince !== null);
+    await rangFor(stub, PEER_GONE_MS);
     await editCall(stub, (c) => void (c.participants.find((p) => p.id === alice.id)!.goneSince = Date.now() - PEER_GONE_MS));
     await runDurableObjectAlarm(stub);
     expect(await b.next("call.ended")).toEqual({ type: "call.ended", callId: s.id, outcome: "cancelled" });

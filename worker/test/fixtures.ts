@@ -1,8 +1,18 @@
 /** People and rooms the tests start from: every fixture makes fresh ones, so tests share nothing. */
 import { env } from "cloudflare:workers";
+import { NEWCOMER_MS } from "../room/rate-limit";
 import { account, connect, guest, joinRoom, newRoom, startDm, type Client, type Person } from "./helpers";
 
 const stubOf = (roomId: string) => env.ROOMS.getByName(roomId);
+
+/**
+ * These people have been members of the room for longer than a newcomer (as if they had
+ * joined an hour ago): their sockets opened from now on get a member's full budget.
+ */
+export async function settled(roomId: string, ...people: Person[]): Promise<void> {
+  const since = Date.now() - NEWCOMER_MS - 60_000;
+  await env.DB.batch(people.map((p) => env.DB.prepare("UPDATE room_members SET joined_at = ? WHERE room_id = ? AND user_id = ?").bind(since, roomId, p.id)));
+}
 
 /** Alice alone in a new room of hers, connected. */
 export async function roomWithAlice() {

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { api, connect, guest, joinRoom, newRoom, sleep, heard } from "./helpers";
-import { twoInARoom } from "./fixtures";
+import { aliceAndBob, settled, twoInARoom } from "./fixtures";
 import type { Message } from "../protocol";
 
 
@@ -37,10 +37,12 @@ describe("the message path", () => {
   });
 
   it("fans a burst from several senders out to everyone exactly once, in seq order", async () => {
-    const { room, a, b } = await twoInARoom();
+    const { room, alice, bob } = await aliceAndBob();
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
-    const c = await connect(room.id, carol.cookie);
+    // Members for a while: a newcomer starts with a smaller burst than these 15 at once.
+    await settled(room.id, alice, bob);
+    const [a, b, c] = [await connect(room.id, alice.cookie), await connect(room.id, bob.cookie), await connect(room.id, carol.cookie)];
     for (let i = 0; i < 15; i++) {
       a.send({ type: "send", cid: `a${i}`, text: `a${i}` });
       b.send({ type: "send", cid: `b${i}`, text: `b${i}` });

@@ -256,6 +256,15 @@ describe("room store: when the room ends", () => {
     expect(store.problem.value).toEqual({ kind: "removed", message: "You were removed from this room" });
   });
 
+  it("a socket replaced by the person's newer one (4005) stays closed, so two tabs do not take turns closing each other", () => {
+    connect([], 0);
+    last().drop(Close.TOO_MANY_CONNECTIONS);
+    vi.advanceTimersByTime(BACKOFF_CAP_MS * 2);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(store.connection.value).toBe("closed");
+    expect(store.problem.value).toMatchObject({ kind: "closed", message: expect.stringMatching(/too many other tabs or windows.*Reload/) });
+  });
+
   it("says the room was deleted on 4004 and signs out on 4001", () => {
     connect([], 0);
     last().drop(Close.ROOM_GONE);

@@ -26,6 +26,10 @@ const CLOSE_PROBLEMS: Readonly<Record<number, RoomProblem>> = {
   [Close.PROTOCOL_VERSION]: { kind: "closed", message: "This page is out of date. Reload to get the latest version." },
   [Close.FORBIDDEN]: REMOVED,
   [Close.ROOM_GONE]: DELETED,
+  [Close.TOO_MANY_CONNECTIONS]: {
+    kind: "closed",
+    message: "This room is open in too many other tabs or windows, so this one was disconnected. Reload to use it here.",
+  },
   [Close.POLICY]: { kind: "closed", message: "Disconnected: too many messages, or a message that was too large. Reload to reconnect." },
 };
 

@@ -3,13 +3,14 @@
  * message log (the write-ahead log in front of D1), the (sender, cid) index that dedupes
  * resends, reactions and their change log, finished uploads, deleted messages still to
  * clean up, and the small KV state (the room's id, the call, flush and announce state,
- * ended memberships). The row ↔ message mapping is written once, here.
+ * ended memberships, cool-downs after abuse). The row ↔ message mapping is written once, here.
  *
  * Synchronous, like the Durable Object storage it runs on; the room logic calls it
  * directly and the adapter never touches SQL.
  */
 import { attachReactions, type Attachment as FileMeta, type CallSummary, type Message } from "../../protocol";
 import type { StoredCall } from "../call";
+import type { Cooldown } from "../rate-limit";
 import type { Storage } from "./ports";
 import { migrate } from "./schema";
 
@@ -119,6 +120,15 @@ export class RoomStore {
 
   endMembership(uid: string, at: number): void {
     this.#s.kv.put(`ended:${uid}`, at);
+  }
+
+  /** `uid`'s cool-down after their sockets were closed for abuse, if they ever were. */
+  cooldown(uid: string): Cooldown | undefined {
+    return this.#s.kv.get<Cooldown>(`cooldown:${uid}`);
+  }
+
+  setCooldown(uid: string, c: Cooldown): void {
+    this.#s.kv.put(`cooldown:${uid}`, c);
   }
 
   call(): StoredCall | null {
