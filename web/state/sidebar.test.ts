@@ -66,6 +66,23 @@ describe("sidebar store", () => {
     expect(lastSocket().url).toBe("ws://chat.test/api/me/ws");
   });
 
+  it("reading on another device lowers the badge here, live, without telling the server again", async () => {
+    lastSocket().open();
+    const b = () => store.rooms.value.find((r) => r.id === "b")!;
+    lastSocket().receive({ type: "read", roomId: "b", seq: 4 });
+    expect(b()).toMatchObject({ unread: 1, lastRead: 4 });
+    lastSocket().receive({ type: "read", roomId: "b", seq: 3 }); // late, older: nothing
+    expect(b()).toMatchObject({ unread: 1, lastRead: 4 });
+    lastSocket().receive({ type: "read", roomId: "b", seq: 5 });
+    expect(b()).toMatchObject({ unread: 0, lastRead: 5 });
+    expect(store.totalUnread.value).toBe(0);
+    // New messages after it count again.
+    lastSocket().receive(activity("b", 7));
+    expect(b().unread).toBe(2);
+    await vi.advanceTimersByTimeAsync(READ_DEBOUNCE_MS * 2);
+    expect(calls().filter((c) => c.includes("/read"))).toEqual([]);
+  });
+
   it("a message in a background room updates its preview and unread count and moves it to the top", () => {
     lastSocket().open();
     lastSocket().receive(activity("c", 1));

@@ -103,6 +103,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       case "call.ring_ended":
         opts.onRing?.(frame);
         return;
+      case "read":
+        return onRead(frame);
       default:
         return assertNever(frame);
     }
@@ -126,6 +128,15 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       activityAt: Math.max(r.activityAt, f.lastMessage.ts),
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
+  }
+
+  /** Read on this device or another: the badge counts only what is after it. */
+  function onRead(f: Extract<HubFrame, { type: "read" }>) {
+    readSeq.set(f.roomId, Math.max(readSeq.get(f.roomId) ?? 0, f.seq));
+    patch(f.roomId, (r) => {
+      if (f.seq <= r.lastRead) return r;
+      return { ...r, lastRead: f.seq, unread: Math.min(r.unread, Math.max(0, r.lastSeq - f.seq)) };
+    });
   }
 
   /** Actions read with peek(): called from an effect, they must not subscribe it to the list they write. */

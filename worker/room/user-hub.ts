@@ -120,6 +120,11 @@ export class UserHub extends DurableObject<Env> {
     this.#broadcast({ type: "call.ring_ended", roomId: r.roomId, callId: r.callId });
   }
 
+  /** The user read a room up to `seq` (POST /api/rooms/:id/read): every tab's badge follows. */
+  read(r: { roomId: string; seq: number }): void {
+    this.#broadcast({ type: "read", roomId: r.roomId, seq: r.seq });
+  }
+
   /** The user's room list changed: the client refetches GET /api/rooms, and a new room is watched too. */
   async roomsChanged(): Promise<void> {
     this.#broadcast({ type: "rooms" });

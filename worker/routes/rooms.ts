@@ -208,7 +208,11 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     // Clamped to what the room has actually assigned. The room's own count, not
     // D1's: the newest messages may not be flushed yet, and the reader has seen them.
     const last = seq > 0 ? await c.env.ROOMS.getByName(room.id).lastSeq() : 0;
-    await markRead(db(c.env.DB), room.id, user.id, Math.min(seq, last));
+    const read = Math.min(seq, last);
+    await markRead(db(c.env.DB), room.id, user.id, read);
+    // The reader's other tabs and devices clear the badge too (the reader's own hub: it
+    // has this app open, so it is awake; never anyone else's).
+    if (read > 0) later(c, c.env.HUBS.getByName(user.id).read({ roomId: room.id, seq: read }));
     return c.body(null, 204);
   })
   .get("/:id/messages", async (c) => {

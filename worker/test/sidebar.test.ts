@@ -188,6 +188,24 @@ describe("the user's channel (GET /api/me/ws)", () => {
     expect(hub.frames.filter((f) => f.type === "activity")).toHaveLength(2);
   });
 
+  it("gets `read` in every tab when the user reads a room anywhere, clamped to what the room has; nobody else does", async () => {
+    const [ann, ben] = [await guest("Ann"), await guest("Ben")];
+    const { room } = await newRoom(ann.cookie, "reads");
+    await joinRoom(room.id, ben.cookie);
+    const b = await connect(room.id, ben.cookie);
+    await say(b, "one", "two", "three");
+    const [laptop, phone] = [await connectHub(ann.cookie), await connectHub(ann.cookie)];
+    const bensHub = await connectHub(ben.cookie);
+    expect((await post(`/api/rooms/${room.id}/read`, ann.cookie, { seq: 2 })).status).toBe(204);
+    for (const tab of [laptop, phone]) expect(await tab.next("read")).toEqual({ type: "read", roomId: room.id, seq: 2 });
+    // Past the room's last message: clamped to it.
+    await post(`/api/rooms/${room.id}/read`, ann.cookie, { seq: 99 });
+    expect(await laptop.next("read", (f) => f.seq !== 2)).toEqual({ type: "read", roomId: room.id, seq: 3 });
+    expect((await sidebar(ann.cookie)).find((r) => r.id === room.id)).toMatchObject({ lastRead: 3, unread: 0 });
+    await sleep(50);
+    expect(bensHub.frames.filter((f) => f.type === "read")).toEqual([]);
+  });
+
   it("gets nothing about rooms the user is not in", async () => {
     const [ann, ben] = [await guest("Ann"), await guest("Ben")];
     const { room } = await newRoom(ben.cookie, "private");
