@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { DEFAULT_PAGE } from "../../worker/protocol";
-import { WAIT, copyInvite, createRoom, joinByLink, log, messageSeqs, messageTexts, send, skipBrowser, useSession } from "./browser";
+import { WAIT, conversation, copyInvite, createRoom, joinByLink, log, messageSeqs, messageTexts, newRoom, send, skipBrowser, useSession } from "./browser";
 
 const TOTAL = 120;
 
@@ -27,6 +27,37 @@ function offsetOf(p: Page, text: string) {
   }, text);
 }
 
+/**
+ * Sends messages `from`…`to` (texts by `text`) through a raw socket on the page's session, in
+ * bursts under the room's frame limit; returns how many were acked.
+ */
+function seed(p: Page, roomId: string, from: number, to: number, text: (i: number) => string) {
+  const texts = Array.from({ length: to - from + 1 }, (_, k) => text(from + k));
+  return p.evaluate(
+    async ({ roomId, texts, from }) => {
+      const ws = new WebSocket(`ws://${location.host}/api/rooms/${roomId}/ws?v=1`);
+      await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = j)));
+      let acks = 0;
+      let wake = () => {};
+      ws.onmessage = (e) => {
+        if (JSON.parse(String(e.data)).type === "ack") acks++;
+        wake();
+      };
+      for (let k = 0; k < texts.length; k++) {
+        ws.send(JSON.stringify({ type: "send", cid: `seed-${from + k}`, text: texts[k] }));
+        if ((k + 1) % 30 === 0 || k === texts.length - 1) {
+          const deadline = Date.now() + 10_000;
+          while (acks < k + 1 && Date.now() < deadline) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
+          await new Promise((r) => setTimeout(r, 700));
+        }
+      }
+      ws.close();
+      return acks;
+    },
+    { roomId, texts, from },
+  );
+}
+
 const distanceFromBottom = (p: Page) => log(p).evaluate((el) => Math.round(el.scrollHeight - el.scrollTop - el.clientHeight));
 
 describe.skipIf(skipBrowser)("history in the browser", () => {
@@ -37,30 +68,7 @@ describe.skipIf(skipBrowser)("history in the browser", () => {
     const alice = await s.guest();
     const url = await createRoom(alice, s.base, "Alice");
     const roomId = url.split("/r/")[1]!;
-    // Seed through a raw socket on Alice's session, in bursts under the room's frame limit.
-    const acked = await alice.page.evaluate(
-      async ({ roomId, total }) => {
-        const ws = new WebSocket(`ws://${location.host}/api/rooms/${roomId}/ws?v=1`);
-        await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = j)));
-        let acks = 0;
-        let wake = () => {};
-        ws.onmessage = (e) => {
-          if (JSON.parse(String(e.data)).type === "ack") acks++;
-          wake();
-        };
-        for (let i = 1; i <= total; i++) {
-          ws.send(JSON.stringify({ type: "send", cid: `seed-${i}`, text: `Message ${i}` + (i % 9 === 0 ? "\nwith a second line" : "") }));
-          if (i % 30 === 0 || i === total) {
-            const deadline = Date.now() + 10_000;
-            while (acks < i && Date.now() < deadline) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
-            await new Promise((r) => setTimeout(r, 700));
-          }
-        }
-        ws.close();
-        return acks;
-      },
-      { roomId, total: TOTAL },
-    );
+    const acked = await seed(alice.page, roomId, 1, TOTAL, (i) => `Message ${i}` + (i % 9 === 0 ? "\nwith a second line" : ""));
     expect(acked).toBe(TOTAL);
 
     const bob = await s.guest();
@@ -108,6 +116,52 @@ describe.skipIf(skipBrowser)("history in the browser", () => {
     const seqs = await messageSeqs(p);
     expect(seqs).toEqual(Array.from({ length: TOTAL + 1 }, (_, i) => i + 1));
 
+    for (const g of s.guests) expect(g.problems).toEqual([]);
+  });
+
+  it("opens a room with 60 unread on the New messages line, loading back to it, and a bar jumps back to it", async () => {
+    const alice = await s.guest();
+    const url = await createRoom(alice, s.base, "Plans");
+    const roomId = url.split("/r/")[1]!;
+    const bob = await s.guest();
+    await joinByLink(bob, await copyInvite(alice, s.base), "Bob");
+    expect(await seed(alice.page, roomId, 1, 5, (i) => `Read ${i}`)).toBe(5);
+    await log(bob.page).getByText("Read 5", { exact: true }).waitFor({ timeout: WAIT });
+    await bob.page.waitForTimeout(1500); // his read position is posted debounced
+    await newRoom(bob, "Elsewhere");
+
+    expect(await seed(alice.page, roomId, 6, 65, (i) => `Unread ${i - 5}`)).toBe(60);
+    // Bob's badge counts what is after his read position (the last message he saw, or the
+    // one after it if it reached his screen as he left).
+    const plans = conversation(bob.page, "Plans's room");
+    const badge = async () => Number.parseInt((await plans.locator(".badge").textContent({ timeout: WAIT })) ?? "0", 10);
+    await expect.poll(badge, { timeout: WAIT }).toBeGreaterThanOrEqual(59);
+    const unread = await badge();
+    await plans.click();
+    const p = bob.page;
+    const line = log(p).getByRole("separator", { name: "New messages" });
+    await line.waitFor({ timeout: WAIT });
+    // The line is at the top of the view, the first unread message right under it (more than
+    // the first page back: loaded to get there), the last one read right above; the newest
+    // is below the screen.
+    const placed = await log(p).evaluate((el) => {
+      const l = el.querySelector(".unread-line")!;
+      const next = l.nextElementSibling?.querySelector(".text")?.textContent;
+      const prev = [...el.querySelectorAll(".msg")].filter((m) => m.compareDocumentPosition(l) & Node.DOCUMENT_POSITION_FOLLOWING).at(-1);
+      return { top: Math.round(l.getBoundingClientRect().top - el.getBoundingClientRect().top), next, prev: prev?.querySelector(".text")?.textContent };
+    });
+    const firstUnread = 65 - unread + 1;
+    const label = (seq: number) => (seq <= 5 ? `Read ${seq}` : `Unread ${seq - 5}`);
+    expect(placed).toEqual({ top: expect.any(Number), next: label(firstUnread), prev: label(firstUnread - 1) });
+    expect(placed.top).toBeGreaterThanOrEqual(0);
+    expect(placed.top).toBeLessThan(40);
+    expect(await distanceFromBottom(p)).toBeGreaterThan(100);
+    // Read down to the newest: the line is above the screen, and a bar brings it back.
+    await log(p).evaluate((el) => (el.scrollTop = el.scrollHeight));
+    const bar = p.getByRole("button", { name: "Jump to first unread ↑" });
+    await bar.waitFor({ timeout: WAIT });
+    await bar.click();
+    await expect.poll(() => log(p).evaluate((el) => Math.round(el.querySelector(".unread-line")!.getBoundingClientRect().top - el.getBoundingClientRect().top)), { timeout: WAIT }).toBeLessThan(40);
     for (const g of s.guests) expect(g.problems).toEqual([]);
   });
 });

@@ -66,6 +66,13 @@ describe("sidebar store", () => {
     expect(lastSocket().url).toBe("ws://chat.test/api/me/ws");
   });
 
+  it("a room read here before its last messages were announced counts only what came after the read position", () => {
+    lastSocket().open();
+    store.markRead("c", 5); // read up to 5 while looking at it; no activity frame had come yet
+    lastSocket().receive(activity("c", 65));
+    expect(store.rooms.value.find((r) => r.id === "c")!.unread).toBe(60);
+  });
+
   it("reading on another device lowers the badge here, live, without telling the server again", async () => {
     lastSocket().open();
     const b = () => store.rooms.value.find((r) => r.id === "b")!;

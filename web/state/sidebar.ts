@@ -124,7 +124,9 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       ...r,
       lastMessage: f.lastMessage,
       lastSeq: Math.max(r.lastSeq, f.lastSeq),
-      unread: viewing ? 0 : mine ? r.unread : r.unread + added,
+      // Never more than what is after the read position (a room read here a moment ago
+      // may not have heard of those messages yet: its lastSeq is behind, not its lastRead).
+      unread: viewing ? 0 : mine ? r.unread : Math.min(r.unread + added, Math.max(1, f.lastSeq - r.lastRead)),
       activityAt: Math.max(r.activityAt, f.lastMessage.ts),
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);

@@ -6,6 +6,7 @@
  * removal), and what the call store gets.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { signal } from "@preact/signals";
 import { Close, ErrorCode, type CallState, type Me } from "../../../worker/protocol";
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from "../connection";
 import { Emitter } from "../emitter";
@@ -364,6 +365,7 @@ describe("room store: with the sidebar and the app", () => {
         markRead: (id, seq) => void calls.push(`read:${id === room.id ? "room" : id}:${seq}`),
         onRoomsChanged: roomsChanged.on,
         forget: (id) => void calls.push(`forget:${id === room.id ? "room" : id}`),
+        rooms: signal([]),
       },
     };
     return { host, calls, roomsChanged, sessionChanged };

@@ -54,7 +54,7 @@ const isCallError = (f: ServerFrameOf<"error">) => !f.cid && CALL_ERRORS.include
  */
 export interface RoomHost {
   app?: Pick<AppModel, "onSessionChanged" | "sessionLost">;
-  sidebar?: Pick<SidebarStore, "setActive" | "markRead" | "onRoomsChanged" | "forget">;
+  sidebar?: Pick<SidebarStore, "setActive" | "markRead" | "onRoomsChanged" | "forget" | "rooms">;
 }
 
 export type RoomStore = ReturnType<typeof createRoomStore>;
@@ -122,6 +122,15 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
   const shown = signal(false);
   const visibility = new Visibility();
   const notice = new Notice();
+
+  /**
+   * Where the reader had read up to when the room opened, if it had unread messages then
+   * (null: none, a room never read, as one just joined, or the sidebar did not know yet):
+   * the list draws "New messages" there and opens on it. Fixed at opening: reading it now
+   * does not move the line.
+   */
+  const summary = host.sidebar?.rooms.peek().find((r) => r.id === roomId);
+  const unreadAfter = summary && summary.unread > 0 && summary.lastRead > 0 ? summary.lastRead : null;
 
   const timeline = new Timeline(roomId);
   const channel = new Channel(() => socketUrl(roomId, PROTOCOL, timeline.since()));
@@ -257,6 +266,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     /** The signed-in user (stable across renames): keys drafts and the outbox. */
     user,
     me: me as ReadonlySignal<Peer>,
+    unreadAfter,
     messages: timeline.messages,
     pending: outbox.pending,
     members: members.rows,

@@ -8,6 +8,8 @@ import { buildRows, type MsgRow } from "./rows";
 const STICK_PX = 48;
 /** Start loading the previous page this close to the top (px). */
 const LOAD_OLDER_PX = 300;
+/** Older pages loaded at opening to reach the first unread message; past that the room opens at the bottom. */
+const UNREAD_PAGES = 4;
 
 /**
  * The conversation. Scrolling rules:
@@ -17,17 +19,31 @@ const LOAD_OLDER_PX = 300;
  *   row is the anchor, and after each update it is put back at the same offset. New
  *   messages from others are counted on a "new messages" pill instead;
  * - sending a message always brings the view to the bottom;
- * - near the top the previous page loads.
+ * - near the top the previous page loads;
+ * - a room opened with unread messages opens on the "New messages" line above the first of
+ *   them (older pages are loaded to reach it), unless they all fit on the screen: then at the
+ *   bottom as usual. While that line is above the screen a bar offers to jump back to it.
  * overflow-anchor is off in CSS so the browser's own scroll anchoring doesn't also shift it.
  */
 export function MessageList({ store }: { store: RoomStore }) {
-  const rows = useComputed(() => buildRows(store.messages.value, store.pending.value, store.me.value));
+  /** The line is drawn only once the message before it is loaded (or there is nothing older). */
+  const unreadAfter = useComputed(() => {
+    const after = store.unreadAfter;
+    const oldest = store.messages.value[0]?.seq;
+    return after !== null && (oldest === undefined || oldest <= after + 1 || !store.hasMore.value) ? after : null;
+  });
+  const rows = useComputed(() => buildRows(store.messages.value, store.pending.value, store.me.value, Date.now(), unreadAfter.value));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   /** The first row in view and its offset from the top of the viewport, as of the last scroll or update. */
   const anchor = useRef<{ key: string; offset: number } | null>(null);
   const unseen = useSignal(0);
   const prevKeys = useRef<Set<string>>(new Set());
+  /** The view has been placed once (on the first unread, or at the bottom); older pages fetched to get there. */
+  const landed = useRef(store.unreadAfter === null);
+  const chased = useRef(0);
+  /** The "New messages" line is above the screen. */
+  const unreadAbove = useSignal(false);
 
   const list = rows.value;
   const ready = store.ready.value;
@@ -79,6 +95,26 @@ export function MessageList({ store }: { store: RoomStore }) {
     const fresh = msgs.filter((r) => !prevKeys.current.has(r.key));
     const lastRow = msgs[msgs.length - 1];
     const sentNow = lastRow !== undefined && lastRow.mine && lastRow.status === "sending" && fresh.includes(lastRow);
+    if (!landed.current && ready) {
+      const line = el.querySelector<HTMLElement>(".unread-line");
+      if (!line && unreadAfter.value === null && store.unreadAfter !== null && store.hasMore.value && chased.current < UNREAD_PAGES) {
+        // The first unread message is further back: fetch it before placing the view.
+        if (!loadingOlder && !olderError) {
+          chased.current++;
+          void store.loadOlder();
+        }
+        prevKeys.current = new Set(msgs.map((r) => r.key));
+        return;
+      }
+      landed.current = true;
+      if (line && el.scrollHeight - line.offsetTop > el.clientHeight) {
+        el.scrollTop = line.offsetTop - 8;
+        atBottom.current = false;
+        prevKeys.current = new Set(msgs.map((r) => r.key));
+        captureAnchor();
+        return;
+      }
+    }
     if (atBottom.current || sentNow) {
       scrollToBottom();
     } else {
@@ -112,6 +148,8 @@ export function MessageList({ store }: { store: RoomStore }) {
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
     if (atBottom.current && unseen.value) unseen.value = 0;
+    const line = el.querySelector<HTMLElement>(".unread-line");
+    unreadAbove.value = line !== null && line.offsetTop + line.offsetHeight < el.scrollTop;
     captureAnchor();
     maybeLoadOlder();
   }
@@ -150,11 +188,28 @@ export function MessageList({ store }: { store: RoomStore }) {
             <div key={r.key} class="day" role="separator" aria-label={r.label}>
               <span>{r.label}</span>
             </div>
+          ) : r.kind === "unread" ? (
+            <div key={r.key} class="unread-line" role="separator" aria-label="New messages">
+              <span>New messages</span>
+            </div>
           ) : (
             <MessageItem key={r.key} row={r} queued={queued} store={store} onRetry={store.retry} onDiscard={store.discard} />
           ),
         )}
       </div>
+      {unreadAbove.value && (
+        <button
+          type="button"
+          class="unread-bar"
+          onClick={() => {
+            const el = scroller.current;
+            const line = el?.querySelector<HTMLElement>(".unread-line");
+            if (el && line) el.scrollTop = line.offsetTop - 8;
+          }}
+        >
+          Jump to first unread ↑
+        </button>
+      )}
       {unseen.value > 0 && (
         <button type="button" class="new-pill" onClick={scrollToBottom}>
           {unseen.value === 1 ? "1 new message" : `${unseen.value} new messages`} ↓

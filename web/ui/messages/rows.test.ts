@@ -16,10 +16,21 @@ const msg = (seq: number, uid = "u1", ts = T0 + seq * 1000): Message => ({
 describe("buildRows", () => {
   const me = { id: "u1", name: "Alice" };
 
+  it("draws \"New messages\" above the first message from others after the read position, once, starting a group", () => {
+    const show = (rows: ReturnType<typeof buildRows>) => rows.filter((r) => r.kind !== "day").map((r) => (r.kind === "unread" ? "new" : `${r.seq}${r.head ? "*" : ""}`));
+    const list = [msg(1, "u2"), msg(2, "u2"), msg(3, "u1"), msg(4, "u2"), msg(5, "u2")];
+    // Read up to 2; 3 is mine (read by sending it): the line goes above 4, which heads a group.
+    expect(show(buildRows(list, [], me, T0, 2))).toEqual(["1*", "2", "3*", "new", "4*", "5"]);
+    expect(show(buildRows([msg(1, "u2"), msg(2, "u2")], [], me, T0, 1))).toEqual(["1*", "new", "2*"]);
+    // Nothing unread, or nothing after the position: no line.
+    expect(show(buildRows(list, [], me, T0, null))).toEqual(["1*", "2", "3*", "4*", "5"]);
+    expect(show(buildRows(list, [], me, T0, 5))).toEqual(["1*", "2", "3*", "4*", "5"]);
+  });
+
   it("adds a day separator per calendar day and groups runs by sender", () => {
     const nextDay = T0 + 24 * 3600_000;
     const rows = buildRows([msg(1), msg(2), msg(3, "u2"), msg(4, "u1", nextDay)], [], me, nextDay);
-    expect(rows.map((r) => (r.kind === "day" ? `day:${r.label}` : `${r.seq}${r.head ? "*" : ""}`))).toEqual([
+    expect(rows.map((r) => (r.kind === "day" ? `day:${r.label}` : r.kind === "unread" ? "new" : `${r.seq}${r.head ? "*" : ""}`))).toEqual([
       "day:Yesterday",
       "1*",
       "2",

@@ -8,6 +8,8 @@ import type { Pending } from "../../state/room";
 
 export type Row =
   | { kind: "day"; key: string; label: string; ts: number }
+  /** "New messages": above the first message from others after the reader's read position. */
+  | { kind: "unread"; key: "unread" }
   | {
       kind: "msg";
       key: string;
@@ -40,14 +42,23 @@ export function buildRows(
   pending: readonly Pending[],
   me: Peer | null,
   now: number = Date.now(),
+  /** The reader's read position when the room opened (null: nothing was unread). */
+  unreadAfter: number | null = null,
 ): Row[] {
   const rows: Row[] = [];
   let prev: { uid: string; ts: number; day: string; call: boolean } | null = null;
+  let divided = unreadAfter === null;
   const push = (m: Omit<MsgRow, "kind" | "key" | "head">) => {
     const day = dayKey(m.ts);
     if (!prev || prev.day !== day) rows.push({ kind: "day", key: "d:" + day, label: dayLabel(m.ts, now), ts: m.ts });
-    // A call entry stands alone: it neither joins a group nor continues one.
-    const head = !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS || prev.call || !!m.call;
+    const first = !divided && m.seq !== null && m.seq > unreadAfter! && !m.mine;
+    if (first) {
+      rows.push({ kind: "unread", key: "unread" });
+      divided = true;
+    }
+    // A call entry stands alone: it neither joins a group nor continues one. The first unread
+    // message starts a group of its own, under the line.
+    const head = first || !prev || prev.day !== day || prev.uid !== m.uid || m.ts - prev.ts > GROUP_GAP_MS || prev.call || !!m.call;
     // The key is (sender, cid) in both states, so a pending line becoming confirmed keeps its DOM node.
     rows.push({ kind: "msg", key: `m:${m.uid}:${m.cid}`, head, ...m });
     prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
