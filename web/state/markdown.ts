@@ -142,7 +142,8 @@ type Tok = Exclude<Inline, { t: "b" | "i" | "s" }> | DelimTok;
 
 const TAG = { "*": "i", "**": "b", _: "i", "~~": "s" } as const;
 const ESCAPABLE = "\\`*_~>#+-.!()[]";
-const SCHEMES = ["http://", "https://", "mailto:"];
+/** What the scanner stops at: an escape, a marker, or a link's scheme; the rest is text. */
+const SPECIAL = /[\\`*_~]|https?:\/\/|mailto:/gi;
 /** Punctuation that ends a sentence rather than a URL (a ")" only when unbalanced). */
 const TRAILING = ".,:;!?'\"*_~";
 
@@ -179,12 +180,13 @@ function backtickRuns(src: string) {
   };
 }
 
-/** The end of a link starting at `i`, or -1: an allowed scheme, then up to a space or `<>"\``. */
-function linkEnd(src: string, i: number): number {
-  const head = src.slice(i, i + 8).toLowerCase();
-  const scheme = SCHEMES.find((s) => head.startsWith(s));
-  if (!scheme || isWord(src[i - 1])) return -1;
-  const min = i + scheme.length;
+/**
+ * The end of a link whose scheme (`scheme` characters) starts at `i`, or -1: it runs up to
+ * a space or one of `<>"\``, less the punctuation that ends a sentence.
+ */
+function linkEnd(src: string, i: number, scheme: number): number {
+  if (isWord(src[i - 1])) return -1;
+  const min = i + scheme;
   let end = min;
   let unclosed = 0;
   for (let c; (c = src[end]) !== undefined && !isSpace(c) && !'<>"`'.includes(c); end++) {
@@ -232,8 +234,9 @@ function inline(src: string): Inline[] {
   };
 
   let i = 0;
-  while (i < src.length) {
-    const c = src[i]!;
+  for (let m; (SPECIAL.lastIndex = i), (m = SPECIAL.exec(src)); ) {
+    i = m.index;
+    const c = m[0];
     if (c === "\\" && ESCAPABLE.includes(src[i + 1] ?? "\n")) {
       text(i);
       from = i + 1;
@@ -267,16 +270,16 @@ function inline(src: string): Inline[] {
         from = i + n;
       }
       i += n;
-    } else {
-      const end = "hHmM".includes(c) ? linkEnd(src, i) : -1;
+    } else if (c.length > 1) {
+      const end = linkEnd(src, i, c.length);
       if (end > 0) {
         text(i);
         toks.push({ t: "link", href: src.slice(i, end) });
         i = from = end;
-      } else i++;
-    }
+      } else i += c.length;
+    } else i++; // a backslash before anything else
   }
-  text(i);
+  text(src.length);
   return nest(toks);
 }
 
