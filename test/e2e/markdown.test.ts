@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { MAX_BODY } from "../../worker/protocol";
-import { WAIT, log, messageTexts, send, skipBrowser, twoInARoom, useSession } from "./browser";
+import { WAIT, log, messageTexts, send, shoot, skipBrowser, twoInARoom, useSession } from "./browser";
 
 /** Each would set window.__xss (or open a dialog, which browser.ts counts) if it ran. */
 const RUN = "window.__xss=1";
@@ -88,8 +88,9 @@ describe.skipIf(skipBrowser)("Markdown in messages", () => {
     // Not say(): that compares the text as written with the row's, which has no markers.
     await send(alice.page, "**bold** _italic_ ~~gone~~ `x < y` see https://en.wikipedia.org/wiki/Set_(mathematics).");
     await send(alice.page, "> quoted\n- one\n- two\n```\nconst a = 1;\n```");
+    await send(alice.page, "```\n" + "a long line that scrolls sideways, ".repeat(8) + "\n```\n1. first\n2. second");
     const text = log(bob.page).locator(".msg .text");
-    await text.locator("pre").waitFor({ timeout: WAIT });
+    await text.locator("ol").waitFor({ timeout: WAIT });
     expect(await text.locator("strong").textContent()).toBe("bold");
     expect(await text.locator("em").textContent()).toBe("italic");
     expect(await text.locator("del").textContent()).toBe("gone");
@@ -101,10 +102,12 @@ describe.skipIf(skipBrowser)("Markdown in messages", () => {
     expect(await link.getAttribute("rel")).toBe("noopener noreferrer nofollow");
     expect(await text.locator("blockquote").textContent()).toBe("quoted");
     expect(await text.locator("ul > li").allTextContents()).toEqual(["one", "two"]);
-    expect(await text.locator("pre > code").textContent()).toBe("const a = 1;");
+    expect(await text.locator("pre > code").first().textContent()).toBe("const a = 1;");
+    // A long code line scrolls in its block; the page never scrolls sideways.
+    await shoot(bob.page, "markdown");
 
     await bob.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: s.base });
-    await text.getByRole("button", { name: "Copy" }).click();
+    await text.getByRole("button", { name: "Copy" }).first().click();
     await text.getByRole("button", { name: "Copied" }).waitFor({ timeout: WAIT });
     expect(await bob.page.evaluate(() => navigator.clipboard.readText())).toBe("const a = 1;");
   });
