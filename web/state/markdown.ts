@@ -9,8 +9,9 @@
  * for constructs a chat does not use, and this one is linear by construction. Each line
  * is looked at once per quote level (at most MAX_QUOTES), each character once by the
  * inline scanner, and every lookup that could rescan (a code span's closing backticks, an
- * emphasis's opener) is a pointer or a stack that only moves forward. No regex here can
- * backtrack over more than a line's indentation.
+ * emphasis's opener) is a pointer or a stack that only moves forward. The regexes are
+ * anchored at a line's start or are alternatives of fixed strings: none can backtrack
+ * further than a run of spaces.
  */
 
 export type Inline =
