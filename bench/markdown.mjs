@@ -48,6 +48,7 @@ const bundle = await build({
       import { Markdown } from "./web/ui/messages/Markdown.tsx";
       globalThis.renderMarkdown = (text) => {
         const el = document.createElement("div");
+        el.dir = "auto"; // as the message row's .text: direction from its own text
         document.body.append(el);
         const t = performance.now();
         render(h(Markdown, { text }), el);
