@@ -55,20 +55,24 @@ function inline(n: Inline): ComponentChildren {
   }
 }
 
-/** A fenced block: monospace, scrolls sideways, and a button that copies its text. */
+/**
+ * A fenced block: monospace, scrolls sideways, and a button that copies its text. Without a
+ * clipboard (plain http, or refused) the button says so, and the text is there to select.
+ */
 function CodeBlock({ code }: { code: string }) {
-  const copied = useSignal(false);
+  const label = useSignal("Copy");
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   async function copy() {
+    let ok = true;
     try {
-      await navigator.clipboard.writeText(code);
+      await navigator.clipboard.writeText(code); // no navigator.clipboard off https throws too
     } catch {
-      return; // no clipboard (plain http, or refused): the text is there to select
+      ok = false;
     }
     clearTimeout(timer.current);
-    copied.value = true;
-    timer.current = setTimeout(() => (copied.value = false), 2000);
+    label.value = ok ? "Copied" : "Select to copy";
+    timer.current = setTimeout(() => (label.value = "Copy"), 2000);
   }
   return (
     <div class="code-block">
@@ -76,7 +80,7 @@ function CodeBlock({ code }: { code: string }) {
         <code>{code}</code>
       </pre>
       <button type="button" class="code-copy" onClick={copy} aria-live="polite">
-        {copied.value ? "Copied" : "Copy"}
+        {label}
       </button>
     </div>
   );
