@@ -25,6 +25,11 @@ describe("sidebar formatting", () => {
     expect(previewLine(null, "group", "u1")).toBe("");
   });
 
+  it("previews the text without its Markdown markers", () => {
+    const last = { seq: 3, ts: 0, uid: "u2", name: "Bob", text: "> **Look** at `this`:\n- _one_\n- ~~two~~" };
+    expect(previewLine(last, "dm", "u1")).toBe("Look at this: one two");
+  });
+
   it("previews files and deleted messages instead of an empty line", () => {
     const base = { seq: 3, ts: 0, uid: "u2", name: "Bob" };
     expect(previewLine({ ...base, text: "", files: 1 }, "group", "u1")).toBe("Bob: 📎 File");

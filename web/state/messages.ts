@@ -4,6 +4,7 @@
  * message list's own logic is in room/list.ts and ui/messages/rows.ts.
  */
 import type { CallSummary, LastMessage } from "../../worker/protocol";
+import { plainText } from "./markdown";
 
 function pad(n: number) {
   return n < 10 ? "0" + n : String(n);
@@ -77,11 +78,12 @@ export function shortWhen(ts: number, now: number = Date.now()): string {
 /**
  * A conversation's last message as the sidebar shows it: "You: …" for ours, the text
  * alone in a DM (the other person is the conversation's name), "Name: …" in a group.
- * One line: runs of whitespace (line breaks) become single spaces.
+ * One line, as the reader would see it: without Markdown markers, runs of whitespace (line
+ * breaks) as single spaces.
  */
 export function previewLine(last: LastMessage | null, kind: "group" | "dm", meId: string): string {
   if (!last) return "";
-  const words = last.text.replace(/\s+/g, " ").trim();
+  const words = plainText(last.text).replace(/\s+/g, " ").trim();
   const files = last.files ? `📎 ${last.files === 1 ? "File" : `${last.files} files`}` : "";
   const text = last.deleted ? "Message deleted" : words && files ? `${files} · ${words}` : words || files;
   if (last.uid === meId) return `You: ${text}`;

@@ -1,6 +1,6 @@
 /**
- * One message row: avatar and name at the head of a group, the text (a text node, never
- * markup), attachments, reactions, its delivery state (sending, waiting, failed with
+ * One message row: avatar and name at the head of a group, the text (its Markdown as Preact
+ * nodes, never an HTML string), attachments, reactions, its delivery state (sending, waiting, failed with
  * Retry/Discard) and its actions (react, delete; a long press on touch screens).
  */
 import { useSignal } from "@preact/signals";
@@ -13,6 +13,7 @@ import { Avatar } from "../Avatar";
 import { CallEntry } from "../calls/CallEntry";
 import { ConfirmDialog } from "../dialogs";
 import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
+import { Markdown } from "./Markdown";
 import type { MsgRow } from "./rows";
 
 type ItemProps = {
@@ -98,15 +99,15 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
         ) : (
           <span class="sr-only">{row.name}: </span>
         )}
-        {/* Text only: Preact sets textContent, so markup in a message shows literally; dir="auto"
-            sets its direction from its own text and isolates it, so direction-changing
-            characters in it cannot reorder anything around it. */}
+        {/* Markdown as Preact nodes: every string is a text node, so markup in a message shows
+            literally; dir="auto" sets its direction from its own text and isolates it, so
+            direction-changing characters in it cannot reorder anything around it. */}
         {row.deleted ? (
           <div class="text deleted-text">This message was deleted</div>
         ) : (
           row.text && (
             <div class="text" dir="auto">
-              {row.text}
+              <Markdown text={row.text} />
             </div>
           )
         )}

@@ -1,0 +1,44 @@
+import { isValidElement, type ComponentChildren, type VNode } from "preact";
+import { describe, expect, it } from "vitest";
+import { markdownNodes } from "./Markdown";
+
+/** Element type names and strings, as a nested array: what the row would hold. */
+function shape(n: ComponentChildren): unknown {
+  if (Array.isArray(n)) return n.map(shape);
+  if (!isValidElement(n)) return n;
+  const v = n as VNode<{ children?: ComponentChildren }>;
+  const name = typeof v.type === "string" ? v.type : (v.type as { name: string }).name;
+  return [name, shape(v.props.children ?? null)];
+}
+
+describe("Markdown as Preact nodes", () => {
+  it("renders each construct as its element", () => {
+    expect(shape(markdownNodes("**b** _i_ ~~s~~ `c`\n> q\n- l\n2. n\n```\nx\n```"))).toEqual([
+      ["p", [["strong", ["b"]], " ", ["em", ["i"]], " ", ["del", ["s"]], " ", ["code", "c"]]],
+      ["blockquote", [["p", ["q"]]]],
+      ["ul", [["li", ["l"]]]],
+      ["ol", [["li", ["n"]]]],
+      ["CodeBlock", null],
+    ]);
+  });
+
+  it("a link opens in a new tab with noopener noreferrer nofollow", () => {
+    const [p] = markdownNodes("https://a.example") as VNode<{ children: VNode[] }>[];
+    expect(p!.props.children[0]!.props).toEqual({
+      href: "https://a.example",
+      target: "_blank",
+      rel: "noopener noreferrer nofollow",
+      children: "https://a.example",
+    });
+  });
+
+  it("raw HTML is a string child, never markup", () => {
+    const html = '<img src=x onerror="alert(1)">';
+    expect(shape(markdownNodes(html))).toEqual([["p", [html]]]);
+  });
+
+  it("a numbered list keeps its first number", () => {
+    const [ol] = markdownNodes("7. seven") as VNode<{ start?: number }>[];
+    expect(ol!.props.start).toBe(7);
+  });
+});
