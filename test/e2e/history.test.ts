@@ -119,7 +119,7 @@ describe.skipIf(skipBrowser)("history in the browser", () => {
     for (const g of s.guests) expect(g.problems).toEqual([]);
   });
 
-  it("opens a room with 60 unread on the New messages line, loading back to it, and a bar jumps back to it", async () => {
+  it("opens a room with 60 unread on the New messages line, loading back to it; pills jump to the latest and back to the line", async () => {
     const alice = await s.guest();
     const url = await createRoom(alice, s.base, "Plans");
     const roomId = url.split("/r/")[1]!;
@@ -156,8 +156,10 @@ describe.skipIf(skipBrowser)("history in the browser", () => {
     expect(placed.top).toBeGreaterThanOrEqual(0);
     expect(placed.top).toBeLessThan(40);
     expect(await distanceFromBottom(p)).toBeGreaterThan(100);
-    // Read down to the newest: the line is above the screen, and a bar brings it back.
-    await log(p).evaluate((el) => (el.scrollTop = el.scrollHeight));
+    // A pill jumps to the newest; the line is then above the screen, and a bar brings it back.
+    await p.getByRole("button", { name: "Jump to latest ↓" }).click();
+    await expect.poll(() => distanceFromBottom(p), { timeout: WAIT }).toBeLessThan(5);
+    await p.getByRole("button", { name: "Jump to latest ↓" }).waitFor({ state: "detached", timeout: WAIT });
     const bar = p.getByRole("button", { name: "Jump to first unread ↑" });
     await bar.waitFor({ timeout: WAIT });
     await bar.click();

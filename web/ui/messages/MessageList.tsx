@@ -22,7 +22,9 @@ const UNREAD_PAGES = 4;
  * - near the top the previous page loads;
  * - a room opened with unread messages opens on the "New messages" line above the first of
  *   them (older pages are loaded to reach it), unless they all fit on the screen: then at the
- *   bottom as usual. While that line is above the screen a bar offers to jump back to it.
+ *   bottom as usual. While that line is above the screen a bar offers to jump back to it;
+ * - more than a screen above the newest message, a pill offers to jump to it (with the count
+ *   of messages that came meanwhile, if any).
  * overflow-anchor is off in CSS so the browser's own scroll anchoring doesn't also shift it.
  */
 export function MessageList({ store }: { store: RoomStore }) {
@@ -44,6 +46,8 @@ export function MessageList({ store }: { store: RoomStore }) {
   const chased = useRef(0);
   /** The "New messages" line is above the screen. */
   const unreadAbove = useSignal(false);
+  /** The reader is more than a screen above the newest message: offer to jump to it. */
+  const farUp = useSignal(false);
 
   const list = rows.value;
   const ready = store.ready.value;
@@ -58,6 +62,7 @@ export function MessageList({ store }: { store: RoomStore }) {
     el.scrollTop = el.scrollHeight;
     atBottom.current = true;
     unseen.value = 0;
+    farUp.value = false;
   }
 
   function maybeLoadOlder() {
@@ -150,6 +155,7 @@ export function MessageList({ store }: { store: RoomStore }) {
     if (atBottom.current && unseen.value) unseen.value = 0;
     const line = el.querySelector<HTMLElement>(".unread-line");
     unreadAbove.value = line !== null && line.offsetTop + line.offsetHeight < el.scrollTop;
+    farUp.value = el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight;
     captureAnchor();
     maybeLoadOlder();
   }
@@ -210,9 +216,9 @@ export function MessageList({ store }: { store: RoomStore }) {
           Jump to first unread ↑
         </button>
       )}
-      {unseen.value > 0 && (
+      {(unseen.value > 0 || farUp.value) && (
         <button type="button" class="new-pill" onClick={scrollToBottom}>
-          {unseen.value === 1 ? "1 new message" : `${unseen.value} new messages`} ↓
+          {unseen.value === 0 ? "Jump to latest" : unseen.value === 1 ? "1 new message" : `${unseen.value} new messages`} ↓
         </button>
       )}
     </div>
