@@ -214,12 +214,14 @@ export async function fillSignup(p: Page, username: string, password: string, na
 /** Creates a group room from the sidebar; returns its URL once the room is online. */
 export async function newRoom(g: Guest, name: string, topic?: string): Promise<string> {
   const p = g.page;
+  const before = p.url();
   await p.getByRole("button", { name: "New room", exact: true }).click();
   const dialog = p.getByRole("dialog", { name: "New room" });
   await dialog.getByRole("textbox", { name: "Room name" }).fill(name);
   if (topic) await dialog.getByRole("textbox", { name: /Topic/ }).fill(topic);
   await dialog.getByRole("button", { name: "Create room" }).click();
-  await p.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
+  // The new room's URL, not the one of a room already open.
+  await p.waitForURL((u) => u.href !== before && /^\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
   await connection(p, "Online").waitFor({ timeout: WAIT });
   return p.url();
 }

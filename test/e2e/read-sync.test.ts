@@ -12,7 +12,8 @@ describe.skipIf(skipBrowser)("read positions follow a person across tabs", () =>
 
   it("Bob reads a room in one tab: the badge goes in his other tab too, no reload", async () => {
     const { alice, bob, roomUrl } = await twoInARoom(s, { room: "Plans" });
-    // Bob's first tab moves to a room of his own; his second tab too, looking elsewhere.
+    // Bob's first tab moves to a room of his own, and his second tab opens there too,
+    // looking elsewhere.
     await newRoom(bob, "Bob's notes");
     const phone = await bob.context.newPage();
     await phone.goto(bob.page.url());
