@@ -10,7 +10,10 @@
  * headless Chromium (the <Markdown> component rendered by Preact into a fresh element:
  * parse, nodes, DOM). The page first renders one ordinary message, as the app has by the
  * time a message arrives (Preact's own code warm); then each input's first render (its
- * own paths cold), and the median and worst of the next ten.
+ * own paths cold), and the median and worst of the next ten. Beside each, in the same page
+ * and run, the reference: the same text rendered as one plain text node (what a chat without
+ * Markdown would do; the mean of 50 renders, as one is below the page clock's 0.1 ms step),
+ * and the ratio of the medians.
  */
 import { build } from "esbuild";
 import path from "node:path";
@@ -46,6 +49,19 @@ const bundle = await build({
   stdin: {
     contents: `import { h, render } from "preact";
       import { Markdown } from "./web/ui/messages/Markdown.tsx";
+      const Plain = ({ text }) => h("p", null, text);
+      globalThis.renderPlain = (text, n) => {
+        const el = document.createElement("div");
+        document.body.append(el);
+        const t = performance.now();
+        for (let i = 0; i < n; i++) {
+          render(h(Plain, { text: text + i }), el);
+          render(null, el);
+        }
+        const took = (performance.now() - t) / n;
+        el.remove();
+        return took;
+      };
       globalThis.renderMarkdown = (text) => {
         const el = document.createElement("div");
         el.dir = "auto"; // as the message row's .text: direction from its own text
@@ -77,7 +93,7 @@ try {
   const page = await browser.newPage();
   await page.addScriptTag({ content: bundle.outputFiles[0]?.text ?? "" });
   await page.evaluate(() => /** @type {any} */ (globalThis).renderMarkdown("**Hi** _there_, see `x` at https://a.example\n- one"));
-  console.log(`${"input".padEnd(26)} chars   parse (Node)   render in Chromium: first median   worst  elements`);
+  console.log(`${"input".padEnd(26)} chars   parse (Node)   render in Chromium: first median   worst  elements   plain text: mean     ratio`);
   for (const [name, text] of INPUTS) {
     const parses = Array.from({ length: 11 }, () => {
       const t = performance.now();
@@ -88,8 +104,9 @@ try {
     const renders = [];
     for (let i = 0; i < 11; i++) renders.push(await page.evaluate((t) => /** @type {any} */ (globalThis).renderMarkdown(t), text));
     const warm = renders.slice(1).map((r) => r.took);
+    const ref = await page.evaluate((t) => /** @type {any} */ (globalThis).renderPlain(t, 50), text);
     console.log(
-      `${name.padEnd(26)} ${String(text.length).padStart(5)} ${ms(median(parses.slice(1)))} ms ${" ".repeat(19)}${ms(renders[0]?.took ?? 0)} ${ms(median(warm))} ${ms(Math.max(...warm))}  ${String(renders[0]?.elements).padStart(8)}`,
+      `${name.padEnd(26)} ${String(text.length).padStart(5)} ${ms(median(parses.slice(1)))} ms ${" ".repeat(19)}${ms(renders[0]?.took ?? 0)} ${ms(median(warm))} ${ms(Math.max(...warm))}  ${String(renders[0]?.elements).padStart(8)}   ${" ".repeat(10)}${ms(ref)} ${(median(warm) / Math.max(ref, 0.001)).toFixed(1).padStart(6)}×`,
     );
   }
 } finally {
