@@ -68,21 +68,22 @@ function devMem(dev) {
 }
 
 /**
+ * One bench client, whatever the transport: its counters and timestamps, and the
+ * transport's own `send`, `ping`, `open`, `close` and `closed` (resolves once the
+ * connection is closed; the caller bounds the wait).
+ */
+function benchClient(i, io) {
+  return { i, on: quiet, welcomed: false, rxFrames: 0, rxBytes: 0, presenceFrames: 0, t0: now(), tWelcome: NaN, ...io };
+}
+
+/**
  * A `ws` client for the app and the floor: frames are JSON text; "pong" answers "ping".
  * Resolves when the `welcome` frame arrives.
  */
 function wsClient(url, headers, i, onFrame) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: WELCOME_TIMEOUT_MS });
-    const c = {
-      i,
-      on: quiet,
-      welcomed: false,
-      rxFrames: 0,
-      rxBytes: 0,
-      presenceFrames: 0,
-      t0: now(),
-      tWelcome: NaN,
+    const c = benchClient(i, {
       send: (cid, text) => ws.send(JSON.stringify({ type: "send", cid, text })),
       ping: () => ws.readyState === WebSocket.OPEN && ws.send("ping"),
       open: () => ws.readyState === WebSocket.OPEN,
@@ -93,9 +94,8 @@ function wsClient(url, headers, i, onFrame) {
           ws.terminate();
         }
       },
-      /** Resolves once the socket is closed (bounded by the caller). */
       closed: new Promise((r) => ws.once("close", r)),
-    };
+    });
     const timer = setTimeout(() => {
       reject(new Error(`client ${i}: no welcome within ${WELCOME_TIMEOUT_MS} ms`));
       ws.terminate();
@@ -351,21 +351,13 @@ export function socketioTarget() {
           timeout: WELCOME_TIMEOUT_MS,
           // (no permessage-deflate: the server does not offer it)
         });
-        const c = {
-          i,
-          on: quiet,
-          welcomed: false,
-          rxFrames: 0,
-          rxBytes: 0,
-          presenceFrames: 0,
-          t0: now(),
-          tWelcome: NaN,
+        const c = benchClient(i, {
           send: (cid, text) => s.emit("send", { cid, text }),
           ping: noop, // Socket.IO heartbeats by itself
           open: () => s.connected,
           close: () => s.disconnect(),
           closed: new Promise((r) => s.once("disconnect", r)),
-        };
+        });
         const timer = setTimeout(() => {
           reject(new Error(`client ${i}: no welcome within ${WELCOME_TIMEOUT_MS} ms`));
           s.disconnect();
