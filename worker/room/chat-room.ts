@@ -316,7 +316,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.#io.attach(server, me);
     const since = url.searchParams.get("since");
     const replay = messages.welcome(this.#store, since !== null && /^\d{1,15}$/.test(since) ? Number(since) : null);
-    const online = presence.online(this.#io.views(), now, this.#cfg.ghostAfterMs);
+    const online = this.#io.online(now);
     const call = this.#store.call();
     const view = call ? calls.view(call) : null;
     const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, ...replay })];
@@ -392,6 +392,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   /** The room closes these connections: presence tells the others, and a call they were in loses them. */
   #shut(conns: readonly string[], code: number, reason: string, now: number): Effect[] {
+    if (conns.length === 0) return []; // (every upgrade asks: no scan of the sockets for nothing)
     return [
       ...presence.shut(this.#io.views(), conns, code, reason, now, this.#cfg.ghostAfterMs),
       ...conns.flatMap((c) => callEffects.disconnected(this.#store, this.#budget, c, now)),

@@ -106,7 +106,7 @@ describe("adaptive fan-out", () => {
     expect(h.sent).toEqual([[1]]);
   });
 
-  it("batches a join storm's presence into few frames, the last change per person winning", () => {
+  it("batches a join storm's presence into one frame per gap, the last change per person winning", () => {
     const h = harness();
     const peer = (id: string) => ({ id, name: id });
     h.fanout.presence({ joined: [peer("a")], left: [] }); // at once
@@ -114,13 +114,44 @@ describe("adaptive fan-out", () => {
     h.fanout.presence({ joined: [], left: ["c"] }); // c came and went within the batch
     h.fanout.presence({ joined: [], left: ["e"] });
     h.fanout.presence({ joined: [peer("e")], left: [] }); // e left and came back: online
-    h.fanout.publish(h.m(1));
+    h.fanout.publish(h.m(1)); // messages do not wait for presence
     h.advance(0);
+    expect(h.sent).toEqual([[1]]);
+    expect(h.presence).toEqual([{ joined: ["a"], left: [] }]);
+    h.advance(249);
+    expect(h.presence).toHaveLength(1);
+    h.advance(1);
     expect(h.presence).toEqual([
       { joined: ["a"], left: [] },
       { joined: ["b", "d", "e"], left: ["c"] },
     ]);
-    expect(h.sent).toEqual([[1]]);
+    // 500 joins over a second and a half: a handful of frames, everyone in them once.
+    for (let i = 0; i < 500; i++) {
+      h.fanout.presence({ joined: [peer(`p${i}`)], left: [] });
+      h.advance(3);
+    }
+    h.advance(250);
+    const frames = h.presence.slice(2);
+    expect(frames.length).toBeLessThanOrEqual(8);
+    expect(frames.flatMap((f) => f.joined)).toEqual(Array.from({ length: 500 }, (_, i) => `p${i}`));
+  });
+
+  it("sends a presence change at once again after a quiet gap, and nothing after a drop", () => {
+    const h = harness();
+    const peer = (id: string) => ({ id, name: id });
+    h.fanout.presence({ joined: [peer("a")], left: [] });
+    h.advance(250); // the gate's check finds nothing: open again
+    h.fanout.presence({ joined: [], left: ["a"] });
+    expect(h.presence).toEqual([
+      { joined: ["a"], left: [] },
+      { joined: [], left: ["a"] },
+    ]);
+    h.fanout.presence({ joined: [peer("b")], left: [] }); // held
+    h.fanout.drop();
+    h.advance(1000);
+    expect(h.presence).toHaveLength(2);
+    h.fanout.presence({ joined: [peer("c")], left: [] }); // at once after the drop
+    expect(h.presence.at(-1)).toEqual({ joined: ["c"], left: [] });
   });
 
   it("sends what piled up behind a late check as one batch, in order, exactly once", () => {

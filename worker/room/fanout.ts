@@ -2,8 +2,14 @@
  * Fan-out to every socket of stored messages and of presence changes, batched adaptively
  * (README, "Architecture"): a room that keeps up sends each at once, as its own frame;
  * what arrives while the previous fan-out is still going out waits and leaves together,
- * one frame per socket, so under load throughput grows instead of latency. (A join storm
- * of n people then costs far fewer than n² presence frames.)
+ * one frame per socket, so under load throughput grows instead of latency.
+ *
+ * Presence changes have a gate of their own: the first goes at once, then at most one frame
+ * per `presenceGapMs` carries what changed meanwhile, the last change per person winning.
+ * Nobody notices a quarter of a second on "online"; a join storm of n people, each change
+ * to every socket, would otherwise cost n² frames (at 500, ~250,000 sends, and tens of MiB of
+ * the runtime's memory in send buffers: bench, memory). A held change lost to an eviction
+ * within that quarter second is corrected by the next welcome or presence frame.
  *
  * "While the previous fan-out is going out" is what the runtime lets us see: after each
  * fan-out a check is scheduled (`later`), and messages handled before it runs arrived
@@ -44,13 +50,19 @@ export interface FanoutDeps {
 
 /** The longest a message may wait for others to share its frame. */
 export const MAX_WINDOW_MS = 10;
+/** At most one presence frame per this long (the first change of a quiet spell goes at once). */
+export const PRESENCE_GAP_MS = 250;
 
 export class Fanout {
   readonly #deps: FanoutDeps;
   readonly #maxWindowMs: number;
+  readonly #presenceGapMs: number;
   #waiting: Message[] = [];
   /** Presence changes waiting, per user: the last one wins (online with a name, or gone: null). */
   #presence = new Map<string, Peer | null>();
+  /** A presence frame went out less than presenceGapMs ago: changes wait for the gate's check. */
+  #presenceHeld = false;
+  #presenceGen = 0;
   /** A check is scheduled: a fan-out went out and what arrives now waits for it. */
   #busy = false;
   /** Which scheduled check is the current one (`drop` retires the pending one). */
@@ -58,9 +70,10 @@ export class Fanout {
   /** The delay of the next check: 0 while the room keeps up, longer under load. */
   #window = 0;
 
-  constructor(deps: FanoutDeps, maxWindowMs = MAX_WINDOW_MS) {
+  constructor(deps: FanoutDeps, maxWindowMs = MAX_WINDOW_MS, presenceGapMs = PRESENCE_GAP_MS) {
     this.#deps = deps;
     this.#maxWindowMs = maxWindowMs;
+    this.#presenceGapMs = presenceGapMs;
   }
 
   publish(m: Message): void {
@@ -77,13 +90,36 @@ export class Fanout {
    * welcome said so); in a batch it hears it too, which changes nothing for it.
    */
   presence(delta: PresenceDelta, except?: string): void {
-    if (this.#busy) {
+    if (this.#presenceHeld) {
       for (const p of delta.joined) this.#presence.set(p.id, p);
       for (const id of delta.left) this.#presence.set(id, null);
       return;
     }
     this.#deps.deliverPresence(delta, except);
-    this.#schedule();
+    this.#holdPresence();
+  }
+
+  #holdPresence(): void {
+    this.#presenceHeld = true;
+    const gen = ++this.#presenceGen;
+    this.#deps.later(() => {
+      if (gen === this.#presenceGen) this.#presenceCheck();
+    }, this.#presenceGapMs);
+  }
+
+  #presenceCheck(): void {
+    if (this.#presence.size === 0) {
+      this.#presenceHeld = false;
+      return;
+    }
+    const delta: PresenceDelta = { joined: [], left: [] };
+    for (const [id, p] of this.#presence) {
+      if (p) delta.joined.push(p);
+      else delta.left.push(id);
+    }
+    this.#presence = new Map();
+    this.#deps.deliverPresence(delta);
+    this.#holdPresence();
   }
 
   #schedule(): void {
@@ -96,29 +132,18 @@ export class Fanout {
 
   #check(): void {
     const list = this.#waiting;
-    const presence = this.#presence;
-    if (list.length === 0 && presence.size === 0) {
+    if (list.length === 0) {
       // Nothing came in behind the last fan-out: the room keeps up.
       this.#busy = false;
       this.#window = 0;
       return;
     }
     this.#waiting = [];
-    this.#presence = new Map();
     // Several piled up behind that fan-out: the room is busy, give the next batch longer
     // to gather. Only one: that is just the room's pace (at 100 msg/s a 10 ms window always
     // catches one), and waiting for it gained nothing: shorten the window.
-    const n = list.length + presence.size;
-    this.#window = n > 1 ? Math.min(this.#maxWindowMs, Math.max(1, this.#window * 2)) : Math.floor(this.#window / 2);
-    if (presence.size > 0) {
-      const delta: PresenceDelta = { joined: [], left: [] };
-      for (const [id, p] of presence) {
-        if (p) delta.joined.push(p);
-        else delta.left.push(id);
-      }
-      this.#deps.deliverPresence(delta);
-    }
-    if (list.length > 0) this.#deps.deliver(list);
+    this.#window = list.length > 1 ? Math.min(this.#maxWindowMs, Math.max(1, this.#window * 2)) : Math.floor(this.#window / 2);
+    this.#deps.deliver(list);
     this.#schedule();
   }
 
@@ -127,7 +152,9 @@ export class Fanout {
     this.#waiting = [];
     this.#presence.clear();
     this.#busy = false;
+    this.#presenceHeld = false;
     this.#window = 0;
     this.#gen++;
+    this.#presenceGen++;
   }
 }

@@ -64,3 +64,41 @@ describe("sockets per person", () => {
     expect(presence.overflow([...tabs, view({ ...alice, conn: "t0" }, { at: 0, shut: true }), view({ ...alice, conn: "tx" }, { at: 0, open: false })], 4)).toEqual(["t1"]);
   });
 });
+
+describe("Roster", () => {
+  const tab2 = { ...alice, conn: "c-alice-2" };
+  const peer = (c: typeof alice) => ({ id: c.uid, name: c.name });
+
+  it("scans the sockets once while fresh, and keeps in step with joins, shuts and closes meanwhile", () => {
+    const r = new presence.Roster(1000);
+    let scans = 0;
+    const scan = () => (scans++, [view(alice), view(bob, { lastSeen: -GHOST - 1 })]);
+    expect(r.online(0, GHOST, scan)).toEqual([peer(alice)]); // the ghost is not online
+    r.add(tab2.conn, peer(tab2));
+    r.add(bob.conn, peer(bob)); // Bob reconnected
+    expect(r.online(500, GHOST, scan)).toEqual([peer(alice), peer(bob)]);
+    r.drop(alice.conn);
+    expect(r.online(900, GHOST, scan)).toEqual([peer(alice), peer(bob)]); // Alice's other tab
+    r.drop(tab2.conn);
+    expect(r.online(1000, GHOST, scan)).toEqual([peer(bob)]);
+    expect(scans).toBe(1);
+  });
+
+  it("scans again once stale (a ghost shows at most that much longer), and after a reset", () => {
+    const r = new presence.Roster(1000);
+    let sockets = [view(alice, { lastSeen: 2000 }), view(bob)]; // Bob was last heard at 0
+    const scan = () => sockets;
+    expect(r.online(GHOST, GHOST, scan)).toHaveLength(2);
+    expect(r.online(GHOST + 500, GHOST, scan)).toHaveLength(2); // a ghost now, not seen yet
+    expect(r.online(GHOST + 1001, GHOST, scan)).toEqual([peer(alice)]);
+    sockets = [];
+    r.reset();
+    expect(r.online(GHOST + 1002, GHOST, scan)).toEqual([]);
+  });
+
+  it("adds nothing before its first scan (the scan will see the socket)", () => {
+    const r = new presence.Roster(1000);
+    r.add(bob.conn, peer(bob));
+    expect(r.online(0, GHOST, () => [view(alice)])).toEqual([peer(alice)]);
+  });
+});

@@ -4,7 +4,7 @@
  * the members' hubs, and the alarm. Also shows the logic the sockets as it sees them
  * (presence views). The room object (chat-room.ts) owns one.
  */
-import { Close, assertNever, type Message, type ServerFrame } from "../protocol";
+import { Close, assertNever, type Message, type Peer, type ServerFrame } from "../protocol";
 import { db } from "../db/client";
 import { dmInvitees, liveHubs } from "../db/queries";
 import { nextAlarm, type AlarmConfig, type AlarmInputs } from "./deadlines";
@@ -12,7 +12,7 @@ import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
 import { activityOf } from "./flush";
 import { connTag, userTag } from "./identity";
-import type { SocketView } from "./presence";
+import { Roster, type SocketView } from "./presence";
 import { Strikes, coolDown } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
@@ -46,6 +46,8 @@ export class RoomIO {
   /** Each socket's attachment, read once per wake (the copy on the socket is the truth; it changes only here). */
   readonly #attachments = new WeakMap<WebSocket, Attachment | null>();
   readonly #fanout: Fanout;
+  /** Who is online, for newcomers' welcomes (presence.ts, Roster). */
+  readonly #roster: Roster;
   /**
    * Hub notices, chained so that each hub sees a room's notices in order: rings on one
    * chain, sidebar announcements (a D1 read and a call per member) on another, so that a
@@ -60,6 +62,7 @@ export class RoomIO {
     this.#env = env;
     this.#store = store;
     this.#alarm = alarm;
+    this.#roster = new Roster(alarm.ghostAfterMs / 10);
     this.#fanout = new Fanout({
       deliver: (list: Message[]) => this.send({ all: true }, { type: "msgs", messages: list }, null),
       deliverPresence: (d, except) => this.send(except === undefined ? { all: true } : { all: true, except }, { type: "presence", joined: d.joined, left: d.left }, null),
@@ -155,6 +158,7 @@ export class RoomIO {
   /** The room was deleted. */
   async stop(): Promise<void> {
     this.#fanout.drop();
+    this.#roster.reset();
     for (const ws of this.#ctx.getWebSockets()) close(ws, Close.ROOM_GONE, "the room was deleted");
     await this.#ctx.storage.deleteAlarm();
     this.#alarmAt = null;
@@ -170,6 +174,12 @@ export class RoomIO {
   /** The socket closed: its strikes go with it. */
   forget(conn: string): void {
     this.#strikes.forget(conn);
+    this.#roster.drop(conn);
+  }
+
+  /** People with at least one live socket, each once (kept between scans: presence.ts, Roster). */
+  online(now: number): Peer[] {
+    return this.#roster.online(now, this.#alarm.ghostAfterMs, () => this.views());
   }
 
   /** Who socket `ws` is (null: a socket the room refused). */
@@ -186,6 +196,8 @@ export class RoomIO {
   attach(ws: WebSocket, a: Attachment): void {
     ws.serializeAttachment(a);
     this.#attachments.set(ws, a);
+    if (a.shut) this.#roster.drop(a.conn);
+    else this.#roster.add(a.conn, { id: a.uid, name: a.name });
   }
 
   /** The sockets with an attachment (those with `tag` only, but `except`), as presence sees them. */
