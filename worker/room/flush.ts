@@ -1,6 +1,6 @@
 /**
  * The alarm's flush: the room's log to D1 (the system of record), in batches, then
- * reaction changes in their order, then deletions (D1 rows, then R2 bytes); flushed
+ * reaction changes in their order, then edits in their order, then deletions (D1 rows, then R2 bytes); flushed
  * rows beyond the recent window are trimmed. Written against `History`, a small
  * interface to D1 and R2, so that failures, refusals and retries are tested without a
  * real outage (history-d1.ts is the real one).
@@ -17,7 +17,7 @@
  */
 import { lastMessageOf, type Message } from "../protocol";
 import { frameTo, type Effect } from "./effects";
-import type { Doomed, FlushBackoff, ReactionChange, RoomStore } from "./store/room-store";
+import type { Doomed, EditChange, FlushBackoff, ReactionChange, RoomStore } from "./store/room-store";
 
 /** D1 (history, members) and R2 (the bytes of deleted messages' files), as the flush needs them. */
 export interface History {
@@ -30,6 +30,13 @@ export interface History {
   seqOf(roomId: string, uid: string, cid: string): Promise<number | null>;
   /** Applies reaction changes in order (idempotent). */
   reactions(roomId: string, changes: readonly ReactionChange[]): Promise<void>;
+  /**
+   * Applies edits in order (idempotent: a replayed batch ends in the same state; an edit never
+   * overwrites a newer one, nor a deleted message).
+   */
+  edits(roomId: string, changes: readonly EditChange[]): Promise<void>;
+  /** Message `seq` as D1 holds it, with its reactions (null: none); for frames on messages older than the log. */
+  older(roomId: string, seq: number): Promise<Message | null>;
   /** Tombstones deleted messages, drops their reactions and attachment rows, and their files' bytes (idempotent). */
   deletions(roomId: string, list: readonly Doomed[]): Promise<void>;
 }
@@ -140,6 +147,20 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
     await history.reactions(o.roomId, changes);
     if (o.gone()) return "gone";
     store.dropReactionChanges(changes.at(-1)!.id);
+    if (changes.length < FLUSH_BATCH) break;
+  }
+
+  // Edits after the messages they change (a row inserted above already carries its edited text).
+  for (let round = 0; ; round++) {
+    const changes = store.editChanges(FLUSH_BATCH);
+    if (changes.length === 0) break;
+    if (round === FLUSH_ROUNDS) {
+      more = true;
+      break;
+    }
+    await history.edits(o.roomId, changes);
+    if (o.gone()) return "gone";
+    store.dropEditChanges(changes.at(-1)!.id);
     if (changes.length < FLUSH_BATCH) break;
   }
 
