@@ -134,11 +134,20 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
 
   /** Read on this device or another: the badge counts only what is after it. */
   function onRead(f: Extract<HubFrame, { type: "read" }>) {
+    if (f.unread) return setUnread(f.roomId, f.seq);
     readSeq.set(f.roomId, Math.max(readSeq.get(f.roomId) ?? 0, f.seq));
     patch(f.roomId, (r) => {
       if (f.seq <= r.lastRead) return r;
       return { ...r, lastRead: f.seq, unread: Math.min(r.unread, Math.max(0, r.lastSeq - f.seq)) };
     });
+  }
+
+  /** The read position of room `id` goes back to `seq` (Mark as unread, here or on another device). */
+  function setUnread(id: string, seq: number) {
+    readSeq.set(id, seq);
+    clearTimeout(readTimers.get(id));
+    readTimers.delete(id);
+    patch(id, (r) => (r.lastRead === seq && r.unread === Math.max(0, r.lastSeq - seq) ? r : { ...r, lastRead: seq, unread: Math.max(0, r.lastSeq - seq) }));
   }
 
   /** Actions read with peek(): called from an effect, they must not subscribe it to the list they write. */
@@ -220,6 +229,16 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       if (seq <= sent) return;
       readSeq.set(id, seq);
       if (!readTimers.has(id)) readTimers.set(id, setTimeout(() => postRead(id), READ_DEBOUNCE_MS));
+    },
+
+    /**
+     * "Mark as unread": the read position of room `id` goes back to `seq` (everything after it
+     * is unread again), here at once and on the server, which tells our other devices. The
+     * server clamps it to the room's last seq.
+     */
+    markUnread(id: string, seq: number) {
+      setUnread(id, seq);
+      void api.markRead(id, seq, true);
     },
 
     /** A room we left, were removed from, or deleted: off the list now, refetch to be sure. */

@@ -248,11 +248,11 @@ export async function deleteRoom(d: DB, roomId: string): Promise<void> {
   ]);
 }
 
-/** Raises the member's read position to `seq` (never lowers it). */
-export async function markRead(d: DB, roomId: string, userId: string, seq: number): Promise<void> {
+/** Raises the member's read position to `seq` (never lowers it); `exactly`: sets it to `seq` ("Mark as unread"). */
+export async function markRead(d: DB, roomId: string, userId: string, seq: number, exactly = false): Promise<void> {
   await d
     .update(roomMembers)
-    .set({ lastReadSeq: sql`max(${roomMembers.lastReadSeq}, ${seq})` })
+    .set({ lastReadSeq: exactly ? seq : sql`max(${roomMembers.lastReadSeq}, ${seq})` })
     .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)));
 }
 

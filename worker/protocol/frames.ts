@@ -332,8 +332,11 @@ export const HubFrameSchema = v.variant("type", [
   }),
   /** That call stopped ringing the user (answered, declined, cancelled, missed or ended). */
   v.object({ type: v.literal("call.ring_ended"), roomId: v.string(), callId: v.string() }),
-  /** The user has read the room up to `seq` (on this device or another): its badge follows everywhere. */
-  v.object({ type: v.literal("read"), roomId: v.string(), seq: Seq }),
+  /**
+   * The user has read the room up to `seq` (on this device or another): its badge follows
+   * everywhere. `unread`: they marked it unread from `seq + 1` on (the position went back).
+   */
+  v.object({ type: v.literal("read"), roomId: v.string(), seq: Seq, unread: v.optional(v.boolean()) }),
 ]);
 export type HubFrame = v.InferOutput<typeof HubFrameSchema>;
 

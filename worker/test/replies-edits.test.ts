@@ -1,13 +1,13 @@
 import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { api, connect, heard, type Client } from "./helpers";
+import { api, connect, connectHub, heard, post, type Client } from "./helpers";
 import { twoInARoom } from "./fixtures";
 import { db } from "../db/client";
 import { applyEdits } from "../db/queries";
 import { KEEP_FLUSHED } from "../room/flush";
 import { RoomStore } from "../room/store/room-store";
-import type { HistoryResponse, Message } from "../protocol";
+import type { HistoryResponse, Message, RoomsResponse } from "../protocol";
 
 /** Alice and Bob in a room, connected, and a message of each. */
 async function twoAndMessages() {
@@ -91,6 +91,15 @@ describe("edits", () => {
     await b.next("edited", (f) => f.text === "fixed again");
     await runDurableObjectAlarm(stub);
     expect((await d1Row(room.id, aliceSeq))?.body).toBe("fixed again");
+  });
+
+  it("of the room's newest message show in the sidebar's preview", async () => {
+    const { room, b, bob, alice, bobSeq, stub } = await twoAndMessages();
+    b.send({ type: "edit", seq: bobSeq, text: "bob, edited" });
+    await b.next("edited");
+    await runDurableObjectAlarm(stub);
+    const rooms = ((await (await api("/api/rooms", { cookie: alice.cookie })).json()) as RoomsResponse).rooms;
+    expect(rooms.find((r) => r.id === room.id)?.lastMessage).toMatchObject({ seq: bobSeq, uid: bob.id, text: "bob, edited" });
   });
 
   it("of someone else's, a nonexistent, a deleted or an overlong message are refused with a code, nothing stored", async () => {
@@ -185,5 +194,28 @@ describe("messages older than the room's log", () => {
       [bobSeq, undefined],
     ]);
     expect(await errorOn(a, () => a.send({ type: "react", seq: bobSeq, emoji: "👍", on: true }))).toBe("no_such_message");
+  });
+});
+
+describe("mark as unread (POST /api/rooms/:id/read with unread)", () => {
+  it("moves the read position back, never past the room's last seq, and every tab of the reader follows", async () => {
+    const { room, alice, bob, aliceSeq, bobSeq } = await twoAndMessages();
+    const [laptop, phone] = [await connectHub(alice.cookie), await connectHub(alice.cookie)];
+    const bobsHub = await connectHub(bob.cookie);
+    const sidebar = async () => ((await (await api("/api/rooms", { cookie: alice.cookie })).json()) as RoomsResponse).rooms.find((r) => r.id === room.id);
+    expect((await post(`/api/rooms/${room.id}/read`, alice.cookie, { seq: bobSeq })).status).toBe(204);
+    await laptop.next("read", (f) => f.seq === bobSeq);
+    // A plain read never lowers it.
+    await post(`/api/rooms/${room.id}/read`, alice.cookie, { seq: aliceSeq - 1 });
+    expect(await sidebar()).toMatchObject({ lastRead: bobSeq });
+    expect((await post(`/api/rooms/${room.id}/read`, alice.cookie, { seq: aliceSeq - 1, unread: true })).status).toBe(204);
+    for (const tab of [laptop, phone]) expect(await tab.next("read", (f) => f.unread === true)).toEqual({ type: "read", roomId: room.id, seq: aliceSeq - 1, unread: true });
+    // The sidebar reads from D1, which has no message yet: the badge is counted against the room's last seq once flushed.
+    expect(await sidebar()).toMatchObject({ lastRead: aliceSeq - 1 });
+    // Past the room's last seq: clamped.
+    await post(`/api/rooms/${room.id}/read`, alice.cookie, { seq: 999, unread: true });
+    expect(await laptop.next("read", (f) => f.unread === true && f.seq !== aliceSeq - 1)).toMatchObject({ seq: bobSeq });
+    expect(bobsHub.frames.filter((f) => f.type === "read")).toEqual([]);
+    expect((await post(`/api/rooms/${room.id}/read`, alice.cookie, { seq: 1, unread: "yes" })).status).toBe(400);
   });
 });
