@@ -46,7 +46,7 @@ describe("replies", () => {
     expect((await history(room.id, bob.cookie, bobSeq + 2)).at(-1)?.replyTo).toEqual(quote);
   });
 
-  it("to a message this room does not have (another room's seq, a deleted one) are refused, nothing stored", async () => {
+  it("to a seq this room never gave out (what another room's message is here) or a deleted message are refused, nothing stored", async () => {
     const { room, a, b, bobSeq, stub } = await twoAndMessages();
     expect(await errorOn(a, () => a.send({ type: "send", cid: "x1", text: "hm", replyTo: 999 }))).toBe("no_such_message");
     b.send({ type: "delete", seq: bobSeq });
