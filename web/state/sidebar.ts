@@ -142,12 +142,19 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     });
   }
 
-  /** The read position of room `id` goes back to `seq` (Mark as unread, here or on another device). */
-  function setUnread(id: string, seq: number) {
+  /**
+   * The read position of room `id` goes back to `seq` (Mark as unread, here or on another
+   * device); `newest`: the room's last seq as its open view knows it (the list may lag).
+   */
+  function setUnread(id: string, seq: number, newest = 0) {
     readSeq.set(id, seq);
     clearTimeout(readTimers.get(id));
     readTimers.delete(id);
-    patch(id, (r) => (r.lastRead === seq && r.unread === Math.max(0, r.lastSeq - seq) ? r : { ...r, lastRead: seq, unread: Math.max(0, r.lastSeq - seq) }));
+    patch(id, (r) => {
+      const lastSeq = Math.max(r.lastSeq, newest);
+      const unread = Math.max(0, lastSeq - seq);
+      return r.lastRead === seq && r.unread === unread && r.lastSeq === lastSeq ? r : { ...r, lastRead: seq, lastSeq, unread };
+    });
   }
 
   /** Actions read with peek(): called from an effect, they must not subscribe it to the list they write. */
@@ -236,8 +243,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
      * is unread again), here at once and on the server, which tells our other devices. The
      * server clamps it to the room's last seq.
      */
-    markUnread(id: string, seq: number) {
-      setUnread(id, seq);
+    markUnread(id: string, seq: number, newest = 0) {
+      setUnread(id, seq, newest);
       void api.markRead(id, seq, true);
     },
 

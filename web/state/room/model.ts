@@ -425,7 +425,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
         holdRead.value = true;
         unreadLine.value = before;
       });
-      host.sidebar?.markUnread(roomId, before);
+      host.sidebar?.markUnread(roomId, before, timeline.messages.peek().at(-1)?.seq ?? 0);
     },
     /** Names of members by id (reaction tooltips). */
     nameOf: (uid: string) => members.nameOf(uid),
