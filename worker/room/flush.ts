@@ -137,32 +137,22 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
   store.trim(KEEP_FLUSHED, o.now - DEDUPE_KEEP_MS);
 
   // Reactions after the messages they are on; in their order, so a replay ends in the same state.
-  for (let round = 0; ; round++) {
-    const changes = store.reactionChanges(FLUSH_BATCH);
-    if (changes.length === 0) break;
-    if (round === FLUSH_ROUNDS) {
-      more = true;
-      break;
-    }
-    await history.reactions(o.roomId, changes);
-    if (o.gone()) return "gone";
-    store.dropReactionChanges(changes.at(-1)!.id);
-    if (changes.length < FLUSH_BATCH) break;
-  }
-
+  const reactions = await drain(
+    (n) => store.reactionChanges(n),
+    (c) => history.reactions(o.roomId, c),
+    (id) => store.dropReactionChanges(id),
+    o,
+  );
+  if (reactions === "gone") return "gone";
   // Edits after the messages they change (a row inserted above already carries its edited text).
-  for (let round = 0; ; round++) {
-    const changes = store.editChanges(FLUSH_BATCH);
-    if (changes.length === 0) break;
-    if (round === FLUSH_ROUNDS) {
-      more = true;
-      break;
-    }
-    await history.edits(o.roomId, changes);
-    if (o.gone()) return "gone";
-    store.dropEditChanges(changes.at(-1)!.id);
-    if (changes.length < FLUSH_BATCH) break;
-  }
+  const edits = await drain(
+    (n) => store.editChanges(n),
+    (c) => history.edits(o.roomId, c),
+    (id) => store.dropEditChanges(id),
+    o,
+  );
+  if (edits === "gone") return "gone";
+  more ||= reactions === "more" || edits === "more";
 
   // Deleted messages last: tombstone in D1, their reactions and attachment rows gone, then the bytes.
   const doomed = store.doomed(DOOMED_BATCH);
@@ -173,6 +163,27 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
     if (doomed.length === DOOMED_BATCH) more = true;
   }
   return { more, newest };
+}
+
+/**
+ * Applies an ordered change log (reactions, edits) to D1 in batches, oldest first, dropping
+ * each batch once D1 has it: "more" when the run stopped at its limit with changes left.
+ */
+async function drain<C extends { id: number }>(
+  take: (limit: number) => C[],
+  apply: (changes: C[]) => Promise<void>,
+  drop: (upToId: number) => void,
+  o: FlushOptions,
+): Promise<"done" | "more" | "gone"> {
+  for (let round = 0; ; round++) {
+    const changes = take(FLUSH_BATCH);
+    if (changes.length === 0) return "done";
+    if (round === FLUSH_ROUNDS) return "more";
+    await apply(changes);
+    if (o.gone()) return "gone";
+    drop(changes.at(-1)!.id);
+    if (changes.length < FLUSH_BATCH) return "done";
+  }
 }
 
 /**
