@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { WAIT, composer, conversation, log, messageTexts, newRoom, say, seed, send, skipBrowser, twoInARoom, useSession } from "./browser";
+import { WAIT, composer, conversation, log, messageTexts, newRoom, say, seed, send, shoot, skipBrowser, twoInARoom, useSession } from "./browser";
 
 /** The message row showing `text`. */
 const row = (p: Page, text: string) => log(p).locator(".msg").filter({ has: p.locator(".text", { hasText: new RegExp(`^${text}$`) }) });
@@ -32,6 +32,7 @@ describe.skipIf(skipBrowser)("replies, edits and mark as unread", () => {
     await row(alice.page, "Where do we meet on Friday\\?").getByRole("button", { name: "Reply" }).click();
     const strip = alice.page.locator(".compose-strip");
     await strip.getByText("Where do we meet on Friday?").waitFor({ timeout: WAIT });
+    await shoot(alice.page, "reply-strip");
     // The conversation goes on before she answers: the question ends up pages back.
     const roomId = roomUrl.split("/r/")[1]!;
     expect(await seed(alice.page, roomId, 1, 80, (i) => `Chatter ${i}`)).toBe(80);
@@ -49,6 +50,9 @@ describe.skipIf(skipBrowser)("replies, edits and mark as unread", () => {
     await quote.click();
     await log(bob.page).locator(".msg.highlight").filter({ hasText: "Where do we meet on Friday?" }).waitFor({ timeout: WAIT });
     expect(await inView(bob.page, "Where do we meet on Friday?")).toBe(true);
+    await shoot(bob.page, "reply-revealed", [[1280, 800]]);
+    await log(bob.page).evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await shoot(bob.page, "reply-quote");
     for (const g of [alice, bob]) expect(g.problems).toEqual([]);
   });
 
