@@ -109,6 +109,16 @@ describe("sidebar store", () => {
     expect(calls().filter((c) => c.includes("/read")).at(-1)).toBe(`POST /api/rooms/b/read {"seq":5}`);
   });
 
+  it("an edit of a room's newest message (its activity again, new text) changes the preview, not the count", () => {
+    lastSocket().open();
+    lastSocket().receive(activity("c", 3));
+    const before = store.rooms.value.find((r) => r.id === "c")!;
+    const again = activity("c", 3);
+    if (again.type === "activity") again.lastMessage.text = "hello 3, edited";
+    lastSocket().receive(again);
+    expect(store.rooms.value.find((r) => r.id === "c")).toMatchObject({ unread: before.unread, lastMessage: { seq: 3, text: "hello 3, edited" } });
+  });
+
   it("a message in a background room updates its preview and unread count and moves it to the top", () => {
     lastSocket().open();
     lastSocket().receive(activity("c", 1));

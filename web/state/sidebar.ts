@@ -115,8 +115,11 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     const i = list.findIndex((r) => r.id === f.roomId);
     if (i < 0) return void load(); // A room we don't have yet.
     const r = list[i]!;
-    // Frames can arrive after a refetch that already counted them.
-    if (f.lastSeq <= r.lastSeq && (r.lastMessage?.seq ?? 0) >= f.lastMessage.seq) return;
+    // Frames can arrive after a refetch that already counted them; the newest message again is an edit of it.
+    if (f.lastSeq <= r.lastSeq && (r.lastMessage?.seq ?? 0) >= f.lastMessage.seq) {
+      if (r.lastMessage?.seq === f.lastMessage.seq && r.lastMessage.text !== f.lastMessage.text) patch(r.id, (x) => ({ ...x, lastMessage: f.lastMessage }));
+      return;
+    }
     const viewing = active.peek() === r.id;
     const mine = f.lastMessage.uid === user.id;
     const added = Math.max(1, f.lastSeq - r.lastSeq);

@@ -145,13 +145,17 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
   );
   if (reactions === "gone") return "gone";
   // Edits after the messages they change (a row inserted above already carries its edited text).
+  // An edit of the room's newest message is news for the sidebars' previews.
+  const top = store.newestFlushed();
+  let topEdited = false;
   const edits = await drain(
     (n) => store.editChanges(n),
-    (c) => history.edits(o.roomId, c),
+    (c) => ((topEdited ||= c.some((e) => e.seq === top?.seq)), history.edits(o.roomId, c)),
     (id) => store.dropEditChanges(id),
     o,
   );
   if (edits === "gone") return "gone";
+  if (topEdited && !newest) newest = store.newestFlushed();
   more ||= reactions === "more" || edits === "more";
 
   // Deleted messages last: tombstone in D1, their reactions and attachment rows gone, then the bytes.

@@ -1,11 +1,11 @@
 import { describe, it, expect } from "vitest";
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { api, connect, connectHub, heard, post, type Client } from "./helpers";
+import { api, connect, connectHub, heard, post, untilWatching, type Client } from "./helpers";
 import { twoInARoom } from "./fixtures";
 import { db } from "../db/client";
 import { applyEdits } from "../db/queries";
-import { KEEP_FLUSHED } from "../room/flush";
+import { ANNOUNCE_GAP_MS, KEEP_FLUSHED } from "../room/flush";
 import { RoomStore } from "../room/store/room-store";
 import type { HistoryResponse, Message, RoomsResponse } from "../protocol";
 
@@ -93,11 +93,18 @@ describe("edits", () => {
     expect((await d1Row(room.id, aliceSeq))?.body).toBe("fixed again");
   });
 
-  it("of the room's newest message show in the sidebar's preview", async () => {
+  it("of the room's newest message show in the sidebar's preview, live and over HTTP", async () => {
     const { room, b, bob, alice, bobSeq, stub } = await twoAndMessages();
+    const hub = await connectHub(alice.cookie);
+    await untilWatching(room.id, alice.id);
+    await runDurableObjectAlarm(stub);
+    await hub.next("activity", (f) => f.lastMessage.text === "from bob");
+    // As if the announcement gap (3 s) since that one had passed.
+    await runInDurableObject(stub, (_, st) => new RoomStore(st.storage).setAnnounceState({ at: Date.now() - ANNOUNCE_GAP_MS, pending: false }));
     b.send({ type: "edit", seq: bobSeq, text: "bob, edited" });
     await b.next("edited");
     await runDurableObjectAlarm(stub);
+    expect(await hub.next("activity", (f) => f.lastMessage.text === "bob, edited")).toMatchObject({ lastSeq: bobSeq, lastMessage: { seq: bobSeq } });
     const rooms = ((await (await api("/api/rooms", { cookie: alice.cookie })).json()) as RoomsResponse).rooms;
     expect(rooms.find((r) => r.id === room.id)?.lastMessage).toMatchObject({ seq: bobSeq, uid: bob.id, text: "bob, edited" });
   });
