@@ -9,6 +9,7 @@ import { useSignal } from "@preact/signals";
 import { Component } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { prefetch } from "../../state/lazy";
+import { plainText } from "../../state/markdown";
 import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
 import type { Message, ReplyQuote } from "../../../worker/protocol";
@@ -47,7 +48,8 @@ export class MessageItem extends Component<ItemProps> {
 
 /** The compact quote above a reply; a click brings the original into view (older history loaded if needed). */
 export function Quote({ q, onOpen }: { q: ReplyQuote; onOpen?: () => void }) {
-  const body = q.deleted ? "Original message deleted" : q.text || "…";
+  // The quote's line without its Markdown markers, as the sidebar's preview shows text.
+  const body = q.deleted ? "Original message deleted" : plainText(q.text) || "…";
   const inner = (
     <>
       {!q.deleted && <bdi class="quote-name">{q.name}</bdi>}
