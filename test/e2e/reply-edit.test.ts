@@ -68,15 +68,17 @@ describe.skipIf(skipBrowser)("replies, edits and mark as unread", () => {
     await edited.getByText("(edited)").waitFor({ timeout: WAIT });
     // Alice's own draft is back to empty, and she sees the edit too.
     await row(alice.page, "See you tomorrow").getByText("(edited)").waitFor({ timeout: WAIT });
-    expect(await composer(alice.page).inputValue()).toBe("");
+    await expect.poll(() => composer(alice.page).inputValue(), { timeout: WAIT }).toBe("");
     await bob.page.reload();
     await row(bob.page, "See you tomorrow").getByText("(edited)").waitFor({ timeout: WAIT });
     expect(await messageTexts(bob.page)).not.toContain("See you tomorow");
     // Esc cancels an edit and leaves the message as it is.
     await composer(alice.page).press("ArrowUp");
+    await expect.poll(() => composer(alice.page).inputValue(), { timeout: WAIT }).toBe("See you tomorrow");
     await composer(alice.page).fill("something else");
     await composer(alice.page).press("Escape");
-    expect(await composer(alice.page).inputValue()).toBe("");
+    await expect.poll(() => composer(alice.page).inputValue(), { timeout: WAIT }).toBe("");
+    expect(await messageTexts(alice.page)).toContain("See you tomorrow");
     for (const g of [alice, bob]) expect(g.problems).toEqual([]);
   });
 

@@ -55,19 +55,18 @@ export function Composer({ store }: { store: RoomStore }) {
   const form = useRef<HTMLFormElement>(null);
   const replying = store.replying.value;
   const editing = store.editing.value;
-  /** The draft put aside while editing (null: not editing). */
-  const stash = useRef<string | null>(null);
+  const wasEditing = useRef(false);
 
-  // Editing starts: the message's text replaces the draft, which comes back when it ends.
-  useEffect(() => {
+  // Editing starts: the message's text replaces the draft, which comes back when it ends (the
+  // stored draft: nothing typed while editing is saved as the draft).
+  useLayoutEffect(() => {
     if (editing) {
-      stash.current ??= text.value;
       text.value = editing.text;
       focusEnd();
-    } else if (stash.current !== null) {
-      text.value = stash.current;
-      stash.current = null;
+    } else if (wasEditing.current) {
+      text.value = loadDraft(uid, roomId);
     }
+    wasEditing.current = editing !== null;
   }, [editing?.seq]);
   useEffect(() => {
     if (replying) area.current?.focus();
