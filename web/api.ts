@@ -115,7 +115,8 @@ export const api = {
     call("DELETE", `${roomPath(id)}/members/${encodeURIComponent(userId)}${ban ? "?ban=1" : ""}`, null),
   unban: (id: string, userId: string) => call("DELETE", `${roomPath(id)}/bans/${encodeURIComponent(userId)}`, null),
   leaveRoom: (id: string) => call("POST", `${roomPath(id)}/leave`, null, {}),
-  markRead: (id: string, seq: number) => call("POST", `${roomPath(id)}/read`, null, { seq }),
+  /** `unread`: set the read position to exactly `seq` (Mark as unread), not only raise it. */
+  markRead: (id: string, seq: number, unread = false) => call("POST", `${roomPath(id)}/read`, null, unread ? { seq, unread } : { seq }),
   history: (id: string, before: number, limit: number, signal?: AbortSignal) =>
     call("GET", `${roomPath(id)}/messages?before=${before}&limit=${limit}`, HistoryResponse, undefined, signal),
 

@@ -90,6 +90,35 @@ describe("sidebar store", () => {
     expect(calls().filter((c) => c.includes("/read"))).toEqual([]);
   });
 
+  it("mark as unread sets the read position back here and on the server; another device's follows live", async () => {
+    lastSocket().open();
+    const b = () => store.rooms.value.find((r) => r.id === "b")!;
+    store.markRead("b", 5);
+    store.markUnread("b", 2);
+    expect(b()).toMatchObject({ unread: 3, lastRead: 2 });
+    await vi.advanceTimersByTimeAsync(READ_DEBOUNCE_MS * 2);
+    // The pending read (5) was dropped: only the exact position went out.
+    expect(calls().filter((c) => c.includes("/read"))).toEqual([`POST /api/rooms/b/read {"seq":2,"unread":true}`]);
+    lastSocket().receive({ type: "read", roomId: "b", seq: 5 });
+    expect(b()).toMatchObject({ unread: 0, lastRead: 5 });
+    lastSocket().receive({ type: "read", roomId: "b", seq: 4, unread: true });
+    expect(b()).toMatchObject({ unread: 1, lastRead: 4 });
+    // Reading here again goes to the server (the position is below what we had sent).
+    store.markRead("b", 5);
+    await vi.advanceTimersByTimeAsync(READ_DEBOUNCE_MS * 2);
+    expect(calls().filter((c) => c.includes("/read")).at(-1)).toBe(`POST /api/rooms/b/read {"seq":5}`);
+  });
+
+  it("an edit of a room's newest message (its activity again, new text) changes the preview, not the count", () => {
+    lastSocket().open();
+    lastSocket().receive(activity("c", 3));
+    const before = store.rooms.value.find((r) => r.id === "c")!;
+    const again = activity("c", 3);
+    if (again.type === "activity") again.lastMessage.text = "hello 3, edited";
+    lastSocket().receive(again);
+    expect(store.rooms.value.find((r) => r.id === "c")).toMatchObject({ unread: before.unread, lastMessage: { seq: 3, text: "hello 3, edited" } });
+  });
+
   it("a message in a background room updates its preview and unread count and moves it to the top", () => {
     lastSocket().open();
     lastSocket().receive(activity("c", 1));

@@ -115,8 +115,11 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     const i = list.findIndex((r) => r.id === f.roomId);
     if (i < 0) return void load(); // A room we don't have yet.
     const r = list[i]!;
-    // Frames can arrive after a refetch that already counted them.
-    if (f.lastSeq <= r.lastSeq && (r.lastMessage?.seq ?? 0) >= f.lastMessage.seq) return;
+    // Frames can arrive after a refetch that already counted them; the newest message again is an edit of it.
+    if (f.lastSeq <= r.lastSeq && (r.lastMessage?.seq ?? 0) >= f.lastMessage.seq) {
+      if (r.lastMessage?.seq === f.lastMessage.seq && r.lastMessage.text !== f.lastMessage.text) patch(r.id, (x) => ({ ...x, lastMessage: f.lastMessage }));
+      return;
+    }
     const viewing = active.peek() === r.id;
     const mine = f.lastMessage.uid === user.id;
     const added = Math.max(1, f.lastSeq - r.lastSeq);
@@ -134,10 +137,26 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
 
   /** Read on this device or another: the badge counts only what is after it. */
   function onRead(f: Extract<HubFrame, { type: "read" }>) {
+    if (f.unread) return setUnread(f.roomId, f.seq);
     readSeq.set(f.roomId, Math.max(readSeq.get(f.roomId) ?? 0, f.seq));
     patch(f.roomId, (r) => {
       if (f.seq <= r.lastRead) return r;
       return { ...r, lastRead: f.seq, unread: Math.min(r.unread, Math.max(0, r.lastSeq - f.seq)) };
+    });
+  }
+
+  /**
+   * The read position of room `id` goes back to `seq` (Mark as unread, here or on another
+   * device); `newest`: the room's last seq as its open view knows it (the list may lag).
+   */
+  function setUnread(id: string, seq: number, newest = 0) {
+    readSeq.set(id, seq);
+    clearTimeout(readTimers.get(id));
+    readTimers.delete(id);
+    patch(id, (r) => {
+      const lastSeq = Math.max(r.lastSeq, newest);
+      const unread = Math.max(0, lastSeq - seq);
+      return r.lastRead === seq && r.unread === unread && r.lastSeq === lastSeq ? r : { ...r, lastRead: seq, lastSeq, unread };
     });
   }
 
@@ -220,6 +239,16 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       if (seq <= sent) return;
       readSeq.set(id, seq);
       if (!readTimers.has(id)) readTimers.set(id, setTimeout(() => postRead(id), READ_DEBOUNCE_MS));
+    },
+
+    /**
+     * "Mark as unread": the read position of room `id` goes back to `seq` (everything after it
+     * is unread again), here at once and on the server, which tells our other devices. The
+     * server clamps it to the room's last seq.
+     */
+    markUnread(id: string, seq: number, newest = 0) {
+      setUnread(id, seq, newest);
+      void api.markRead(id, seq, true);
     },
 
     /** A room we left, were removed from, or deleted: off the list now, refetch to be sure. */

@@ -4,7 +4,7 @@
  * still works when it does not.
  */
 import * as v from "valibot";
-import { AttachmentSchema, MAX_ATTACHMENTS, MAX_BODY, MAX_CID } from "../../worker/protocol";
+import { AttachmentSchema, MAX_ATTACHMENTS, MAX_BODY, MAX_CID, ReplyQuoteSchema } from "../../worker/protocol";
 import type { Pending } from "./room/list";
 
 function get(key: string): string | null {
@@ -43,6 +43,7 @@ const StoredOutbox = v.array(
     status: v.picklist(["sending", "failed"]),
     error: v.optional(v.string()),
     attachments: v.optional(v.pipe(v.array(AttachmentSchema), v.maxLength(MAX_ATTACHMENTS))),
+    replyTo: v.optional(ReplyQuoteSchema),
   }),
 );
 

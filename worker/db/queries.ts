@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
-import { attachReactions, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import { attachReactions, quoteOf, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
@@ -248,11 +248,11 @@ export async function deleteRoom(d: DB, roomId: string): Promise<void> {
   ]);
 }
 
-/** Raises the member's read position to `seq` (never lowers it). */
-export async function markRead(d: DB, roomId: string, userId: string, seq: number): Promise<void> {
+/** Raises the member's read position to `seq` (never lowers it); `exactly`: sets it to `seq` ("Mark as unread"). */
+export async function markRead(d: DB, roomId: string, userId: string, seq: number, exactly = false): Promise<void> {
   await d
     .update(roomMembers)
-    .set({ lastReadSeq: sql`max(${roomMembers.lastReadSeq}, ${seq})` })
+    .set({ lastReadSeq: exactly ? seq : sql`max(${roomMembers.lastReadSeq}, ${seq})` })
     .where(and(eq(roomMembers.roomId, roomId), eq(roomMembers.userId, userId)));
 }
 
@@ -352,22 +352,58 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     .where(before === null ? eq(messages.roomId, roomId) : and(eq(messages.roomId, roomId), lt(messages.seq, before)))
     .orderBy(desc(messages.seq))
     .limit(limit);
-  const list = rows.map((r) => {
-    const m: Message = { seq: r.seq, cid: r.cid, uid: r.userId, name: r.userName, text: r.body, ts: r.createdAt };
-    if (r.call !== null) m.call = r.call;
-    if (r.attachments !== null) m.attachments = r.attachments;
-    if (r.deleted === 1) m.deleted = true;
-    return m;
-  });
+  return withReactionsAndQuotes(d, roomId, rows);
+}
+
+/** Message `seq` of the room with its reactions and quote (null: D1 has none). */
+export async function messageAt(d: DB, roomId: string, seq: number): Promise<Message | null> {
+  const rows = await d
+    .select()
+    .from(messages)
+    .where(and(eq(messages.roomId, roomId), eq(messages.seq, seq)));
+  return (await withReactionsAndQuotes(d, roomId, rows))[0] ?? null;
+}
+
+type MessageRow = typeof messages.$inferSelect;
+
+function toMessage(r: MessageRow): Message {
+  const m: Message = { seq: r.seq, cid: r.cid, uid: r.userId, name: r.userName, text: r.body, ts: r.createdAt };
+  if (r.call !== null) m.call = r.call;
+  if (r.attachments !== null) m.attachments = r.attachments;
+  if (r.deleted === 1) m.deleted = true;
+  if (r.editedAt !== null) m.edited = r.editedAt;
+  return m;
+}
+
+/**
+ * Rows as messages, with their reactions and, for replies, the quote of the original as D1
+ * holds it now (edited or deleted since): one query each for the whole list.
+ */
+async function withReactionsAndQuotes(d: DB, roomId: string, rows: readonly MessageRow[]): Promise<Message[]> {
+  const list = rows.map(toMessage);
   if (list.length === 0) return list;
   // One bound parameter for the page's seqs: a full page (MAX_PAGE) plus the room id would be
   // 101, over D1's 100.
   const seqs = JSON.stringify(list.map((m) => m.seq));
-  const rx = await d
-    .select({ seq: reactions.seq, emoji: reactions.emoji, uid: reactions.userId })
-    .from(reactions)
-    .where(and(eq(reactions.roomId, roomId), sql`${reactions.seq} IN (SELECT value FROM json_each(${seqs}))`))
-    .orderBy(asc(reactions.createdAt), sql`rowid`);
+  const replied = [...new Set(rows.flatMap((r) => (r.replySeq === null ? [] : [r.replySeq])))];
+  const [rx, originals] = await Promise.all([
+    d
+      .select({ seq: reactions.seq, emoji: reactions.emoji, uid: reactions.userId })
+      .from(reactions)
+      .where(and(eq(reactions.roomId, roomId), sql`${reactions.seq} IN (SELECT value FROM json_each(${seqs}))`))
+      .orderBy(asc(reactions.createdAt), sql`rowid`),
+    replied.length === 0
+      ? []
+      : d
+          .select({ seq: messages.seq, uid: messages.userId, name: messages.userName, text: messages.body, deleted: messages.deleted })
+          .from(messages)
+          .where(and(eq(messages.roomId, roomId), sql`${messages.seq} IN (SELECT value FROM json_each(${JSON.stringify(replied)}))`)),
+  ]);
+  const quotes = new Map(originals.map((o) => [o.seq, quoteOf({ ...o, deleted: o.deleted === 1 })]));
+  rows.forEach((r, i) => {
+    // An original D1 does not hold (never flushed: a refused row) reads as deleted.
+    if (r.replySeq !== null) list[i]!.replyTo = quotes.get(r.replySeq) ?? { seq: r.replySeq, uid: "", name: "", text: "", deleted: true };
+  });
   return attachReactions(list, rx);
 }
 
@@ -401,6 +437,8 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
       call: m.call ?? null,
       attachments: m.attachments ?? null,
       deleted: m.deleted ? 1 : 0,
+      reply: m.replyTo?.seq ?? null,
+      edited: m.edited ?? null,
     });
     if (chars + row.length > INSERT_JSON_CHARS && chunks.at(-1)!.length > 0) {
       chunks.push([]);
@@ -414,10 +452,10 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
   // json_extract gives objects and arrays (call, attachments) back as JSON text, as the
   // json-mode columns store them; JSON null becomes SQL NULL. `WHERE true` keeps SQLite
   // from reading ON CONFLICT as part of the SELECT.
-  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted)
+  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted, reply_seq, edited_at)
     SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.cid'), json_extract(value, '$.uid'), json_extract(value, '$.name'),
       json_extract(value, '$.text'), json_extract(value, '$.ts'), json_extract(value, '$.call'), json_extract(value, '$.attachments'),
-      json_extract(value, '$.deleted')
+      json_extract(value, '$.deleted'), json_extract(value, '$.reply'), json_extract(value, '$.edited')
     FROM json_each(?2) WHERE true
     ON CONFLICT DO NOTHING`);
   const statements = chunks.map((rows) => insert.bind(roomId, `[${rows.join(",")}]`));
@@ -554,6 +592,29 @@ export async function applyReactions(d: DB, roomId: string, events: readonly Rea
       : d
           .delete(reactions)
           .where(and(eq(reactions.roomId, roomId), eq(reactions.seq, e.seq), eq(reactions.emoji, e.emoji), eq(reactions.userId, e.userId))),
+  );
+  const [first, ...rest] = stmts;
+  if (first) await d.batch([first, ...rest]);
+}
+
+/**
+ * Edits, in order, in one D1 transaction. An edit changes a live message only, and only if it
+ * is not older than the one D1 holds: a replayed batch, or a batch replayed after a later one,
+ * ends in the same state. A message D1 does not hold yet is inserted with its edited text.
+ */
+export async function applyEdits(d: DB, roomId: string, list: readonly { seq: number; text: string; ts: number }[]): Promise<void> {
+  const stmts = list.map((e) =>
+    d
+      .update(messages)
+      .set({ body: e.text, editedAt: e.ts })
+      .where(
+        and(
+          eq(messages.roomId, roomId),
+          eq(messages.seq, e.seq),
+          eq(messages.deleted, 0),
+          sql`coalesce(${messages.editedAt}, 0) <= ${e.ts}`,
+        ),
+      ),
   );
   const [first, ...rest] = stmts;
   if (first) await d.batch([first, ...rest]);

@@ -111,6 +111,10 @@ export const messages = sqliteTable(
     attachments: text("attachments", { mode: "json" }).$type<Attachment[]>(),
     /** 1: deleted by its author, a tombstone (body "", no attachments). */
     deleted: integer("deleted").notNull().default(0),
+    /** The seq of the message (same room) this one answers; its quote is read from that row. */
+    replySeq: integer("reply_seq"),
+    /** When the author last edited it (ms); `body` is the edited text. */
+    editedAt: integer("edited_at"),
   },
   (t) => [primaryKey({ columns: [t.roomId, t.seq] }), uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid)],
 );

@@ -6,7 +6,7 @@
  * Persisted or wire-visible shapes: bump PROTOCOL (limits.ts) on any incompatible change.
  */
 import * as v from "valibot";
-import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_REQ } from "./limits";
+import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_QUOTE, MAX_REQ, ReqIdSchema } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallStateSchema, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
 
@@ -23,6 +23,28 @@ export const PeerSchema = v.object({
 });
 /** A person as others see them: ids and display name only. */
 export type Peer = v.InferOutput<typeof PeerSchema>;
+
+/**
+ * What a reply shows of the message it answers, stamped by the room from the original (so it
+ * renders without the original loaded): its author and first line. The room keeps it current:
+ * an edit of the original changes `text`, a deletion empties it and sets `deleted`.
+ */
+export const ReplyQuoteSchema = v.object({
+  seq: Seq,
+  uid: v.string(),
+  name: v.string(),
+  /** The original's first line, at most MAX_QUOTE characters ("" when it is deleted or only files). */
+  text: v.string(),
+  deleted: v.optional(v.boolean()),
+});
+export type ReplyQuote = v.InferOutput<typeof ReplyQuoteSchema>;
+
+/** A reply's quote of `m` (its first line, truncated). */
+export function quoteOf(m: { seq: number; uid: string; name: string; text: string; deleted?: boolean | undefined }): ReplyQuote {
+  if (m.deleted) return { seq: m.seq, uid: m.uid, name: m.name, text: "", deleted: true };
+  const line = m.text.trimStart().split("\n", 1)[0]!;
+  return { seq: m.seq, uid: m.uid, name: m.name, text: line.length > MAX_QUOTE ? `${line.slice(0, MAX_QUOTE - 1)}…` : line };
+}
 
 export const MessageSchema = v.object({
   /** Position in the room's total order, assigned by the room. */
@@ -43,6 +65,10 @@ export const MessageSchema = v.object({
   reactions: v.optional(v.array(ReactionSchema)),
   /** A deleted message: a tombstone (text "", no attachments or reactions). */
   deleted: v.optional(v.boolean()),
+  /** The message this one answers (a reply). */
+  replyTo: v.optional(ReplyQuoteSchema),
+  /** When its author last edited it (ms); `text` is the edited text. */
+  edited: v.optional(v.number()),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 
@@ -88,6 +114,8 @@ export const SendFrame = v.pipe(
         v.check((a) => new Set(a).size === a.length, "attachments must not repeat"),
       ),
     ),
+    /** The seq of the message (of this room) this one answers. */
+    replyTo: v.optional(Seq),
   }),
   // Text may be empty only when files are attached.
   v.forward(
@@ -96,8 +124,19 @@ export const SendFrame = v.pipe(
   ),
 );
 export const TypingFrame = v.object({ type: v.literal("typing"), on: v.boolean() });
+/** The author replaces the text of their message `seq` (any of theirs, not only the recent ones). */
+export const EditFrame = v.object({
+  type: v.literal("edit"),
+  seq: Seq,
+  text: v.pipe(
+    v.string(),
+    v.maxLength(MAX_BODY, `message is longer than ${MAX_BODY} characters`),
+    v.check((t) => t.trim().length > 0, "message is empty"),
+  ),
+  req: v.optional(ReqIdSchema),
+});
 
-export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame, ...CallClientFrames, ...MediaClientFrames]);
+export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame, EditFrame, ...CallClientFrames, ...MediaClientFrames]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 export const CLIENT_FRAME_TYPES: readonly string[] = ClientFrameSchema.options.map((o) =>
   "pipe" in o ? o.pipe[0].entries.type.literal : o.entries.type.literal,
@@ -114,6 +153,10 @@ export const ErrorCode = {
   BINARY_UNSUPPORTED: "binary_unsupported",
   RATE_LIMITED: "rate_limited",
   INTERNAL: "internal",
+  /** `edit` or a reply (`send.replyTo`) named a message that is deleted. */
+  MESSAGE_DELETED: "message_deleted",
+  /** `edit` of a message that is not text of its author's (a call's history entry). */
+  NOT_EDITABLE: "not_editable",
   ...CallErrorCode,
   ...MediaErrorCode,
 } as const;
@@ -155,6 +198,8 @@ export const ServerFrameSchema = v.variant("type", [
         to: Seq,
         reactions: v.array(v.object({ seq: Seq, reactions: v.array(ReactionSchema) })),
         deleted: v.array(Seq),
+        /** The edited ones among them: their current text (and their replies' quotes follow). */
+        edited: v.optional(v.array(v.object({ seq: Seq, text: v.string(), edited: v.number() }))),
       }),
     ),
   }),
@@ -174,6 +219,11 @@ export const ServerFrameSchema = v.variant("type", [
    */
   v.object({ type: v.literal("presence"), joined: v.array(PeerSchema), left: v.array(v.string()) }),
   v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
+  /**
+   * Message `seq` was edited by its author at `edited` (ms): show `text` and "(edited)". The
+   * quotes of replies to it show its new first line.
+   */
+  v.object({ type: v.literal("edited"), seq: Seq, text: v.string(), edited: v.number() }),
   /** The room's details or member list changed (joined, left, removed, renamed): refetch GET /api/rooms/:id. */
   v.object({ type: v.literal("members") }),
   ...CallServerFrames,
@@ -230,7 +280,7 @@ export function parseClientFrame(raw: string | ArrayBuffer): ParseResult<ClientF
   const r = v.safeParse(ClientFrameSchema, data);
   if (r.success) return { ok: true, frame: r.output };
   const issue = r.issues[0];
-  const tooLong = data.type === "send" && typeof data.text === "string" && data.text.length > MAX_BODY;
+  const tooLong = (data.type === "send" || data.type === "edit") && typeof data.text === "string" && data.text.length > MAX_BODY;
   return {
     ok: false,
     code: tooLong ? ErrorCode.BODY_TOO_LONG : ErrorCode.INVALID_FRAME,
@@ -282,8 +332,11 @@ export const HubFrameSchema = v.variant("type", [
   }),
   /** That call stopped ringing the user (answered, declined, cancelled, missed or ended). */
   v.object({ type: v.literal("call.ring_ended"), roomId: v.string(), callId: v.string() }),
-  /** The user has read the room up to `seq` (on this device or another): its badge follows everywhere. */
-  v.object({ type: v.literal("read"), roomId: v.string(), seq: Seq }),
+  /**
+   * The user has read the room up to `seq` (on this device or another): its badge follows
+   * everywhere. `unread`: they marked it unread from `seq + 1` on (the position went back).
+   */
+  v.object({ type: v.literal("read"), roomId: v.string(), seq: Seq, unread: v.optional(v.boolean()) }),
 ]);
 export type HubFrame = v.InferOutput<typeof HubFrameSchema>;
 

@@ -188,8 +188,11 @@ export const RemoveMemberQuery = v.object({
 });
 export type RemoveMemberQuery = v.InferOutput<typeof RemoveMemberQuery>;
 
-/** POST /api/rooms/:id/read: the member has seen everything up to `seq`. */
-export const ReadBody = v.object({ seq: v.pipe(v.number(), v.integer(), v.minValue(0)) });
+/**
+ * POST /api/rooms/:id/read: the member has seen everything up to `seq` (a read position only
+ * rises). `unread: true` ("Mark as unread") sets it to exactly `seq`, lower or not.
+ */
+export const ReadBody = v.object({ seq: v.pipe(v.number(), v.integer(), v.minValue(0)), unread: v.optional(v.boolean()) });
 export type ReadBody = v.InferOutput<typeof ReadBody>;
 
 /** Query of GET /api/rooms/:id/messages. Strings in, numbers out. */

@@ -6,6 +6,8 @@ export const PROTOCOL = 1;
 export const MAX_FRAME = 16 * 1024;
 /** Longest message body, in characters (code units). */
 export const MAX_BODY = 4000;
+/** Longest first line of the original that a reply's quote carries. */
+export const MAX_QUOTE = 140;
 /** Longest display name. */
 export const MAX_NAME = 40;
 /** Longest room name. */

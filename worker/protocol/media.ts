@@ -167,9 +167,9 @@ export const MediaServerFrames = [
 export const MediaErrorCode = {
   /** `send.attachments` named an id that is unknown, not ready, someone else's, another room's, or already used. */
   BAD_ATTACHMENT: "bad_attachment",
-  /** `react`/`delete` named a message that does not exist (or is deleted). */
+  /** `react`/`delete`/`edit`/`send.replyTo` named a message that this room does not have (or, react/delete, that is deleted). */
   NO_SUCH_MESSAGE: "no_such_message",
-  /** `delete` of someone else's message. */
+  /** `delete` or `edit` of someone else's message. */
   NOT_YOUR_MESSAGE: "not_your_message",
 } as const;
 

@@ -330,11 +330,14 @@ export class ChatRoom extends DurableObject<Env> {
   #handle(ws: WebSocket, me: Conn, f: ClientFrame, now: number): Effect[] | Promise<Effect[]> {
     switch (f.type) {
       case "send":
-        return messages.send(this.#store, this.#budget, me, f, now);
+        if (f.replyTo === undefined) return messages.send(this.#store, this.#budget, me, f, now);
+        return this.#onMessage(f.replyTo, (older) => messages.send(this.#store, this.#budget, me, f, Date.now(), older));
+      case "edit":
+        return this.#onMessage(f.seq, (older) => messages.edit(this.#store, this.#budget, me, f, Date.now(), older));
       case "react":
-        return messages.react(this.#store, me, f, now);
+        return this.#onMessage(f.seq, (older) => messages.react(this.#store, me, f, Date.now(), older));
       case "delete":
-        return messages.remove(this.#store, me, f);
+        return this.#onMessage(f.seq, (older) => messages.remove(this.#store, me, f, older));
       case "typing":
         return presence.typing(me, f.on);
       case "call.start":
@@ -351,6 +354,19 @@ export class ChatRoom extends DurableObject<Env> {
       default:
         return assertNever(f);
     }
+  }
+
+  /**
+   * Runs `handle` on a frame that names message `seq`. The log answers for recent messages
+   * at once; one older than the log (rare: an edit, reaction, deletion or reply far back) is
+   * read from D1 first, so the common case never leaves the room. Frames arriving during
+   * that read may be handled before this one.
+   */
+  #onMessage(seq: number, handle: (older: Message | null) => Effect[]): Effect[] | Promise<Effect[]> {
+    if (!messages.needsOlder(this.#store, seq)) return handle(null);
+    const roomId = this.#store.roomId();
+    if (roomId === undefined) return handle(null);
+    return this.#history.older(roomId, seq).then((older) => (this.#gone ? [] : handle(older)));
   }
 
   /**

@@ -4,12 +4,13 @@ import { ANNOUNCE_GAP_MS, FLUSH_BATCH, RETRY_BASE_MS, announcement, flush, type 
 import { newStore } from "./testing/fixtures";
 import { nodeStorage } from "./testing/node-storage";
 import { RoomStore } from "./store/room-store";
-import type { Doomed, ReactionChange } from "./store/room-store";
+import type { Doomed, EditChange, ReactionChange } from "./store/room-store";
 
 /** D1 as a table of rows keyed by seq, with its unique (uid, cid) index; it can be told to fail. */
 class FakeD1 implements History {
-  rows = new Map<number, { uid: string; cid: string; text: string; deleted: boolean }>();
+  rows = new Map<number, { uid: string; cid: string; text: string; deleted: boolean; edited?: number }>();
   reactionsApplied: ReactionChange[] = [];
+  editBatches = 0;
   deleted: Doomed[] = [];
   failing = false;
   calls = 0;
@@ -19,7 +20,7 @@ class FakeD1 implements History {
     if (this.failing) throw new Error("D1 is down");
     for (const m of list) {
       const taken = this.rows.has(m.seq) || [...this.rows.values()].some((r) => r.uid === m.uid && r.cid === m.cid);
-      if (!taken) this.rows.set(m.seq, { uid: m.uid, cid: m.cid, text: m.text, deleted: m.deleted ?? false });
+      if (!taken) this.rows.set(m.seq, { uid: m.uid, cid: m.cid, text: m.text, deleted: m.deleted ?? false, ...(m.edited ? { edited: m.edited } : {}) });
     }
     return new Map(list.flatMap((m) => (this.rows.has(m.seq) ? [[m.seq, { uid: this.rows.get(m.seq)!.uid, cid: this.rows.get(m.seq)!.cid }] as const] : [])));
   }
@@ -34,6 +35,23 @@ class FakeD1 implements History {
   async deletions(_room: string, list: readonly Doomed[]) {
     if (this.failing) throw new Error("D1 is down");
     this.deleted.push(...list);
+    for (const d of list) {
+      const r = this.rows.get(d.seq);
+      if (r) this.rows.set(d.seq, { ...r, text: "", deleted: true });
+    }
+  }
+  /** As applyEdits: live rows only, never older than the edit D1 holds. */
+  async edits(_room: string, list: readonly EditChange[]) {
+    if (this.failing) throw new Error("D1 is down");
+    this.editBatches++;
+    for (const e of list) {
+      const r = this.rows.get(e.seq);
+      if (r && !r.deleted && (r.edited ?? 0) <= e.ts) this.rows.set(e.seq, { ...r, text: e.text, edited: e.ts });
+    }
+  }
+  async older(_room: string, seq: number): Promise<Message | null> {
+    const r = this.rows.get(seq);
+    return r ? { seq, cid: r.cid, uid: r.uid, name: "U", text: r.text, ts: 1, ...(r.deleted ? { deleted: true } : {}), ...(r.edited ? { edited: r.edited } : {}) } : null;
   }
 }
 
@@ -115,7 +133,7 @@ describe("the flush", () => {
 
   it("fails (and backs off) when D1 says it took a row it does not hold", async () => {
     const { store } = newStore();
-    const liar: History = { ...new FakeD1(), insert: async () => new Map(), seqOf: async () => null, reactions: async () => {}, deletions: async () => {} };
+    const liar: History = { ...new FakeD1(), insert: async () => new Map(), seqOf: async () => null, reactions: async () => {}, deletions: async () => {}, edits: async () => {}, older: async () => null };
     add(store, "a");
     expect(await flush(store, liar, opts(0))).toMatchObject({ status: "failed", failures: 1 });
     expect(store.unflushed(10)).toHaveLength(1);
@@ -125,10 +143,30 @@ describe("the flush", () => {
     const { store } = newStore();
     let gone = false;
     const d1 = new FakeD1();
-    const slow: History = { ...d1, insert: async (room, list) => ((gone = true), d1.insert(room, list)), seqOf: d1.seqOf.bind(d1), reactions: d1.reactions.bind(d1), deletions: d1.deletions.bind(d1) };
+    const slow: History = { ...d1, insert: async (room, list) => ((gone = true), d1.insert(room, list)), seqOf: d1.seqOf.bind(d1), reactions: d1.reactions.bind(d1), deletions: d1.deletions.bind(d1), edits: d1.edits.bind(d1), older: d1.older.bind(d1) };
     add(store, "a");
     expect(await flush(store, slow, opts(0, { gone: () => gone }))).toEqual({ status: "gone", effects: [] });
     expect(store.unflushed(10)).toHaveLength(1);
+  });
+
+  it("applies edits after the messages they change, and a replayed edit batch ends in the same state", async () => {
+    const { store } = newStore();
+    const d1 = new FakeD1();
+    add(store, "a");
+    add(store, "b");
+    store.edit(1, "a2", "a2", 5);
+    await flush(store, d1, opts(10));
+    expect(d1.rows.get(1)).toMatchObject({ text: "a2", edited: 5 });
+    store.edit(2, "b2", "b2", 6);
+    store.edit(2, "b3", "b3", 7);
+    const batch = store.editChanges(10);
+    await flush(store, d1, opts(20));
+    expect(store.editChanges(10)).toEqual([]);
+    // The batch again (a flush that reached D1 but was not recorded), and an older edit after a newer one.
+    await d1.edits("r", batch);
+    await d1.edits("r", batch.slice(0, 1));
+    expect(d1.rows.get(2)).toMatchObject({ text: "b3", edited: 7 });
+    expect(store.hasUnflushedWork()).toBe(false);
   });
 
   it("takes a large backlog in batches and trims the log to its window", async () => {

@@ -1,6 +1,6 @@
 /**
  * The alarm's flush: the room's log to D1 (the system of record), in batches, then
- * reaction changes in their order, then deletions (D1 rows, then R2 bytes); flushed
+ * reaction changes in their order, then edits in their order, then deletions (D1 rows, then R2 bytes); flushed
  * rows beyond the recent window are trimmed. Written against `History`, a small
  * interface to D1 and R2, so that failures, refusals and retries are tested without a
  * real outage (history-d1.ts is the real one).
@@ -17,7 +17,7 @@
  */
 import { lastMessageOf, type Message } from "../protocol";
 import { frameTo, type Effect } from "./effects";
-import type { Doomed, FlushBackoff, ReactionChange, RoomStore } from "./store/room-store";
+import type { Doomed, EditChange, FlushBackoff, ReactionChange, RoomStore } from "./store/room-store";
 
 /** D1 (history, members) and R2 (the bytes of deleted messages' files), as the flush needs them. */
 export interface History {
@@ -30,6 +30,13 @@ export interface History {
   seqOf(roomId: string, uid: string, cid: string): Promise<number | null>;
   /** Applies reaction changes in order (idempotent). */
   reactions(roomId: string, changes: readonly ReactionChange[]): Promise<void>;
+  /**
+   * Applies edits in order (idempotent: a replayed batch ends in the same state; an edit never
+   * overwrites a newer one, nor a deleted message).
+   */
+  edits(roomId: string, changes: readonly EditChange[]): Promise<void>;
+  /** Message `seq` as D1 holds it, with its reactions (null: none); for frames on messages older than the log. */
+  older(roomId: string, seq: number): Promise<Message | null>;
   /** Tombstones deleted messages, drops their reactions and attachment rows, and their files' bytes (idempotent). */
   deletions(roomId: string, list: readonly Doomed[]): Promise<void>;
 }
@@ -130,18 +137,26 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
   store.trim(KEEP_FLUSHED, o.now - DEDUPE_KEEP_MS);
 
   // Reactions after the messages they are on; in their order, so a replay ends in the same state.
-  for (let round = 0; ; round++) {
-    const changes = store.reactionChanges(FLUSH_BATCH);
-    if (changes.length === 0) break;
-    if (round === FLUSH_ROUNDS) {
-      more = true;
-      break;
-    }
-    await history.reactions(o.roomId, changes);
-    if (o.gone()) return "gone";
-    store.dropReactionChanges(changes.at(-1)!.id);
-    if (changes.length < FLUSH_BATCH) break;
-  }
+  const reactions = await drain(
+    (n) => store.reactionChanges(n),
+    (c) => history.reactions(o.roomId, c),
+    (id) => store.dropReactionChanges(id),
+    o,
+  );
+  if (reactions === "gone") return "gone";
+  // Edits after the messages they change (a row inserted above already carries its edited text).
+  // An edit of the room's newest message is news for the sidebars' previews.
+  const top = store.newestFlushed();
+  let topEdited = false;
+  const edits = await drain(
+    (n) => store.editChanges(n),
+    (c) => ((topEdited ||= c.some((e) => e.seq === top?.seq)), history.edits(o.roomId, c)),
+    (id) => store.dropEditChanges(id),
+    o,
+  );
+  if (edits === "gone") return "gone";
+  if (topEdited && !newest) newest = store.newestFlushed();
+  more ||= reactions === "more" || edits === "more";
 
   // Deleted messages last: tombstone in D1, their reactions and attachment rows gone, then the bytes.
   const doomed = store.doomed(DOOMED_BATCH);
@@ -152,6 +167,27 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
     if (doomed.length === DOOMED_BATCH) more = true;
   }
   return { more, newest };
+}
+
+/**
+ * Applies an ordered change log (reactions, edits) to D1 in batches, oldest first, dropping
+ * each batch once D1 has it: "more" when the run stopped at its limit with changes left.
+ */
+async function drain<C extends { id: number }>(
+  take: (limit: number) => C[],
+  apply: (changes: C[]) => Promise<void>,
+  drop: (upToId: number) => void,
+  o: FlushOptions,
+): Promise<"done" | "more" | "gone"> {
+  for (let round = 0; ; round++) {
+    const changes = take(FLUSH_BATCH);
+    if (changes.length === 0) return "done";
+    if (round === FLUSH_ROUNDS) return "more";
+    await apply(changes);
+    if (o.gone()) return "gone";
+    drop(changes.at(-1)!.id);
+    if (changes.length < FLUSH_BATCH) return "done";
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The flush's `History` on the real bindings: D1 through drizzle, file bytes in R2. */
 import { db } from "../db/client";
-import { applyDeletions, applyReactions, insertMessages, seqOfCid } from "../db/queries";
+import { applyDeletions, applyEdits, applyReactions, insertMessages, messageAt, seqOfCid } from "../db/queries";
 import { mediaKey } from "../media/files";
 import type { History } from "./flush";
 
@@ -12,6 +12,8 @@ export function d1History(env: Pick<Env, "DB" | "MEDIA">): History {
   return {
     insert: (roomId, list) => insertMessages(d, roomId, list),
     seqOf: (roomId, uid, cid) => seqOfCid(d, roomId, uid, cid),
+    edits: (roomId, changes) => applyEdits(d, roomId, changes),
+    older: (roomId, seq) => messageAt(d, roomId, seq),
     reactions: (roomId, changes) => applyReactions(d, roomId, changes.map((c) => ({ seq: c.seq, emoji: c.emoji, userId: c.uid, on: c.on, ts: c.ts }))),
     async deletions(roomId, list) {
       await applyDeletions(d, roomId, list);

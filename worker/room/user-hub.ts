@@ -120,9 +120,9 @@ export class UserHub extends DurableObject<Env> {
     this.#broadcast({ type: "call.ring_ended", roomId: r.roomId, callId: r.callId });
   }
 
-  /** The user read a room up to `seq` (POST /api/rooms/:id/read): every tab's badge follows. */
-  read(r: { roomId: string; seq: number }): void {
-    this.#broadcast({ type: "read", roomId: r.roomId, seq: r.seq });
+  /** The user read a room up to `seq` (POST /api/rooms/:id/read), or marked it unread from there: every tab's badge follows. */
+  read(r: { roomId: string; seq: number; unread?: boolean }): void {
+    this.#broadcast({ type: "read", roomId: r.roomId, seq: r.seq, ...(r.unread ? { unread: true } : {}) });
   }
 
   /** The user's room list changed: the client refetches GET /api/rooms, and a new room is watched too. */

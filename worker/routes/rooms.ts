@@ -204,15 +204,16 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
   })
   .post("/:id/read", async (c) => {
     const { user, room } = await memberAccess(c);
-    const { seq } = parseOr400(ReadBody, await jsonBody(c));
+    const { seq, unread } = parseOr400(ReadBody, await jsonBody(c));
     // Clamped to what the room has actually assigned. The room's own count, not
     // D1's: the newest messages may not be flushed yet, and the reader has seen them.
     const last = seq > 0 ? await c.env.ROOMS.getByName(room.id).lastSeq() : 0;
     const read = Math.min(seq, last);
-    await markRead(db(c.env.DB), room.id, user.id, read);
+    // "Mark as unread" moves the position back to exactly `read`; a plain read only raises it.
+    await markRead(db(c.env.DB), room.id, user.id, read, unread === true);
     // The reader's other tabs and devices clear the badge too (the reader's own hub: it
-    // has this app open, so it is awake; never anyone else's).
-    if (read > 0) later(c, c.env.HUBS.getByName(user.id).read({ roomId: room.id, seq: read }));
+    // has this app open, so it is awake; never anyone else's), or show it again.
+    if (read > 0 || unread) later(c, c.env.HUBS.getByName(user.id).read({ roomId: room.id, seq: read, ...(unread ? { unread: true } : {}) }));
     return c.body(null, 204);
   })
   .get("/:id/messages", async (c) => {

@@ -58,6 +58,7 @@ describe("room channel", () => {
       welcome: (w) => got.push(`welcome:${w.lastSeq}`),
       ack: null,
       msgs: null,
+      edited: null,
       presence: null,
       typing: null,
       members: () => got.push("members"),

@@ -4,7 +4,7 @@
  * no DOM: unit-tested in list.test.ts. Every function returns its input itself when
  * nothing changed, so a signal set to the result does not notify for a no-op.
  */
-import type { Attachment, Message, Reaction, ServerFrameOf } from "../../../worker/protocol";
+import { quoteOf, type Attachment, type Message, type Reaction, type ReplyQuote, type ServerFrameOf } from "../../../worker/protocol";
 
 /** A message of ours the room has not acked yet. Keyed by its cid, which the room dedupes on. */
 export interface Pending {
@@ -17,6 +17,8 @@ export interface Pending {
   error?: string;
   /** Finished uploads sent with it (their ids go in `send.attachments`). */
   attachments?: Attachment[];
+  /** The message it answers, as we quoted it (its seq goes in `send.replyTo`; the room stamps its own quote). */
+  replyTo?: ReplyQuote;
 }
 
 /** What a reconnect's welcome says about the messages the client already held. */
@@ -102,11 +104,44 @@ export function tombstone(m: Message): Message {
   return { ...rest, text: "", deleted: true };
 }
 
+/** The replies to `seq` among `held`, their quote changed by `fn`. */
+function requote(held: readonly Message[], seq: number, fn: (q: ReplyQuote) => ReplyQuote): readonly Message[] {
+  let changed = false;
+  const next = held.map((m) => {
+    if (m.replyTo?.seq !== seq) return m;
+    const q = fn(m.replyTo);
+    if (q === m.replyTo) return m;
+    changed = true;
+    return { ...m, replyTo: q };
+  });
+  return changed ? next : held;
+}
+
+/** Message `seq` was edited (an `edited` frame): its new text, and its first line in the quotes of replies to it. */
+export function applyEdit(held: readonly Message[], e: { seq: number; text: string; edited: number }): readonly Message[] {
+  const next = updateBySeq(held, e.seq, (m) => (m.deleted || (m.text === e.text && m.edited === e.edited) ? m : { ...m, text: e.text, edited: e.edited }));
+  const line = quoteOf({ seq: e.seq, uid: "", name: "", text: e.text }).text;
+  return requote(next, e.seq, (q) => (q.deleted || q.text === line ? q : { ...q, text: line }));
+}
+
+/** Message `seq` was deleted: a tombstone, and "deleted" in the quotes of replies to it. */
+export function applyDelete(held: readonly Message[], seq: number): readonly Message[] {
+  const next = updateBySeq(held, seq, (m) => (m.deleted ? m : tombstone(m)));
+  return requote(next, seq, (q) => (q.deleted ? q : { ...q, text: "", deleted: true }));
+}
+
 /**
- * welcome.sync: the current reactions and deletions of the messages we held in
+ * welcome.sync: the current reactions, deletions and edits of the messages we held in
  * `sync.from`…`sync.to`. A held message not listed in `sync.reactions` has none now.
  */
 export function applySync(held: readonly Message[], sync: WelcomeSync): readonly Message[] {
+  let list = applySyncReactions(held, sync);
+  for (const seq of sync.deleted) list = applyDelete(list, seq);
+  for (const e of sync.edited ?? []) list = applyEdit(list, e);
+  return list;
+}
+
+function applySyncReactions(held: readonly Message[], sync: WelcomeSync): readonly Message[] {
   const reactions = new Map(sync.reactions.map((r) => [r.seq, r.reactions]));
   const deleted = new Set(sync.deleted);
   let changed = false;

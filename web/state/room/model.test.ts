@@ -363,6 +363,7 @@ describe("room store: with the sidebar and the app", () => {
       sidebar: {
         setActive: (id) => void calls.push(`active:${id}`),
         markRead: (id, seq) => void calls.push(`read:${id === room.id ? "room" : id}:${seq}`),
+        markUnread: (id, seq) => void calls.push(`unread:${id === room.id ? "room" : id}:${seq}`),
         onRoomsChanged: roomsChanged.on,
         forget: (id) => void calls.push(`forget:${id === room.id ? "room" : id}`),
         rooms: signal([]),

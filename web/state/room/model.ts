@@ -21,11 +21,13 @@ import {
   Close,
   ErrorCode,
   PROTOCOL,
+  quoteOf,
   type Attachment,
   type CallState,
   type Me,
   type Message,
   type Peer,
+  type ReplyQuote,
   type RoomResponse,
   type ServerFrameOf,
   type UpdateRoomBody,
@@ -43,6 +45,8 @@ import { Timeline } from "./timeline";
 
 /** A passing notice stays this long. */
 const NOTICE_MS = 6000;
+/** Older pages reveal() loads at most to reach a message (a load-around-seq can replace this). */
+const REVEAL_PAGES = 10;
 
 const CALL_ERRORS: readonly string[] = Object.values(CallErrorCode);
 /** An error refusing a call action: the call model's (it matches it to the action by `req`). */
@@ -54,7 +58,7 @@ const isCallError = (f: ServerFrameOf<"error">) => !f.cid && CALL_ERRORS.include
  */
 export interface RoomHost {
   app?: Pick<AppModel, "onSessionChanged" | "sessionLost">;
-  sidebar?: Pick<SidebarStore, "setActive" | "markRead" | "onRoomsChanged" | "forget" | "rooms">;
+  sidebar?: Pick<SidebarStore, "setActive" | "markRead" | "markUnread" | "onRoomsChanged" | "forget" | "rooms">;
 }
 
 export type RoomStore = ReturnType<typeof createRoomStore>;
@@ -65,6 +69,8 @@ function errorText(code: string, message: string): string {
       return "Too many messages at once. Wait a moment and retry.";
     case ErrorCode.BODY_TOO_LONG:
       return "Too long to send.";
+    case ErrorCode.MESSAGE_DELETED:
+      return "That message was deleted.";
     default:
       return message || code;
   }
@@ -75,6 +81,7 @@ function confirmed(p: Pending, ack: ServerFrameOf<"ack">, me: Peer): Message {
   const m: Message = { seq: ack.seq, cid: p.cid, uid: me.id, name: me.name, text: p.text, ts: ack.ts };
   const files = ack.attachments ?? p.attachments;
   if (files?.length) m.attachments = files;
+  if (p.replyTo) m.replyTo = p.replyTo;
   return m;
 }
 
@@ -131,6 +138,15 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
    */
   const summary = host.sidebar?.rooms.peek().find((r) => r.id === roomId);
   const unreadAfter = summary && summary.unread > 0 && summary.lastRead > 0 ? summary.lastRead : null;
+  /** Where the "New messages" line is: `unreadAfter`, until we mark a message unread. */
+  const unreadLine = signal(unreadAfter);
+  /** Marked unread while on screen: it is not read again until the view stops showing it (or we send). */
+  const holdRead = signal(false);
+  /** What the composer is doing besides writing a new message: answering one, or editing one of ours. */
+  const replying = signal<ReplyQuote | null>(null);
+  const editing = signal<{ seq: number; text: string } | null>(null);
+  /** The message to bring into view and highlight (a new object each time, so the same one can flash again). */
+  const highlight = signal<{ seq: number } | null>(null);
 
   const timeline = new Timeline(roomId);
   const channel = new Channel(() => socketUrl(roomId, PROTOCOL, timeline.since()));
@@ -204,6 +220,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
         }),
       typing: (f) => presence.typing(f),
       reaction: (f) => timeline.react(f),
+      edited: (f) => timeline.edited(f),
       deleted: (f) => timeline.deleted(f.seq),
       call: (f) => (call.value = f.call),
       "call.ended": null,
@@ -236,11 +253,14 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
       untracked(() => sidebar.setActive(roomId));
       return () => sidebar.setActive(null);
     }),
-    // Seen: the newest message of a room being looked at is read.
+    // Seen: the newest message of a room being looked at is read (unless we just marked it unread).
     effect(() => {
       const list = timeline.messages.value;
       const last = list[list.length - 1];
-      if (looking.value && timeline.ready.value && last) untracked(() => host.sidebar?.markRead(roomId, last.seq));
+      if (looking.value && timeline.ready.value && last && !holdRead.value) untracked(() => host.sidebar?.markRead(roomId, last.seq));
+    }),
+    effect(() => {
+      if (!shown.value) holdRead.value = false;
     }),
   ];
 
@@ -267,7 +287,14 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     user,
     me: me as ReadonlySignal<Peer>,
     unreadAfter,
+    /** Where the "New messages" line goes (null: none). */
+    unreadLine: unreadLine as ReadonlySignal<number | null>,
     messages: timeline.messages,
+    /** The message the composer answers (null: none). */
+    replying: replying as ReadonlySignal<ReplyQuote | null>,
+    /** Our message the composer edits (null: none). */
+    editing: editing as ReadonlySignal<{ seq: number; text: string } | null>,
+    highlight: highlight as ReadonlySignal<{ seq: number } | null>,
     pending: outbox.pending,
     members: members.rows,
     onlineCount: members.onlineCount,
@@ -301,7 +328,11 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     /** Queues a message and sends it when it can. False when the outbox is full (the draft stays). */
     sendMessage(text: string, attachments?: readonly Attachment[]): boolean {
       typing.set(false);
-      if (outbox.add(text, attachments)) return true;
+      holdRead.value = false;
+      if (outbox.add(text, attachments, replying.peek() ?? undefined)) {
+        replying.value = null;
+        return true;
+      }
       notice.show(`${MAX_PENDING} messages are still waiting to be sent. Reconnect before sending more.`);
       return false;
     },
@@ -319,6 +350,82 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
       const ok = channel.send({ type: "delete", seq });
       if (!ok) notice.show("Not connected: the message was not deleted.");
       return ok;
+    },
+    /** The composer answers `m` (a quote strip; the message sent carries it). */
+    reply(m: Message) {
+      batch(() => {
+        editing.value = null;
+        replying.value = quoteOf(m);
+      });
+    },
+    /** The composer edits our message `m`. */
+    edit(m: Message) {
+      batch(() => {
+        replying.value = null;
+        editing.value = { seq: m.seq, text: m.text };
+      });
+    },
+    /** ↑ in an empty composer: edits our newest message that can be edited. False: there is none. */
+    editLast(): boolean {
+      const uid = me.peek().id;
+      const list = timeline.messages.peek();
+      for (let i = list.length - 1; i >= 0; i--) {
+        const m = list[i]!;
+        if (m.uid === uid && !m.deleted && !m.call && m.text) {
+          this.edit(m);
+          return true;
+        }
+      }
+      return false;
+    },
+    /** Stops replying or editing. */
+    cancelCompose() {
+      batch(() => {
+        replying.value = null;
+        editing.value = null;
+      });
+    },
+    /** Saves the edit: the room's `edited` frame shows it. False when not connected (the edit stays open). */
+    saveEdit(text: string): boolean {
+      const e = editing.peek();
+      if (!e) return false;
+      if (text !== e.text && !channel.send({ type: "edit", seq: e.seq, text })) {
+        notice.show("Not connected: the edit was not saved.");
+        return false;
+      }
+      editing.value = null;
+      return true;
+    },
+    /**
+     * Brings message `seq` into view and highlights it, loading older pages (at most
+     * REVEAL_PAGES) when it is further back than what we hold. False: not reached.
+     */
+    async reveal(seq: number): Promise<boolean> {
+      for (let pages = 0; !timeline.has(seq); pages++) {
+        const oldest = timeline.messages.peek()[0];
+        if (pages === REVEAL_PAGES || !timeline.hasMore.peek() || (oldest && oldest.seq < seq)) break;
+        await timeline.loadOlder();
+        if (timeline.olderError.peek()) break;
+      }
+      if (!timeline.has(seq)) {
+        notice.show("Couldn't find that message.");
+        return false;
+      }
+      highlight.value = { seq };
+      return true;
+    },
+    /**
+     * "Mark as unread": our read position goes back to just before message `seq` (the server
+     * clamps it to the room's last seq; our other devices follow). The "New messages" line
+     * moves there, and the room is not read again until we leave it or send.
+     */
+    markUnread(seq: number) {
+      const before = Math.max(0, seq - 1);
+      batch(() => {
+        holdRead.value = true;
+        unreadLine.value = before;
+      });
+      host.sidebar?.markUnread(roomId, before, timeline.messages.peek().at(-1)?.seq ?? 0);
     },
     /** Names of members by id (reaction tooltips). */
     nameOf: (uid: string) => members.nameOf(uid),

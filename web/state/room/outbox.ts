@@ -14,7 +14,7 @@
  *   it goes again. Any other refusal marks that message failed (Retry / Discard).
  */
 import { effect, signal, type ReadonlySignal, type Signal } from "@preact/signals";
-import type { Attachment, ClientFrame } from "../../../worker/protocol";
+import type { Attachment, ClientFrame, ReplyQuote } from "../../../worker/protocol";
 import { loadOutbox, saveOutbox } from "../storage";
 import type { Pending } from "./list";
 
@@ -93,9 +93,13 @@ export class TokenBucket {
 }
 
 function frameOf(p: Pending): ClientFrame {
-  return p.attachments?.length
-    ? { type: "send", cid: p.cid, text: p.text, attachments: p.attachments.map((a) => a.id) }
-    : { type: "send", cid: p.cid, text: p.text };
+  return {
+    type: "send",
+    cid: p.cid,
+    text: p.text,
+    ...(p.attachments?.length ? { attachments: p.attachments.map((a) => a.id) } : {}),
+    ...(p.replyTo ? { replyTo: p.replyTo.seq } : {}),
+  };
 }
 
 export class Outbox {
@@ -124,10 +128,11 @@ export class Outbox {
   }
 
   /** Queues a message (sent as soon as the connection and the pace allow). False when the outbox is full. */
-  add(text: string, attachments?: readonly Attachment[]): boolean {
+  add(text: string, attachments?: readonly Attachment[], replyTo?: ReplyQuote): boolean {
     if (this.#pending.peek().length >= MAX_PENDING) return false;
     const p: Pending = { cid: crypto.randomUUID(), text, createdAt: Date.now(), status: "sending" };
     if (attachments?.length) p.attachments = [...attachments];
+    if (replyTo) p.replyTo = replyTo;
     this.#pending.value = [...this.#pending.peek(), p];
     this.#enqueue(p.cid);
     return true;

@@ -13,7 +13,7 @@
 import { batch, signal, type ReadonlySignal } from "@preact/signals";
 import { MAX_PAGE, type Message, type ServerFrameOf } from "../../../worker/protocol";
 import { api } from "../../api";
-import { applyReaction, applySync, contiguousFrom, mergeBySeq, tombstone, updateBySeq } from "./list";
+import { applyDelete, applyEdit, applyReaction, applySync, contiguousFrom, mergeBySeq, updateBySeq } from "./list";
 
 /** Older messages are fetched this many at a time. */
 export const PAGE = Math.min(50, MAX_PAGE);
@@ -27,6 +27,8 @@ export class Timeline {
   readonly #ready = signal(false);
   /** Seq up to which we hold every message, as of the last welcome; null before the first. */
   #synced: number | null = null;
+  /** The older page on its way, if any. */
+  #loading: Promise<void> | null = null;
 
   /** Confirmed messages, oldest first. */
   readonly messages: ReadonlySignal<readonly Message[]> = this.#messages;
@@ -73,15 +75,29 @@ export class Timeline {
     this.#update(f.seq, (m) => (m.deleted ? m : { ...m, reactions: applyReaction(m.reactions, f.emoji, f.user, f.on) }));
   }
 
-  /** Message `seq` was deleted: a tombstone from now on. */
+  /** Message `seq` was deleted: a tombstone from now on (and replies to it say so). */
   deleted(seq: number): void {
-    this.#update(seq, (m) => (m.deleted ? m : tombstone(m)));
+    this.#messages.value = applyDelete(this.#messages.peek(), seq);
   }
 
-  /** Loads the page before the oldest message we hold. */
-  async loadOlder(): Promise<void> {
+  /** Message `seq` was edited: its new text (and replies to it quote it). */
+  edited(f: ServerFrameOf<"edited">): void {
+    this.#messages.value = applyEdit(this.#messages.peek(), f);
+  }
+
+  /** Whether message `seq` is held. */
+  has(seq: number): boolean {
+    return this.#messages.peek().some((m) => m.seq === seq);
+  }
+
+  /** Loads the page before the oldest message we hold (the one already on its way, if any). */
+  loadOlder(): Promise<void> {
+    return (this.#loading ??= this.#loadOlder().finally(() => (this.#loading = null)));
+  }
+
+  async #loadOlder(): Promise<void> {
     const first = this.#messages.peek()[0];
-    if (this.#loadingOlder.peek() || !this.#hasMore.peek() || !first) return;
+    if (!this.#hasMore.peek() || !first) return;
     batch(() => {
       this.#loadingOlder.value = true;
       this.#olderError.value = null;

@@ -8,6 +8,7 @@ import { createUploads } from "../../state/uploads";
 import { SendIcon } from "../Icons";
 import { lazyComponent } from "../Lazy";
 import { EmojiPicker, emojiCode } from "../Media";
+import { Quote } from "./MessageRow";
 import { useFileDrop } from "./useFileDrop";
 
 /** What the composer loads on demand: the file transfer and its chips, the voice recorder. */
@@ -25,7 +26,9 @@ export function cleanText(text: string): string {
 }
 
 /**
- * Enter sends, Shift+Enter breaks the line. While offline it looks subdued but keeps
+ * Enter sends, Shift+Enter breaks the line. Replying shows the quote above the field (✕ or
+ * Esc drops it); editing one of ours (its menu, or ↑ in an empty field for the newest) puts
+ * its text in the field, Enter saves and Esc cancels, and the draft comes back after. While offline it looks subdued but keeps
  * working: messages queue in the outbox and go out on reconnect. The draft is saved per
  * room on every keystroke, so a reload or a crash loses nothing.
  */
@@ -50,6 +53,33 @@ export function Composer({ store }: { store: RoomStore }) {
   const autoSend = useSignal(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const form = useRef<HTMLFormElement>(null);
+  const replying = store.replying.value;
+  const editing = store.editing.value;
+  const wasEditing = useRef(false);
+
+  // Editing starts: the message's text replaces the draft, which comes back when it ends (the
+  // stored draft: nothing typed while editing is saved as the draft).
+  useLayoutEffect(() => {
+    if (editing) {
+      text.value = editing.text;
+      focusEnd();
+    } else if (wasEditing.current) {
+      text.value = loadDraft(uid, roomId);
+    }
+    wasEditing.current = editing !== null;
+  }, [editing?.seq]);
+  useEffect(() => {
+    if (replying) area.current?.focus();
+  }, [replying?.seq]);
+
+  function focusEnd() {
+    requestAnimationFrame(() => {
+      const el = area.current;
+      if (!el) return;
+      el.focus();
+      el.selectionStart = el.selectionEnd = el.value.length;
+    });
+  }
 
   function addFiles(list: readonly File[]) {
     if (list.length === 0) return;
@@ -90,12 +120,17 @@ export function Composer({ store }: { store: RoomStore }) {
 
   function update(value: string) {
     text.value = value;
+    if (store.editing.peek()) return; // The draft is put aside meanwhile; an edit is not typing.
     saveDraft(uid, roomId, value);
     store.setTyping(value.trim() !== "");
   }
 
   function submit() {
     const body = cleanText(text.value);
+    if (store.editing.peek()) {
+      if (body && body.length <= MAX_BODY) store.saveEdit(body);
+      return;
+    }
     if (body.length > MAX_BODY || uploading) return;
     const attached = uploads.items.value.some((f) => f.status === "done");
     if (!body && !attached) return;
@@ -140,6 +175,21 @@ export function Composer({ store }: { store: RoomStore }) {
           </button>
         </p>
       )}
+      {(replying || editing) && (
+        <div class="compose-strip">
+          {replying ? (
+            <>
+              <span class="compose-strip-label">Replying to</span>
+              <Quote q={replying} />
+            </>
+          ) : (
+            <span class="compose-strip-label">Editing your message · Enter to save, Esc to cancel</span>
+          )}
+          <button type="button" class="button ghost composer-icon" aria-label={replying ? "Cancel reply" : "Cancel edit"} title="Cancel" onClick={() => store.cancelCompose()}>
+            ✕
+          </button>
+        </div>
+      )}
       {recording.value ? (
         <VoiceRecorder
           onDone={(file, durationMs) => {
@@ -167,7 +217,7 @@ export function Composer({ store }: { store: RoomStore }) {
             e.currentTarget.value = "";
           }}
         />
-        <button
+        {!editing && <button
           type="button"
           class="button ghost composer-icon attach"
           aria-label="Attach files"
@@ -176,7 +226,7 @@ export function Composer({ store }: { store: RoomStore }) {
           onClick={() => fileInput.current?.click()}
         >
           <ClipIcon />
-        </button>
+        </button>}
         <div class="emoji-anchor">
           <button
             type="button"
@@ -219,6 +269,16 @@ export function Composer({ store }: { store: RoomStore }) {
             );
           }}
           onKeyDown={(e) => {
+            if (e.key === "Escape" && (store.editing.peek() || store.replying.peek())) {
+              e.preventDefault();
+              store.cancelCompose();
+              return;
+            }
+            // ↑ in an empty field edits our newest message.
+            if (e.key === "ArrowUp" && text.value === "" && files.length === 0 && !store.editing.peek() && store.editLast()) {
+              e.preventDefault();
+              return;
+            }
             // isComposing: Enter confirms an IME candidate, it must not send.
             if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
               e.preventDefault();
@@ -229,7 +289,7 @@ export function Composer({ store }: { store: RoomStore }) {
           aria-describedby={length > COUNTER_FROM ? "composer-counter" : undefined}
           aria-invalid={over}
         />
-        {empty && !uploading ? (
+        {empty && !uploading && !editing ? (
           <button
             type="button"
             class="button ghost composer-icon mic"
@@ -252,7 +312,7 @@ export function Composer({ store }: { store: RoomStore }) {
         ) : (
           <button type="submit" class="button primary send" disabled={empty || over || uploading} title={uploading ? "Waiting for uploads to finish" : undefined}>
             <SendIcon />
-            <span class="send-label">Send</span>
+            <span class="send-label">{editing ? "Save" : "Send"}</span>
           </button>
         )}
       </div>

@@ -10,6 +10,8 @@ const STICK_PX = 48;
 const LOAD_OLDER_PX = 300;
 /** Older pages loaded at opening to reach the first unread message; past that the room opens at the bottom. */
 const UNREAD_PAGES = 4;
+/** How long a message brought into view (a reply's original) stays highlighted. */
+const HIGHLIGHT_MS = 2000;
 
 /**
  * The conversation. Scrolling rules:
@@ -24,13 +26,15 @@ const UNREAD_PAGES = 4;
  *   them (older pages are loaded to reach it), unless they all fit on the screen: then at the
  *   bottom as usual. While that line is above the screen a bar offers to jump back to it;
  * - more than a screen above the newest message, a pill offers to jump to it (with the count
- *   of messages that came meanwhile, if any).
+ *   of messages that came meanwhile, if any);
+ * - a message the store reveals (a reply's original: store.reveal) is scrolled to the middle
+ *   and highlighted for a moment.
  * overflow-anchor is off in CSS so the browser's own scroll anchoring doesn't also shift it.
  */
 export function MessageList({ store }: { store: RoomStore }) {
   /** The line is drawn only once the message before it is loaded (or there is nothing older). */
   const unreadAfter = useComputed(() => {
-    const after = store.unreadAfter;
+    const after = store.unreadLine.value;
     const oldest = store.messages.value[0]?.seq;
     return after !== null && (oldest === undefined || oldest <= after + 1 || !store.hasMore.value) ? after : null;
   });
@@ -136,6 +140,22 @@ export function MessageList({ store }: { store: RoomStore }) {
     // A short first page may not fill the view, so no scroll would ever ask for more.
     maybeLoadOlder();
   }, [list, ready, loadingOlder, olderError, queued]);
+
+  // A revealed message: into the middle of the view, highlighted for a moment.
+  const highlight = store.highlight.value;
+  useEffect(() => {
+    const el = scroller.current;
+    const row = highlight && el?.querySelector<HTMLElement>(`.msg[data-seq="${highlight.seq}"]`);
+    if (!el || !row) return;
+    el.scrollTop = row.offsetTop - (el.clientHeight - row.offsetHeight) / 2;
+    onScroll();
+    row.classList.add("highlight");
+    const t = setTimeout(() => row.classList.remove("highlight"), HIGHLIGHT_MS);
+    return () => {
+      clearTimeout(t);
+      row.classList.remove("highlight");
+    };
+  }, [highlight]);
 
   // Keep the bottom pinned when the box itself changes size (phone keyboard, composer growing).
   useEffect(() => {

@@ -1,15 +1,20 @@
 /**
- * One message row: avatar and name at the head of a group, the text (its Markdown as Preact
- * nodes, never an HTML string), attachments, reactions, its delivery state (sending, waiting, failed with
- * Retry/Discard) and its actions (react, delete; a long press on touch screens).
+ * One message row: avatar and name at the head of a group, the quote of the message it answers
+ * (a click brings that one into view), the text (its Markdown as Preact nodes, never an HTML
+ * string) and "(edited)", attachments, reactions, its delivery state (sending, waiting, failed
+ * with Retry/Discard) and its actions (react, reply, and a menu: edit, mark as unread, delete;
+ * a long press on touch screens).
  */
 import { useSignal } from "@preact/signals";
 import { Component } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { prefetch } from "../../state/lazy";
+import { plainText } from "../../state/markdown";
 import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
+import type { Message, ReplyQuote } from "../../../worker/protocol";
 import { Avatar } from "../Avatar";
+import { Menu, type MenuItem } from "../Menu";
 import { CallEntry } from "../calls/CallEntry";
 import { ConfirmDialog } from "../dialogs";
 import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
@@ -40,6 +45,30 @@ export class MessageItem extends Component<ItemProps> {
     return <MessageView {...this.props} />;
   }
 }
+
+/** The compact quote above a reply; a click brings the original into view (older history loaded if needed). */
+export function Quote({ q, onOpen }: { q: ReplyQuote; onOpen?: () => void }) {
+  // The quote's line without its Markdown markers, as the sidebar's preview shows text.
+  const body = q.deleted ? "Original message deleted" : plainText(q.text) || "…";
+  const inner = (
+    <>
+      {!q.deleted && <bdi class="quote-name">{q.name}</bdi>}
+      <span class={q.deleted ? "quote-text deleted-text" : "quote-text"} dir="auto">
+        {body}
+      </span>
+    </>
+  );
+  return onOpen ? (
+    <button type="button" class="reply-quote" title="Show the original message" onClick={onOpen}>
+      {inner}
+    </button>
+  ) : (
+    <div class="reply-quote">{inner}</div>
+  );
+}
+
+/** The row's message as the store's actions take it. */
+const messageOf = (row: MsgRow): Message => ({ seq: row.seq!, cid: row.cid, uid: row.uid, name: row.name, text: row.text, ts: row.ts });
 
 function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   const picking = useSignal(false);
@@ -102,6 +131,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
         {/* Markdown as Preact nodes: every string is a text node, so markup in a message shows
             literally; dir="auto" sets its direction from its own text and isolates it, so
             direction-changing characters in it cannot reorder anything around it. */}
+        {row.replyTo && <Quote q={row.replyTo} onOpen={() => void store.reveal(row.replyTo!.seq)} />}
         {row.deleted ? (
           <div class="text deleted-text">This message was deleted</div>
         ) : (
@@ -110,6 +140,11 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
               <Markdown text={row.text} />
             </div>
           )
+        )}
+        {row.edited && !row.deleted && (
+          <span class="edited-mark" title={`Edited ${fullDate(row.edited)}`}>
+            (edited)
+          </span>
         )}
         {row.attachments && <Attachments roomId={store.id} files={row.attachments} />}
         {row.reactions && row.seq !== null && (
@@ -138,6 +173,12 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
           <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onPointerEnter={() => prefetch(emojiCode)} onClick={() => (picking.value = !picking.value)}>
             ☺︎+
           </button>
+          <button type="button" class="msg-action" aria-label="Reply" title="Reply" onClick={() => {
+              pressed.value = false;
+              store.reply(messageOf(row));
+            }}>
+            ↩
+          </button>
           {row.mine && (
             <button type="button" class="msg-action" aria-label="Delete message" title="Delete message" onClick={() => {
                 pressed.value = false;
@@ -146,6 +187,9 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
               🗑
             </button>
           )}
+          <Menu label="More actions" class="msg-more" items={moreItems(row, store)}>
+            ⋯
+          </Menu>
           {picking.value && (
             <EmojiPicker
               label="Add reaction"
@@ -171,4 +215,13 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
       )}
     </div>
   );
+}
+
+/** The row's menu: reply, edit (ours, not a call's entry), mark as unread. */
+function moreItems(row: MsgRow, store: RoomStore): MenuItem[] {
+  const m = messageOf(row);
+  const items: MenuItem[] = [{ label: "Reply", onSelect: () => store.reply(m) }];
+  if (row.mine && !row.call && row.text) items.push({ label: "Edit", onSelect: () => store.edit(m) });
+  items.push({ label: "Mark as unread", onSelect: () => store.markUnread(m.seq) });
+  return items;
 }

@@ -2,7 +2,7 @@
  * The rows the message list draws: confirmed messages in seq order, then our pending ones,
  * with day separators and sender groups. Pure: unit-tested in rows.test.ts.
  */
-import type { Attachment, CallSummary, Message, Peer, Reaction } from "../../../worker/protocol";
+import type { Attachment, CallSummary, Message, Peer, Reaction, ReplyQuote } from "../../../worker/protocol";
 import { dayKey, dayLabel } from "../../state/messages";
 import type { Pending } from "../../state/room";
 
@@ -29,6 +29,10 @@ export type Row =
       attachments?: Attachment[];
       reactions?: Reaction[];
       deleted?: boolean;
+      /** The message it answers. */
+      replyTo?: ReplyQuote;
+      /** When its author last edited it. */
+      edited?: number;
     };
 
 export type MsgRow = Extract<Row, { kind: "msg" }>;
@@ -64,7 +68,7 @@ export function buildRows(
     prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
   };
   for (const m of messages) {
-    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}) });
+    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}), ...(m.replyTo ? { replyTo: m.replyTo } : {}), ...(m.edited ? { edited: m.edited } : {}) });
   }
   if (me) {
     for (const p of pending) {
@@ -79,6 +83,7 @@ export function buildRows(
         status: p.status,
         error: p.error,
         ...(p.attachments?.length ? { attachments: p.attachments } : {}),
+        ...(p.replyTo ? { replyTo: p.replyTo } : {}),
       });
     }
   }

@@ -8,7 +8,7 @@
  * Synchronous, like the Durable Object storage it runs on; the room logic calls it
  * directly and the adapter never touches SQL.
  */
-import { attachReactions, type Attachment as FileMeta, type CallSummary, type Message } from "../../protocol";
+import { attachReactions, type Attachment as FileMeta, type CallSummary, type Message, type ReplyQuote } from "../../protocol";
 import type { StoredCall } from "../call";
 import type { Cooldown } from "../rate-limit";
 import type { Storage } from "./ports";
@@ -22,6 +22,8 @@ export interface NewMessage {
   text: string;
   call?: CallSummary;
   attachments?: FileMeta[];
+  /** The quote of the message it answers, stamped by the room. */
+  replyTo?: ReplyQuote;
 }
 
 /** What a resend of an already stored message is answered with. */
@@ -37,6 +39,14 @@ export interface ReactionChange {
   emoji: string;
   uid: string;
   on: boolean;
+  ts: number;
+}
+
+/** An edit still to flush to D1 (the log row, if any, has it already). */
+export interface EditChange {
+  id: number;
+  seq: number;
+  text: string;
   ts: number;
 }
 
@@ -68,14 +78,18 @@ type Row = {
   call: string | null;
   attachments: string | null;
   deleted: number;
+  reply_to: string | null;
+  edited: number | null;
 };
-const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted";
+const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted, reply_to, edited";
 
 function toMessage(r: Row): Message {
   const m: Message = { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
   if (r.call !== null) m.call = JSON.parse(r.call) as CallSummary;
   if (r.attachments !== null) m.attachments = JSON.parse(r.attachments) as FileMeta[];
   if (r.deleted === 1) m.deleted = true;
+  if (r.reply_to !== null) m.replyTo = JSON.parse(r.reply_to) as ReplyQuote;
+  if (r.edited !== null) m.edited = r.edited;
   return m;
 }
 
@@ -170,8 +184,8 @@ export class RoomStore {
     const message = this.#s.transactionSync(() => {
       const { seq } = this.#s.sql
         .exec<{ seq: number }>(
-          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments)
-           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments, reply_to)
+           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
           this.#lastSeq,
           m.cid,
           m.uid,
@@ -180,6 +194,7 @@ export class RoomStore {
           ts,
           m.call ? JSON.stringify(m.call) : null,
           m.attachments ? JSON.stringify(m.attachments) : null,
+          m.replyTo ? JSON.stringify(m.replyTo) : null,
         )
         .one();
       this.#s.sql.exec("INSERT INTO sent (uid, cid, seq, ts) VALUES (?, ?, ?, ?)", m.uid, m.cid, seq, ts);
@@ -207,6 +222,11 @@ export class RoomStore {
     return this.#rows(`SELECT ${COLUMNS} FROM log WHERE seq = ? AND deleted = 0`, seq)[0] ?? null;
   }
 
+  /** Message `seq` if the log holds it, deleted or not (null: not in the log: older, or never given out). */
+  message(seq: number): Message | null {
+    return this.#rows(`SELECT ${COLUMNS} FROM log WHERE seq = ?`, seq)[0] ?? null;
+  }
+
   /** Up to `limit` messages with seq < before (the newest when null), newest first, with reactions. */
   page(before: number | null, limit: number): Message[] {
     const list =
@@ -228,19 +248,74 @@ export class RoomStore {
   }
 
   /**
-   * Deletes message `seq`: a tombstone at once (text, files, call, reactions gone), and a
-   * `doomed` row for the flush to clean D1 and R2 (the files it carried among them).
+   * Deletes message `seq`: a tombstone at once (text, files, call, reactions, pending edits
+   * gone; the quotes of replies to it say so), and a `doomed` row for the flush to clean D1
+   * and R2 (the files it carried among them: from the log, or `olderFiles` for a message
+   * older than the log, as D1 holds it).
    */
-  tombstone(seq: number): void {
+  tombstone(seq: number, olderFiles: readonly string[] = []): void {
     this.#s.transactionSync(() => {
       const row = this.#s.sql.exec<{ attachments: string | null }>("SELECT attachments FROM log WHERE seq = ?", seq).toArray()[0];
-      const files = row?.attachments ? (JSON.parse(row.attachments) as FileMeta[]).map((a) => a.id) : [];
+      const files = row ? (row.attachments ? (JSON.parse(row.attachments) as FileMeta[]).map((a) => a.id) : []) : olderFiles;
       this.#s.sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, deleted = 1 WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM reaction_log WHERE seq = ?", seq);
+      this.#s.sql.exec("DELETE FROM edit_log WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM files WHERE seq = ?", seq);
       this.#s.sql.exec("INSERT OR REPLACE INTO doomed (seq, files) VALUES (?, ?)", seq, JSON.stringify(files));
+      this.#requote(seq, { text: "", deleted: true });
     });
+  }
+
+  /** Whether message `seq` is deleted but D1 may not know yet. */
+  isDoomed(seq: number): boolean {
+    return this.#s.sql.exec("SELECT 1 AS x FROM doomed WHERE seq = ?", seq).toArray().length > 0;
+  }
+
+  // ── edits ───────────────────────────────────────────────────────────────────
+
+  /**
+   * The author's new text for message `seq` (in the log or older), edited at `ts`: the log
+   * row if there is one, the quotes of replies to it (`quote`: its new first line), and an
+   * entry for the flush, in one transaction.
+   */
+  edit(seq: number, text: string, quote: string, ts: number): void {
+    this.#s.transactionSync(() => {
+      this.#s.sql.exec("UPDATE log SET text = ?, edited = ? WHERE seq = ?", text, ts, seq);
+      this.#s.sql.exec("INSERT INTO edit_log (seq, text, ts) VALUES (?, ?, ?)", seq, text, ts);
+      this.#requote(seq, { text: quote });
+    });
+  }
+
+  /** Changes the quote of every reply to `seq` that the log holds (a bounded scan: edits and deletions are rare). */
+  #requote(seq: number, q: { text: string; deleted?: true }): void {
+    this.#s.sql.exec(
+      `UPDATE log SET reply_to = ${q.deleted ? "json_set(reply_to, '$.text', ?, '$.deleted', json('true'))" : "json_set(reply_to, '$.text', ?)"}
+        WHERE reply_to IS NOT NULL AND json_extract(reply_to, '$.seq') = ?`,
+      q.text,
+      seq,
+    );
+  }
+
+  /** The newest edit of `seq` not in D1 yet (what a message older than the log says until the flush). */
+  pendingEdit(seq: number): { text: string; ts: number } | null {
+    return this.#s.sql.exec<{ text: string; ts: number }>("SELECT text, ts FROM edit_log WHERE seq = ? ORDER BY id DESC LIMIT 1", seq).toArray()[0] ?? null;
+  }
+
+  /** Edited messages among seqs from..to, with their current text. */
+  editedBetween(from: number, to: number): { seq: number; text: string; edited: number }[] {
+    return this.#s.sql
+      .exec<{ seq: number; text: string; edited: number }>("SELECT seq, text, edited FROM log WHERE edited IS NOT NULL AND deleted = 0 AND seq BETWEEN ? AND ? ORDER BY seq", from, to)
+      .toArray();
+  }
+
+  /** The oldest `limit` edits not in D1 yet, in the order they were made. */
+  editChanges(limit: number): EditChange[] {
+    return this.#s.sql.exec<{ id: number; seq: number; text: string; ts: number }>("SELECT id, seq, text, ts FROM edit_log ORDER BY id LIMIT ?", limit).toArray();
+  }
+
+  dropEditChanges(upToId: number): void {
+    this.#s.sql.exec("DELETE FROM edit_log WHERE id <= ?", upToId);
   }
 
   /** Seqs from..to (inclusive) that are deleted. */
@@ -299,6 +374,7 @@ export class RoomStore {
         .exec<{ n: number }>(
           `SELECT (SELECT count(*) FROM (SELECT 1 FROM log WHERE flushed = 0 LIMIT 1))
                 + (SELECT count(*) FROM (SELECT 1 FROM reaction_log LIMIT 1))
+                + (SELECT count(*) FROM (SELECT 1 FROM edit_log LIMIT 1))
                 + (SELECT count(*) FROM (SELECT 1 FROM doomed LIMIT 1)) AS n`,
         )
         .one().n > 0
@@ -357,6 +433,15 @@ export class RoomStore {
       this.#s.sql.exec("INSERT INTO reaction_log (seq, emoji, uid, on_, ts) VALUES (?, ?, ?, ?, ?)", seq, emoji, uid, on ? 1 : 0, ts);
       return true;
     });
+  }
+
+  /**
+   * Logs a reaction change on a message older than the log, for the flush only: D1 holds
+   * that message's reactions (the room's table holds those of the log's messages), and
+   * applying a change there is idempotent.
+   */
+  logReaction(seq: number, emoji: string, uid: string, on: boolean, ts: number): void {
+    this.#s.sql.exec("INSERT INTO reaction_log (seq, emoji, uid, on_, ts) VALUES (?, ?, ?, ?, ?)", seq, emoji, uid, on ? 1 : 0, ts);
   }
 
   /** Reaction rows on seqs from..to, in the order they were made. */

@@ -82,6 +82,18 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec("CREATE TABLE IF NOT EXISTS watchers (uid TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
     },
   },
+  {
+    version: 5,
+    name: "replies and edits (issue 9): a reply's quote and an edit time on the log, and the edits still to flush",
+    up({ sql }) {
+      // reply_to: the quote (ReplyQuote JSON) the room stamped from the original; edited: the last edit's time.
+      sql.exec("ALTER TABLE log ADD COLUMN reply_to TEXT");
+      sql.exec("ALTER TABLE log ADD COLUMN edited INTEGER");
+      // Edits of messages D1 may hold already (any seq, in or older than the log), in their order, for the flush.
+      sql.exec(`CREATE TABLE IF NOT EXISTS edit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL,
+        text TEXT NOT NULL, ts INTEGER NOT NULL)`);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
