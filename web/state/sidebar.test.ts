@@ -19,6 +19,7 @@ const summary = (id: string, activityAt: number, over: Partial<RoomSummary> = {}
   lastSeq: 0,
   lastRead: 0,
   unread: 0,
+  mentions: 0,
   activityAt,
   ...over,
 });

@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
-import { attachReactions, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import { MENTION_ROOM, attachReactions, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
@@ -81,6 +81,11 @@ export async function listMembers(d: DB, roomId: string): Promise<Member[]> {
 export async function memberIds(d: DB, roomId: string): Promise<string[]> {
   const rows = await d.select({ id: roomMembers.userId }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
   return rows.map((r) => r.id);
+}
+
+/** Every member's id and role: the room's roster, against which it checks mentions (worker/room/mentions.ts). */
+export async function roster(d: DB, roomId: string): Promise<{ uid: string; role: Role }[]> {
+  return d.select({ uid: roomMembers.userId, role: roomMembers.role }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
 }
 
 /** The ids of the rooms `userId` belongs to. */
@@ -294,6 +299,7 @@ interface SummaryRow {
   ts: number | null;
   files: number | null;
   deleted: number | null;
+  mentions: number;
 }
 
 /**
@@ -310,7 +316,11 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
            (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
              WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
            m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts,
-           json_array_length(m.attachments) AS files, m.deleted
+           json_array_length(m.attachments) AS files, m.deleted,
+           -- Unread messages of others that mention the viewer or @room (the partial index messages_mentions).
+           (SELECT count(*) FROM messages mm
+             WHERE mm.room_id = r.id AND mm.seq > rm.last_read_seq AND mm.mentions IS NOT NULL AND mm.user_id <> rm.user_id
+               AND EXISTS (SELECT 1 FROM json_each(mm.mentions) WHERE value IN (rm.user_id, ${MENTION_ROOM}))) AS mentions
       FROM room_members rm
       JOIN rooms r ON r.id = rm.room_id
       LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
@@ -338,6 +348,7 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
       lastSeq,
       lastRead: r.last_read,
       unread: Math.max(0, lastSeq - r.last_read),
+      mentions: r.mentions,
       activityAt: r.ts ?? r.joined_at,
     };
   });
@@ -357,6 +368,7 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     if (r.call !== null) m.call = r.call;
     if (r.attachments !== null) m.attachments = r.attachments;
     if (r.deleted === 1) m.deleted = true;
+    if (r.mentions !== null) m.mentions = r.mentions;
     return m;
   });
   if (list.length === 0) return list;
@@ -401,6 +413,7 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
       call: m.call ?? null,
       attachments: m.attachments ?? null,
       deleted: m.deleted ? 1 : 0,
+      mentions: m.mentions?.length ? m.mentions : null,
     });
     if (chars + row.length > INSERT_JSON_CHARS && chunks.at(-1)!.length > 0) {
       chunks.push([]);
@@ -414,10 +427,12 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
   // json_extract gives objects and arrays (call, attachments) back as JSON text, as the
   // json-mode columns store them; JSON null becomes SQL NULL. `WHERE true` keeps SQLite
   // from reading ON CONFLICT as part of the SELECT.
-  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted)
+  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted,
+      mentions)
     SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.cid'), json_extract(value, '$.uid'), json_extract(value, '$.name'),
       json_extract(value, '$.text'), json_extract(value, '$.ts'), json_extract(value, '$.call'), json_extract(value, '$.attachments'),
-      json_extract(value, '$.deleted')
+      json_extract(value, '$.deleted'),
+      json_extract(value, '$.mentions')
     FROM json_each(?2) WHERE true
     ON CONFLICT DO NOTHING`);
   const statements = chunks.map((rows) => insert.bind(roomId, `[${rows.join(",")}]`));
@@ -567,7 +582,7 @@ export async function applyDeletions(d: DB, roomId: string, list: readonly { seq
   const stmts = list.flatMap((x) => [
     d
       .update(messages)
-      .set({ body: "", call: null, attachments: null, deleted: 1 })
+      .set({ body: "", call: null, attachments: null, mentions: null, deleted: 1 })
       .where(and(eq(messages.roomId, roomId), eq(messages.seq, x.seq))),
     d.delete(reactions).where(and(eq(reactions.roomId, roomId), eq(reactions.seq, x.seq))),
     ...(x.files.length > 0 ? [d.delete(attachments).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, [...x.files])))] : []),

@@ -3,6 +3,7 @@
  * `npm run db:generate` turns changes here into a new SQL file in migrations/.
  */
 import type { Attachment, CallSummary } from "../protocol";
+import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -111,8 +112,16 @@ export const messages = sqliteTable(
     attachments: text("attachments", { mode: "json" }).$type<Attachment[]>(),
     /** 1: deleted by its author, a tombstone (body "", no attachments). */
     deleted: integer("deleted").notNull().default(0),
+    // ── mentions (worker/protocol/mentions.ts) ──
+    /** The ids it mentions as JSON (`room`: everyone); null when none (and on tombstones). */
+    mentions: text("mentions", { mode: "json" }).$type<string[]>(),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.seq] }), uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid)],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.seq] }),
+    uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid),
+    // The sidebar's mention count reads only the messages that mention anyone, after a read position.
+    index("messages_mentions").on(t.roomId, t.seq).where(sql`mentions IS NOT NULL`),
+  ],
 );
 
 /**

@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_REQ } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallStateSchema, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
+import { MentionErrorCode, MentionsSchema, mentionIdsOf } from "./mentions";
 
 /**
  * A client's message id: letters, digits, `-` and `_` (a UUID fits). Ids with a colon are
@@ -43,6 +44,9 @@ export const MessageSchema = v.object({
   reactions: v.optional(v.array(ReactionSchema)),
   /** A deleted message: a tombstone (text "", no attachments or reactions). */
   deleted: v.optional(v.boolean()),
+  // ── mentions (mentions.ts) ──
+  /** The ids the message mentions (checked members of the room; `room`: everyone), each a token in the text. */
+  mentions: v.optional(v.array(v.string())),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 
@@ -88,11 +92,22 @@ export const SendFrame = v.pipe(
         v.check((a) => new Set(a).size === a.length, "attachments must not repeat"),
       ),
     ),
+    // ── mentions (mentions.ts) ──
+    /** The ids of the people it mentions (`room`: everyone); each must be a `@[Label](id)` token in the text. */
+    mentions: v.optional(MentionsSchema),
   }),
   // Text may be empty only when files are attached.
   v.forward(
     v.check((f) => f.text.trim().length > 0 || (f.attachments?.length ?? 0) > 0, "message is empty"),
     ["text"],
+  ),
+  v.forward(
+    v.check((f) => {
+      if (!f.mentions?.length) return true;
+      const shown = new Set(mentionIdsOf(f.text));
+      return f.mentions.every((id) => shown.has(id));
+    }, "every mention must appear in the text as @[Name](id)"),
+    ["mentions"],
   ),
 );
 export const TypingFrame = v.object({ type: v.literal("typing"), on: v.boolean() });
@@ -116,6 +131,7 @@ export const ErrorCode = {
   INTERNAL: "internal",
   ...CallErrorCode,
   ...MediaErrorCode,
+  ...MentionErrorCode,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -266,6 +282,8 @@ export const HubFrameSchema = v.variant("type", [
     roomId: v.string(),
     lastSeq: Seq,
     lastMessage: LastMessageSchema,
+    /** The seqs of the new messages that mention the user (or `@room`), not theirs: the `@` badge grows by the ones it has not counted. */
+    mentions: v.optional(v.array(Seq)),
   }),
   /** The user's room list changed (joined, added to a DM, removed, renamed, deleted): refetch GET /api/rooms. */
   v.object({ type: v.literal("rooms") }),

@@ -28,7 +28,7 @@ import {
   type Message,
 } from "../protocol";
 import { db } from "../db/client";
-import { memberIds } from "../db/queries";
+import { memberIds, roster } from "../db/queries";
 import { errorJson, tooManyRequests } from "../http/errors";
 import * as calls from "./call";
 import * as callEffects from "./call-effects";
@@ -37,6 +37,7 @@ import { announcement, describeFailure, flush, type History } from "./flush";
 import { d1History } from "./history-d1";
 import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
+import { rosterNeeded } from "./mentions";
 import * as presence from "./presence";
 import { MessageBudget, TokenBuckets, type Rate } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
@@ -222,6 +223,7 @@ export class ChatRoom extends DurableObject<Env> {
       const now = Date.now();
       this.#store.endMembership(userId, endedAt);
       this.#store.unwatch(userId);
+      this.#store.rosterRemove(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
       this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);
@@ -229,9 +231,12 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  /** The member list changed: every open client refetches the room's details. */
+  /** The member list changed (someone joined): every open client refetches the room's details; the roster is reloaded before the next mention. */
   membersChanged(): void {
-    this.#rpc("membersChanged", () => this.#io.send({ all: true }, { type: "members" }, null));
+    this.#rpc("membersChanged", () => {
+      this.#store.rosterStale();
+      this.#io.send({ all: true }, { type: "members" }, null);
+    });
   }
 
   /** The room's name or topic changed: open clients refetch it, and the watching sidebars their lists. */
@@ -307,6 +312,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
 
     this.#store.rememberRoomId(who.room);
+    this.#store.rosterAdd(who.id);
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until, since: who.memberSince };
     const mine = this.#io.views(undefined, userTag(me.uid));
     const excess = presence.overflow(mine, MAX_SOCKETS_PER_PERSON);
@@ -330,6 +336,7 @@ export class ChatRoom extends DurableObject<Env> {
   #handle(ws: WebSocket, me: Conn, f: ClientFrame, now: number): Effect[] | Promise<Effect[]> {
     switch (f.type) {
       case "send":
+        if (rosterNeeded(this.#store, f, now)) return this.#sendAfterRoster(me, f);
         return messages.send(this.#store, this.#budget, me, f, now);
       case "react":
         return messages.react(this.#store, me, f, now);
@@ -377,6 +384,30 @@ export class ChatRoom extends DurableObject<Env> {
     if (this.#gone || ws.readyState !== WebSocket.OPEN) return [];
     // Another frame may have started a call meanwhile: start() answers call_exists then.
     return callEffects.start(this.#store, this.#budget, me, f.media, members, randomId(12), Date.now(), this.#cfg.ringMs, f.req);
+  }
+
+  /**
+   * A message whose mentions need the room's roster (re)loaded from D1 first (mentions.ts:
+   * once per room and after a join, not per message). The room's other events wait
+   * meanwhile, so messages keep their order. Should D1 fail, a roster loaded before
+   * still decides; with none, the message is refused as a passing failure.
+   */
+  async #sendAfterRoster(me: Conn, f: Extract<ClientFrame, { type: "send" }>): Promise<Effect[]> {
+    const roomId = this.#store.roomId();
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (roomId === undefined) return;
+      try {
+        const at = Date.now();
+        this.#store.setRoster(await roster(db(this.env.DB), roomId), at);
+      } catch (err) {
+        console.error("ChatRoom:send could not load the members", err);
+      }
+    });
+    if (this.#gone) return [];
+    if (this.#store.rosterAt() === undefined) {
+      return [reject(me.conn, ErrorCode.INTERNAL, "the room could not check the mentions; try again", { cid: f.cid }, false)];
+    }
+    return messages.send(this.#store, this.#budget, me, f, Date.now());
   }
 
   /** After a socket closed or failed: a call it was in loses it, and the others hear if its person left. */

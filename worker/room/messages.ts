@@ -22,6 +22,7 @@ import {
   type ServerFrameOf,
 } from "../protocol";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
+import { mentionProblem } from "./mentions";
 import { isNewcomer, type MessageBudget } from "./rate-limit";
 import type { NewMessage, RoomStore, SentRecord } from "./store/room-store";
 
@@ -42,6 +43,8 @@ export function send(store: RoomStore, budget: MessageBudget, me: Conn, f: SendF
   // A resend after a lost ack: confirm it again; store and broadcast nothing.
   const sent = store.sent(me.uid, f.cid);
   if (sent) return [ack(me.conn, f.cid, sent)];
+  const badMention = mentionProblem(store, me, f);
+  if (badMention) return [badMention];
   const early = budget.take(me.uid, isNewcomer(me.since, now), now);
   if (early) {
     // Only early, not abuse: the sender is told when to try again, and no strike is counted.
@@ -57,7 +60,8 @@ export function send(store: RoomStore, budget: MessageBudget, me: Conn, f: SendF
     }
     (files ??= []).push(file.meta);
   }
-  const m = store.append({ cid: f.cid, uid: me.uid, name: me.name, text: f.text, ...(files ? { attachments: files } : {}) }, now);
+  const mentions = f.mentions?.length ? { mentions: f.mentions } : {};
+  const m = store.append({ cid: f.cid, uid: me.uid, name: me.name, text: f.text, ...(files ? { attachments: files } : {}), ...mentions }, now);
   return [ack(me.conn, m.cid, m), { type: "publish", message: m }, { type: "flush" }];
 }
 

@@ -12,6 +12,7 @@ import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
 import { activityOf } from "./flush";
 import { connTag, userTag } from "./identity";
+import { announcedMentions } from "./mentions";
 import type { SocketView } from "./presence";
 import { Strikes, coolDown } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
@@ -286,7 +287,7 @@ export class RoomIO {
 
   /** The watching members' sidebars hear of the room's newest message (flush.ts decides when). */
   announce(m: Message): void {
-    this.#tell("watchers", activityOf(m));
+    this.#tell("watchers", activityOf(m, announcedMentions(this.#store, m.seq)));
   }
 
   /**
@@ -318,7 +319,7 @@ export class RoomIO {
 function deliver(hub: ReturnType<Env["HUBS"]["getByName"]>, roomId: string, n: HubNotice): Promise<void> {
   switch (n.type) {
     case "activity":
-      return hub.activity({ roomId, lastSeq: n.lastSeq, lastMessage: n.lastMessage });
+      return hub.activity({ roomId, lastSeq: n.lastSeq, lastMessage: n.lastMessage, ...(n.mentioned ? { mentioned: n.mentioned } : {}) });
     case "ring":
       return hub.ringing({ roomId, callId: n.callId, media: n.media, caller: n.caller });
     case "ring_ended":

@@ -22,6 +22,8 @@ export interface NewMessage {
   text: string;
   call?: CallSummary;
   attachments?: FileMeta[];
+  /** The ids it mentions (checked by the caller). */
+  mentions?: string[];
 }
 
 /** What a resend of an already stored message is answered with. */
@@ -68,15 +70,30 @@ type Row = {
   call: string | null;
   attachments: string | null;
   deleted: number;
+  mentions: string | null;
 };
-const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted";
+const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted, mentions";
 
 function toMessage(r: Row): Message {
   const m: Message = { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
   if (r.call !== null) m.call = JSON.parse(r.call) as CallSummary;
   if (r.attachments !== null) m.attachments = JSON.parse(r.attachments) as FileMeta[];
   if (r.deleted === 1) m.deleted = true;
+  if (r.mentions !== null) m.mentions = JSON.parse(r.mentions) as string[];
   return m;
+}
+
+/** A member as the room knows them (for mentions). */
+export interface RosterEntry {
+  uid: string;
+  role: "owner" | "member";
+}
+
+/** A message's mentions, for the hub notices of a flush (MentionedIn in effects.ts). */
+export interface MentionRow {
+  seq: number;
+  uid: string;
+  ids: string[];
 }
 
 /** The cid a duplicate's tombstone is stored under: clients cannot send one with a colon. */
@@ -170,8 +187,8 @@ export class RoomStore {
     const message = this.#s.transactionSync(() => {
       const { seq } = this.#s.sql
         .exec<{ seq: number }>(
-          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments)
-           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments, mentions)
+           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
           this.#lastSeq,
           m.cid,
           m.uid,
@@ -180,6 +197,7 @@ export class RoomStore {
           ts,
           m.call ? JSON.stringify(m.call) : null,
           m.attachments ? JSON.stringify(m.attachments) : null,
+          m.mentions?.length ? JSON.stringify(m.mentions) : null,
         )
         .one();
       this.#s.sql.exec("INSERT INTO sent (uid, cid, seq, ts) VALUES (?, ?, ?, ?)", m.uid, m.cid, seq, ts);
@@ -235,7 +253,7 @@ export class RoomStore {
     this.#s.transactionSync(() => {
       const row = this.#s.sql.exec<{ attachments: string | null }>("SELECT attachments FROM log WHERE seq = ?", seq).toArray()[0];
       const files = row?.attachments ? (JSON.parse(row.attachments) as FileMeta[]).map((a) => a.id) : [];
-      this.#s.sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, deleted = 1 WHERE seq = ?", seq);
+      this.#s.sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, mentions = NULL, deleted = 1 WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM reaction_log WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM files WHERE seq = ?", seq);
@@ -281,7 +299,7 @@ export class RoomStore {
       const row = this.#s.sql.exec<{ uid: string; cid: string }>("SELECT uid, cid FROM log WHERE seq = ?", seq).toArray()[0];
       if (!row) return;
       this.#s.sql.exec(
-        "UPDATE log SET cid = ?, text = '', attachments = NULL, call = NULL, deleted = 1, flushed = 0 WHERE seq = ?",
+        "UPDATE log SET cid = ?, text = '', attachments = NULL, call = NULL, mentions = NULL, deleted = 1, flushed = 0 WHERE seq = ?",
         duplicateCid(seq),
         seq,
       );
@@ -318,6 +336,75 @@ export class RoomStore {
   /** The newest message D1 already has (what a deferred announcement reports). */
   newestFlushed(): Message | null {
     return this.#rows(`SELECT ${COLUMNS} FROM log WHERE flushed = 1 ORDER BY seq DESC LIMIT 1`)[0] ?? null;
+  }
+
+  // ── mentions: who the room's members are, and what the flush announces ──────
+
+  /** When the roster was last loaded from D1 (undefined: never; 0: it went stale, reload it before the next check). */
+  rosterAt(): number | undefined {
+    return this.#s.kv.get<number>("roster_at");
+  }
+
+  /** Replaces the roster with D1's member list (read at `at`). */
+  setRoster(list: readonly RosterEntry[], at: number): void {
+    this.#s.transactionSync(() => {
+      this.#s.sql.exec("DELETE FROM roster");
+      this.#s.sql.exec("INSERT INTO roster (uid, role) SELECT json_extract(value, '$.uid'), json_extract(value, '$.role') FROM json_each(?)", JSON.stringify(list));
+      this.#s.kv.put("roster_at", at);
+    });
+  }
+
+  /** Someone joined (the Worker said so): the roster is reloaded before the next mention is checked. */
+  rosterStale(): void {
+    if (this.rosterAt() !== undefined) this.#s.kv.put("roster_at", 0);
+  }
+
+  /** A member the Worker just let in (an upgrade): known from now on, if the roster is loaded (a load brings everyone). */
+  rosterAdd(uid: string): void {
+    if (this.rosterAt() !== undefined) this.#s.sql.exec("INSERT OR IGNORE INTO roster (uid, role) VALUES (?, 'member')", uid);
+  }
+
+  rosterRemove(uid: string): void {
+    this.#s.sql.exec("DELETE FROM roster WHERE uid = ?", uid);
+  }
+
+  /** Of `ids`, those the roster does not hold. */
+  nonMembers(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    return this.#s.sql
+      .exec<{ id: string }>("SELECT value AS id FROM json_each(?) WHERE value NOT IN (SELECT uid FROM roster)", JSON.stringify(ids))
+      .toArray()
+      .map((r) => r.id);
+  }
+
+  /** How many members the roster holds, and whether `uid` owns the room. */
+  rosterSize(uid: string): { members: number; owner: boolean } {
+    const r = this.#s.sql
+      .exec<{ n: number; owner: number }>("SELECT count(*) AS n, coalesce(sum(uid = ? AND role = 'owner'), 0) AS owner FROM roster", uid)
+      .one();
+    return { members: r.n, owner: r.owner > 0 };
+  }
+
+  /** Messages with seq in (after, upTo] that mention anyone, oldest first (at most `limit`). */
+  mentionsBetween(after: number, upTo: number, limit: number): MentionRow[] {
+    return this.#s.sql
+      .exec<{ seq: number; uid: string; mentions: string }>(
+        "SELECT seq, uid, mentions FROM log WHERE seq > ? AND seq <= ? AND mentions IS NOT NULL ORDER BY seq LIMIT ?",
+        after,
+        upTo,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ seq: r.seq, uid: r.uid, ids: JSON.parse(r.mentions) as string[] }));
+  }
+
+  /** The newest seq the members' hubs were told about (undefined: none since mentions exist). */
+  announcedSeq(): number | undefined {
+    return this.#s.kv.get<number>("announced_seq");
+  }
+
+  setAnnouncedSeq(seq: number): void {
+    this.#s.kv.put("announced_seq", seq);
   }
 
   // ── hubs watching the room ──────────────────────────────────────────────────

@@ -82,6 +82,15 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec("CREATE TABLE IF NOT EXISTS watchers (uid TEXT PRIMARY KEY, until INTEGER NOT NULL) WITHOUT ROWID");
     },
   },
+  {
+    version: 5,
+    name: "mentions: the ids a message mentions (JSON), and the room's members as the room knows them (to check mentions without D1)",
+    up({ sql }) {
+      sql.exec("ALTER TABLE log ADD COLUMN mentions TEXT");
+      // Loaded from D1 once (KV roster_at), then kept: removals in place, joins by marking it stale.
+      sql.exec("CREATE TABLE IF NOT EXISTS roster (uid TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
