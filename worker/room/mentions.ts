@@ -58,7 +58,8 @@ export const MAX_ANNOUNCED_MENTIONS = 100;
  * one announcement gap) are not told; GET /api/rooms counts them.
  */
 export function announcedMentions(store: RoomStore, upTo: number): MentionRow[] {
-  const after = store.announcedSeq() ?? upTo - 1;
+  // Never announced since mentions exist: every mention the log holds is news (none predate them).
+  const after = store.announcedSeq() ?? 0;
   if (upTo > after) store.setAnnouncedSeq(upTo);
   return upTo > after ? store.mentionsBetween(after, upTo, MAX_ANNOUNCED_MENTIONS) : [];
 }
