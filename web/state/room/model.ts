@@ -21,6 +21,7 @@ import {
   Close,
   ErrorCode,
   PROTOCOL,
+  mentionIdsOf,
   type Attachment,
   type CallState,
   type Me,
@@ -75,6 +76,8 @@ function confirmed(p: Pending, ack: ServerFrameOf<"ack">, me: Peer): Message {
   const m: Message = { seq: ack.seq, cid: p.cid, uid: me.id, name: me.name, text: p.text, ts: ack.ts };
   const files = ack.attachments ?? p.attachments;
   if (files?.length) m.attachments = files;
+  const mentions = mentionIdsOf(p.text);
+  if (mentions.length > 0) m.mentions = mentions;
   return m;
 }
 
@@ -322,6 +325,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     },
     /** Names of members by id (reaction tooltips). */
     nameOf: (uid: string) => members.nameOf(uid),
+    /** A member's current name (null: not a member we know); read in a component, it redraws on renames (mention chips). */
+    memberName: (uid: string) => members.rows.value.find((m) => m.id === uid)?.name ?? null,
     /** The composer calls this on every input (true) and on blur/clear (false); it throttles. */
     setTyping: (on: boolean) => typing.set(on),
     /** Loads the page before the oldest message we hold. */

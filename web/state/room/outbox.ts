@@ -14,7 +14,7 @@
  *   it goes again. Any other refusal marks that message failed (Retry / Discard).
  */
 import { effect, signal, type ReadonlySignal, type Signal } from "@preact/signals";
-import type { Attachment, ClientFrame } from "../../../worker/protocol";
+import { mentionIdsOf, type Attachment, type ClientFrame } from "../../../worker/protocol";
 import { loadOutbox, saveOutbox } from "../storage";
 import type { Pending } from "./list";
 
@@ -93,9 +93,15 @@ export class TokenBucket {
 }
 
 function frameOf(p: Pending): ClientFrame {
-  return p.attachments?.length
-    ? { type: "send", cid: p.cid, text: p.text, attachments: p.attachments.map((a) => a.id) }
-    : { type: "send", cid: p.cid, text: p.text };
+  // The ids of the text's mention tokens (web/state/mentions.ts wrote them).
+  const mentions = mentionIdsOf(p.text);
+  return {
+    type: "send",
+    cid: p.cid,
+    text: p.text,
+    ...(p.attachments?.length ? { attachments: p.attachments.map((a) => a.id) } : {}),
+    ...(mentions.length > 0 ? { mentions } : {}),
+  };
 }
 
 export class Outbox {

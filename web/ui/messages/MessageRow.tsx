@@ -5,7 +5,8 @@
  */
 import { useSignal } from "@preact/signals";
 import { Component } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import { mentionsUser } from "../../../worker/protocol";
 import { prefetch } from "../../state/lazy";
 import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
@@ -59,6 +60,8 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
     return () => document.removeEventListener("pointerdown", away);
   }, [pressed.value]);
   useEffect(() => endPress, []);
+  const me = store.me.value.id;
+  const mentions = useMemo(() => (row.mentions ? { ids: row.mentions, me, nameOf: store.memberName } : undefined), [row.mentions, me]);
   if (row.call) {
     return (
       <div class="msg call head" data-key={row.key} data-seq={row.seq ?? undefined}>
@@ -76,7 +79,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   );
   return (
     <div
-      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}${pressed.value ? " pressed" : ""}`}
+      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""}${mentionsUser(row.mentions, row.uid, me) ? " mentioned" : ""} ${row.status}${pressed.value ? " pressed" : ""}`}
       data-key={row.key}
       data-seq={row.seq ?? undefined}
       ref={self}
@@ -107,7 +110,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
         ) : (
           row.text && (
             <div class="text" dir="auto">
-              <Markdown text={row.text} />
+              <Markdown text={row.text} mentions={mentions} />
             </div>
           )
         )}
