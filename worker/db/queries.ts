@@ -83,8 +83,8 @@ export async function memberIds(d: DB, roomId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** Every member's id and role: the room's roster, against which it checks mentions (worker/room/mentions.ts). */
-export async function roster(d: DB, roomId: string): Promise<{ uid: string; role: Role }[]> {
+/** Every member's id and role: what the room checks mentions against it checks mentions (worker/room/mentions.ts). */
+export async function memberRoles(d: DB, roomId: string): Promise<{ uid: string; role: Role }[]> {
   return d.select({ uid: roomMembers.userId, role: roomMembers.role }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
 }
 

@@ -28,7 +28,7 @@ import {
   type Message,
 } from "../protocol";
 import { db } from "../db/client";
-import { memberIds, roster } from "../db/queries";
+import { memberIds, memberRoles } from "../db/queries";
 import { errorJson, tooManyRequests } from "../http/errors";
 import * as calls from "./call";
 import * as callEffects from "./call-effects";
@@ -37,7 +37,7 @@ import { announcement, describeFailure, flush, type History } from "./flush";
 import { d1History } from "./history-d1";
 import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
-import { rosterNeeded } from "./mentions";
+import { memberListNeeded } from "./mentions";
 import * as presence from "./presence";
 import { MessageBudget, TokenBuckets, type Rate } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
@@ -223,7 +223,7 @@ export class ChatRoom extends DurableObject<Env> {
       const now = Date.now();
       this.#store.endMembership(userId, endedAt);
       this.#store.unwatch(userId);
-      this.#store.rosterRemove(userId);
+      this.#store.removeMember(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
       this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);
@@ -231,10 +231,10 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  /** The member list changed (someone joined): every open client refetches the room's details; the roster is reloaded before the next mention. */
+  /** The member list changed (someone joined): every open client refetches the room's details; its member list is reloaded before the next mention. */
   membersChanged(): void {
     this.#rpc("membersChanged", () => {
-      this.#store.rosterStale();
+      this.#store.memberListStale();
       this.#io.send({ all: true }, { type: "members" }, null);
     });
   }
@@ -312,7 +312,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
 
     this.#store.rememberRoomId(who.room);
-    this.#store.rosterAdd(who.id);
+    this.#store.addMember(who.id);
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until, since: who.memberSince };
     const mine = this.#io.views(undefined, userTag(me.uid));
     const excess = presence.overflow(mine, MAX_SOCKETS_PER_PERSON);
@@ -336,7 +336,7 @@ export class ChatRoom extends DurableObject<Env> {
   #handle(ws: WebSocket, me: Conn, f: ClientFrame, now: number): Effect[] | Promise<Effect[]> {
     switch (f.type) {
       case "send":
-        if (rosterNeeded(this.#store, f, now)) return this.#sendAfterRoster(me, f);
+        if (memberListNeeded(this.#store, f, now)) return this.#sendAfterMembers(me, f);
         return messages.send(this.#store, this.#budget, me, f, now);
       case "react":
         return messages.react(this.#store, me, f, now);
@@ -387,24 +387,24 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   /**
-   * A message whose mentions need the room's roster (re)loaded from D1 first (mentions.ts:
+   * A message whose mentions need the room's member list (re)loaded from D1 first (mentions.ts:
    * once per room and after a join, not per message). The room's other events wait
-   * meanwhile, so messages keep their order. Should D1 fail, a roster loaded before
+   * meanwhile, so messages keep their order. Should D1 fail, a list loaded before
    * still decides; with none, the message is refused as a passing failure.
    */
-  async #sendAfterRoster(me: Conn, f: Extract<ClientFrame, { type: "send" }>): Promise<Effect[]> {
+  async #sendAfterMembers(me: Conn, f: Extract<ClientFrame, { type: "send" }>): Promise<Effect[]> {
     const roomId = this.#store.roomId();
     await this.ctx.blockConcurrencyWhile(async () => {
       if (roomId === undefined) return;
       try {
         const at = Date.now();
-        this.#store.setRoster(await roster(db(this.env.DB), roomId), at);
+        this.#store.setMemberList(await memberRoles(db(this.env.DB), roomId), at);
       } catch (err) {
         console.error("ChatRoom:send could not load the members", err);
       }
     });
     if (this.#gone) return [];
-    if (this.#store.rosterAt() === undefined) {
+    if (this.#store.memberListAt() === undefined) {
       return [reject(me.conn, ErrorCode.INTERNAL, "the room could not check the mentions; try again", { cid: f.cid }, false)];
     }
     return messages.send(this.#store, this.#budget, me, f, Date.now());

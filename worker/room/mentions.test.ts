@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_MENTIONS, ROOM_MENTION_OPEN_UP_TO, mentionIdsOf, mentionToken, parseClientFrame } from "../protocol";
 import { flush, type History } from "./flush";
-import { ROSTER_RECHECK_MS, announcedMentions, mentionsOf, rosterNeeded } from "./mentions";
+import { MEMBERS_RECHECK_MS, announcedMentions, mentionsOf, memberListNeeded } from "./mentions";
 import * as messages from "./messages";
 import { MessageBudget } from "./rate-limit";
 import { alice, bob, carol, newStore } from "./testing/fixtures";
@@ -10,8 +10,8 @@ const budget = () => new MessageBudget({ perSec: 10, burst: 20 }, { perSec: 50, 
 const tok = (id: string, name = id) => mentionToken(id, name);
 const send = (cid: string, mentions: string[], text = mentions.map((id) => tok(id)).join(" ") + " hi") => ({ type: "send" as const, cid, text, mentions });
 
-/** A store whose roster holds alice (owner), bob and carol, loaded at `at`. */
-function withRoster(at = 1000, extra = 0) {
+/** A store whose member list holds alice (owner), bob and carol, loaded at `at`. */
+function withMembers(at = 1000, extra = 0) {
   const s = newStore();
   const list = [
     { uid: alice.uid, role: "owner" as const },
@@ -19,7 +19,7 @@ function withRoster(at = 1000, extra = 0) {
     { uid: carol.uid, role: "member" as const },
     ...Array.from({ length: extra }, (_, i) => ({ uid: `u-${i}`, role: "member" as const })),
   ];
-  s.store.setRoster(list, at);
+  s.store.setMemberList(list, at);
   return s;
 }
 
@@ -43,7 +43,7 @@ describe("the mention token", () => {
 
 describe("send with mentions", () => {
   it("stores and publishes the ids of members with the message", () => {
-    const { store } = withRoster();
+    const { store } = withMembers();
     const out = messages.send(store, budget(), alice, send("c1", [bob.uid, "room"]), 2000);
     expect(out.map((e) => e.type)).toEqual(["frame", "publish", "flush"]);
     expect(out[1]).toMatchObject({ message: { seq: 1, mentions: [bob.uid, "room"] } });
@@ -51,7 +51,7 @@ describe("send with mentions", () => {
   });
 
   it("refuses a mention of a non-member with not_a_member, storing nothing and spending no budget", () => {
-    const { store } = withRoster();
+    const { store } = withMembers();
     const b = new MessageBudget({ perSec: 10, burst: 1 }, { perSec: 50, burst: 100 });
     const out = messages.send(store, b, alice, send("c1", [bob.uid, "u-stranger"]), 2000);
     expect(out).toEqual([{ type: "reject", conn: alice.conn, code: "not_a_member", message: expect.any(String), cid: "c1", strike: false }]);
@@ -60,9 +60,9 @@ describe("send with mentions", () => {
   });
 
   it("lets anyone mention @room up to 20 members, and only the owner beyond", () => {
-    const small = withRoster(1000, ROOM_MENTION_OPEN_UP_TO - 3);
+    const small = withMembers(1000, ROOM_MENTION_OPEN_UP_TO - 3);
     expect(messages.send(small.store, budget(), bob, send("c1", ["room"]), 2000).map((e) => e.type)).toEqual(["frame", "publish", "flush"]);
-    const big = withRoster(1000, ROOM_MENTION_OPEN_UP_TO - 2);
+    const big = withMembers(1000, ROOM_MENTION_OPEN_UP_TO - 2);
     expect(messages.send(big.store, budget(), bob, send("c1", ["room"]), 2000)).toEqual([
       { type: "reject", conn: bob.conn, code: "room_mention_owner_only", message: expect.any(String), cid: "c1", strike: false },
     ]);
@@ -71,9 +71,9 @@ describe("send with mentions", () => {
   });
 
   it("acks a resend of a stored message even if a mentioned person has left since", () => {
-    const { store } = withRoster();
+    const { store } = withMembers();
     messages.send(store, budget(), alice, send("c1", [carol.uid]), 2000);
-    store.rosterRemove(carol.uid);
+    store.removeMember(carol.uid);
     expect(messages.send(store, budget(), alice, send("c1", [carol.uid]), 2001)).toEqual([
       { type: "frame", to: { conn: alice.conn }, frame: { type: "ack", cid: "c1", seq: 1, ts: 2000 } },
     ]);
@@ -81,7 +81,7 @@ describe("send with mentions", () => {
   });
 
   it("clears the mentions of a deleted message", () => {
-    const { store } = withRoster();
+    const { store } = withMembers();
     messages.send(store, budget(), alice, send("c1", [bob.uid]), 2000);
     messages.remove(store, alice, { type: "delete", seq: 1 });
     expect(store.page(null, 1)[0]!.mentions).toBeUndefined();
@@ -89,31 +89,31 @@ describe("send with mentions", () => {
   });
 });
 
-describe("the roster", () => {
+describe("the member list", () => {
   it("is loaded before the first mention, after a join (stale), and again for an unknown id only every 30 s", () => {
     const { store } = newStore();
     const f = send("c", [bob.uid]);
-    expect(rosterNeeded(store, { ...f, mentions: [] }, 0)).toBe(false);
-    expect(rosterNeeded(store, f, 0)).toBe(true);
-    store.setRoster([{ uid: bob.uid, role: "member" }], 1000);
-    expect(rosterNeeded(store, f, 1000 + ROSTER_RECHECK_MS)).toBe(false);
+    expect(memberListNeeded(store, { ...f, mentions: [] }, 0)).toBe(false);
+    expect(memberListNeeded(store, f, 0)).toBe(true);
+    store.setMemberList([{ uid: bob.uid, role: "member" }], 1000);
+    expect(memberListNeeded(store, f, 1000 + MEMBERS_RECHECK_MS)).toBe(false);
     const stranger = send("c", ["u-new"]);
-    expect(rosterNeeded(store, stranger, 1000 + ROSTER_RECHECK_MS - 1)).toBe(false);
-    expect(rosterNeeded(store, stranger, 1000 + ROSTER_RECHECK_MS)).toBe(true);
-    store.rosterStale();
-    expect(rosterNeeded(store, f, 1001)).toBe(true);
+    expect(memberListNeeded(store, stranger, 1000 + MEMBERS_RECHECK_MS - 1)).toBe(false);
+    expect(memberListNeeded(store, stranger, 1000 + MEMBERS_RECHECK_MS)).toBe(true);
+    store.memberListStale();
+    expect(memberListNeeded(store, f, 1001)).toBe(true);
   });
 
   it("learns members from upgrades only once loaded, and forgets removed ones", () => {
     const { store } = newStore();
-    store.rosterAdd(bob.uid);
+    store.addMember(bob.uid);
     expect(store.nonMembers([bob.uid])).toEqual([bob.uid]);
-    store.setRoster([{ uid: alice.uid, role: "owner" }], 1000);
-    store.rosterAdd(bob.uid);
-    store.rosterAdd(alice.uid); // stays the owner
+    store.setMemberList([{ uid: alice.uid, role: "owner" }], 1000);
+    store.addMember(bob.uid);
+    store.addMember(alice.uid); // stays the owner
     expect(store.nonMembers([alice.uid, bob.uid, carol.uid])).toEqual([carol.uid]);
-    expect(store.rosterSize(alice.uid)).toEqual({ members: 2, owner: true });
-    store.rosterRemove(bob.uid);
+    expect(store.memberCount(alice.uid)).toEqual({ members: 2, owner: true });
+    store.removeMember(bob.uid);
     expect(store.nonMembers([bob.uid])).toEqual([bob.uid]);
   });
 });
@@ -127,7 +127,7 @@ describe("mentions in the hubs' notices", () => {
   });
 
   it("carries each mentioning message since the last announcement once; each hub counts its user's, not their own", async () => {
-    const { store } = withRoster();
+    const { store } = withMembers();
     messages.send(store, budget(), alice, send("a", [bob.uid]), 2000);
     messages.send(store, budget(), bob, send("b", ["room"]), 2001);
     messages.send(store, budget(), carol, { type: "send", cid: "c", text: "plain" }, 2002);

@@ -2,31 +2,31 @@
  * Mentions inside the room (protocol/mentions.ts has the token format): the ids a message
  * mentions must be members of the room, and `@room` in a room of more than
  * ROOM_MENTION_OPEN_UP_TO members is its owner's alone. Checked against the room's own
- * roster (store: `roster`), never D1 on the message path.
+ * member list (the store's `members` table), never D1 on the message path.
  *
- * The roster: loaded from D1 once (chat-room.ts, before the first message with mentions,
+ * The member list: loaded from D1 once (chat-room.ts, before the first message with mentions,
  * with the room's other events held back meanwhile), then kept here: a removal (`kick`)
  * takes the person off at once, an upgrade adds the member the Worker just let in, and a
  * join by invite (`membersChanged`) marks it stale, so the next message with mentions
- * reloads it. A mention of someone the roster does not hold reloads it too, at most once
- * per ROSTER_RECHECK_MS, before the message is refused (a join whose notice was lost).
+ * reloads it. A mention of someone the list does not hold reloads it too, at most once
+ * per MEMBERS_RECHECK_MS, before the message is refused (a join whose notice was lost).
  */
 import { ErrorCode, MENTION_ROOM, ROOM_MENTION_OPEN_UP_TO, mentionsUser, type ClientFrame } from "../protocol";
 import { reject, type Conn, type Effect } from "./effects";
 import type { MentionRow, RoomStore } from "./store/room-store";
 
-/** Least time between two reloads of the roster caused by mentions of non-members. */
-export const ROSTER_RECHECK_MS = 30_000;
+/** Least time between two reloads of the member list caused by mentions of non-members. */
+export const MEMBERS_RECHECK_MS = 30_000;
 
 type SendFrame = Extract<ClientFrame, { type: "send" }>;
 
-/** Whether the roster must be (re)loaded from D1 before `f` can be checked. */
-export function rosterNeeded(store: RoomStore, f: SendFrame, now: number): boolean {
+/** Whether the member list must be (re)loaded from D1 before `f` can be checked. */
+export function memberListNeeded(store: RoomStore, f: SendFrame, now: number): boolean {
   const ids = f.mentions ?? [];
   if (ids.length === 0) return false;
-  const at = store.rosterAt();
+  const at = store.memberListAt();
   if (at === undefined || at === 0) return true;
-  return now - at >= ROSTER_RECHECK_MS && store.nonMembers(ids.filter((id) => id !== MENTION_ROOM)).length > 0;
+  return now - at >= MEMBERS_RECHECK_MS && store.nonMembers(ids.filter((id) => id !== MENTION_ROOM)).length > 0;
 }
 
 /** The refusal of `f`'s mentions (null: they are fine, or it has none). Nothing is stored either way. */
@@ -39,7 +39,7 @@ export function mentionProblem(store: RoomStore, me: Conn, f: SendFrame): Effect
     return reject(me.conn, ErrorCode.NOT_A_MEMBER, why, { cid: f.cid }, false);
   }
   if (ids.includes(MENTION_ROOM)) {
-    const { members, owner } = store.rosterSize(me.uid);
+    const { members, owner } = store.memberCount(me.uid);
     if (members > ROOM_MENTION_OPEN_UP_TO && !owner) {
       const why = `only the owner can mention @room in a room of more than ${ROOM_MENTION_OPEN_UP_TO} members`;
       return reject(me.conn, ErrorCode.ROOM_MENTION_OWNER_ONLY, why, { cid: f.cid }, false);

@@ -12,12 +12,12 @@ import type { Conn, Effect, HubNotice, To } from "./effects";
 import { Fanout } from "./fanout";
 import { activityOf } from "./flush";
 import { connTag, userTag } from "./identity";
-import { announcedMentions } from "./mentions";
 import type { SocketView } from "./presence";
 import { Strikes, coolDown } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
 import { announceRoomsChanged } from "./user-hub";
+import { announcedMentions } from "./mentions";
 
 /** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
 export interface Attachment extends Conn {

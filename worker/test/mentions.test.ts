@@ -80,10 +80,10 @@ describe("the send frame's mentions", () => {
     expect((await a.next("ack", (f) => f.cid === ok)).seq).toBe(1);
   });
 
-  it("knows a member who joined after the room loaded its roster", async () => {
+  it("knows a member who joined after the room loaded its member list", async () => {
     const { room, a } = await twoInARoom();
     const first = mention(a, ["room"]);
-    await a.next("ack", (f) => f.cid === first); // the roster is loaded now
+    await a.next("ack", (f) => f.cid === first); // the member list is loaded now
     const carol = await guest("Carol");
     await joinRoom(room.id, carol.cookie);
     const cid = mention(a, [carol.id]);

@@ -84,7 +84,7 @@ function toMessage(r: Row): Message {
 }
 
 /** A member as the room knows them (for mentions). */
-export interface RosterEntry {
+export interface MemberEntry {
   uid: string;
   role: "owner" | "member";
 }
@@ -340,47 +340,47 @@ export class RoomStore {
 
   // ── mentions: who the room's members are, and what the flush announces ──────
 
-  /** When the roster was last loaded from D1 (undefined: never; 0: it went stale, reload it before the next check). */
-  rosterAt(): number | undefined {
-    return this.#s.kv.get<number>("roster_at");
+  /** When the member list was last loaded from D1 (undefined: never; 0: it went stale, reload it before the next check). */
+  memberListAt(): number | undefined {
+    return this.#s.kv.get<number>("members_at");
   }
 
-  /** Replaces the roster with D1's member list (read at `at`). */
-  setRoster(list: readonly RosterEntry[], at: number): void {
+  /** Replaces the member list with D1's member list (read at `at`). */
+  setMemberList(list: readonly MemberEntry[], at: number): void {
     this.#s.transactionSync(() => {
-      this.#s.sql.exec("DELETE FROM roster");
-      this.#s.sql.exec("INSERT INTO roster (uid, role) SELECT json_extract(value, '$.uid'), json_extract(value, '$.role') FROM json_each(?)", JSON.stringify(list));
-      this.#s.kv.put("roster_at", at);
+      this.#s.sql.exec("DELETE FROM members");
+      this.#s.sql.exec("INSERT INTO members (uid, role) SELECT json_extract(value, '$.uid'), json_extract(value, '$.role') FROM json_each(?)", JSON.stringify(list));
+      this.#s.kv.put("members_at", at);
     });
   }
 
-  /** Someone joined (the Worker said so): the roster is reloaded before the next mention is checked. */
-  rosterStale(): void {
-    if (this.rosterAt() !== undefined) this.#s.kv.put("roster_at", 0);
+  /** Someone joined (the Worker said so): its member list is reloaded before the next mention is checked. */
+  memberListStale(): void {
+    if (this.memberListAt() !== undefined) this.#s.kv.put("members_at", 0);
   }
 
-  /** A member the Worker just let in (an upgrade): known from now on, if the roster is loaded (a load brings everyone). */
-  rosterAdd(uid: string): void {
-    if (this.rosterAt() !== undefined) this.#s.sql.exec("INSERT OR IGNORE INTO roster (uid, role) VALUES (?, 'member')", uid);
+  /** A member the Worker just let in (an upgrade): known from now on, if the list is loaded (a load brings everyone). */
+  addMember(uid: string): void {
+    if (this.memberListAt() !== undefined) this.#s.sql.exec("INSERT OR IGNORE INTO members (uid, role) VALUES (?, 'member')", uid);
   }
 
-  rosterRemove(uid: string): void {
-    this.#s.sql.exec("DELETE FROM roster WHERE uid = ?", uid);
+  removeMember(uid: string): void {
+    this.#s.sql.exec("DELETE FROM members WHERE uid = ?", uid);
   }
 
-  /** Of `ids`, those the roster does not hold. */
+  /** Of `ids`, those the member list does not hold. */
   nonMembers(ids: readonly string[]): string[] {
     if (ids.length === 0) return [];
     return this.#s.sql
-      .exec<{ id: string }>("SELECT value AS id FROM json_each(?) WHERE value NOT IN (SELECT uid FROM roster)", JSON.stringify(ids))
+      .exec<{ id: string }>("SELECT value AS id FROM json_each(?) WHERE value NOT IN (SELECT uid FROM members)", JSON.stringify(ids))
       .toArray()
       .map((r) => r.id);
   }
 
-  /** How many members the roster holds, and whether `uid` owns the room. */
-  rosterSize(uid: string): { members: number; owner: boolean } {
+  /** How many members the list holds, and whether `uid` owns the room. */
+  memberCount(uid: string): { members: number; owner: boolean } {
     const r = this.#s.sql
-      .exec<{ n: number; owner: number }>("SELECT count(*) AS n, coalesce(sum(uid = ? AND role = 'owner'), 0) AS owner FROM roster", uid)
+      .exec<{ n: number; owner: number }>("SELECT count(*) AS n, coalesce(sum(uid = ? AND role = 'owner'), 0) AS owner FROM members", uid)
       .one();
     return { members: r.n, owner: r.owner > 0 };
   }

@@ -87,8 +87,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "mentions: the ids a message mentions (JSON), and the room's members as the room knows them (to check mentions without D1)",
     up({ sql }) {
       sql.exec("ALTER TABLE log ADD COLUMN mentions TEXT");
-      // Loaded from D1 once (KV roster_at), then kept: removals in place, joins by marking it stale.
-      sql.exec("CREATE TABLE IF NOT EXISTS roster (uid TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID");
+      // Loaded from D1 once (KV members_at), then kept: removals in place, joins by marking it stale.
+      sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID");
     },
   },
 ];
