@@ -73,7 +73,8 @@ export function Composer({ store }: { store: RoomStore }) {
   function followCaret() {
     const el = area.current;
     const q = el && el.selectionStart === el.selectionEnd ? mentionQuery(text.value, el.selectionStart) : null;
-    if (q && q.start === dismissed.current) return void (mention.value = null);
+    if (!q) dismissed.current = -1;
+    else if (q.start === dismissed.current) return void (mention.value = null);
     if (q?.query !== mention.value?.query || q?.start !== mention.value?.start) mentionIndex.value = 0;
     if (q) prefetch(mentionCode);
     mention.value = q;
