@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { MAX_MENTIONS, ROOM_MENTION_OPEN_UP_TO, mentionToken, type RoomsResponse, type RoomSummary } from "../protocol";
 import { api, connect, connectHub, guest, heard, joinRoom, newRoom, post, untilWatching, type Client } from "./helpers";
 import { aliceAndBob, twoInARoom } from "./fixtures";
@@ -88,6 +88,24 @@ describe("the send frame's mentions", () => {
     await joinRoom(room.id, carol.cookie);
     const cid = mention(a, [carol.id]);
     expect((await a.next("ack", (f) => f.cid === cid)).seq).toBe(2);
+  });
+
+  it("keeps its member list in storage: after an eviction it checks mentions without reloading it", async () => {
+    const { room, alice, bob, a } = await twoInARoom();
+    const first = mention(a, [bob.id]);
+    await a.next("ack", (f) => f.cid === first);
+    const stub = env.ROOMS.getByName(room.id);
+    const loadedAt = () => runInDurableObject(stub, (_i, state: DurableObjectState) => state.storage.kv.get<number>("members_at"));
+    const at = await loadedAt();
+    expect(at).toBeGreaterThan(0);
+    await evictDurableObject(stub);
+    const a2 = await connect(room.id, alice.cookie);
+    const again = mention(a2, [bob.id]);
+    expect((await a2.next("ack", (f) => f.cid === again)).seq).toBe(2);
+    const stranger = mention(a2, ["u-nobody"]);
+    expect(await a2.next("error", (f) => f.cid === stranger)).toMatchObject({ code: "not_a_member" });
+    // Loaded within the last 30 s: neither message read D1's members again.
+    expect(await loadedAt()).toBe(at);
   });
 
   it("lets only the owner mention @room in a room of more than 20 members", async () => {
