@@ -19,7 +19,9 @@ export type Inline =
   | string
   | { t: "b" | "i" | "s"; c: Inline[] }
   | { t: "code"; text: string }
-  | { t: "link"; href: string };
+  | { t: "link"; href: string }
+  /** A mention token `@[label](id)` (worker/protocol/mentions.ts): a chip when the message mentions `id`. */
+  | { t: "mention"; id: string; label: string };
 
 export type Block =
   | { t: "p"; c: Inline[] }
@@ -62,6 +64,7 @@ function inlineText(n: Inline): string {
   if (typeof n === "string") return n;
   if (n.t === "code") return n.text;
   if (n.t === "link") return n.href;
+  if (n.t === "mention") return `@${n.label}`;
   return n.c.map(inlineText).join("");
 }
 
@@ -144,8 +147,10 @@ type Tok = Exclude<Inline, { t: "b" | "i" | "s" }> | DelimTok;
 
 const TAG = { "*": "i", "**": "b", _: "i", "~~": "s" } as const;
 const ESCAPABLE = "\\`*_~>#+-.!()[]";
-/** What the scanner stops at: an escape, a marker, or a link's scheme; the rest is text. */
-const SPECIAL = /[\\`*_~]|https?:\/\/|mailto:/gi;
+/** What the scanner stops at: an escape, a marker, a link's scheme or a mention; the rest is text. */
+const SPECIAL = /[\\`*_~]|https?:\/\/|mailto:|@\[/gi;
+/** A mention token at the scanner's position (bounded: no backtracking beyond 64 characters). */
+const MENTION = /@\[([^[\]\r\n]{1,64})\]\(([\w-]{1,64})\)/y;
 /** Punctuation that ends a sentence rather than a URL (a ")" only when unbalanced). */
 const TRAILING = ".,:;!?'\"*_~";
 
@@ -272,6 +277,14 @@ function inline(src: string): Inline[] {
         from = i + n;
       }
       i += n;
+    } else if (c === "@[") {
+      MENTION.lastIndex = i;
+      const m = MENTION.exec(src);
+      if (m) {
+        text(i);
+        toks.push({ t: "mention", id: m[2]!, label: m[1]! });
+        i = from = i + m[0].length;
+      } else i += 2;
     } else if (c.length > 1) {
       const end = linkEnd(src, i, c.length);
       if (end > 0) {

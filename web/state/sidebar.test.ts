@@ -19,10 +19,11 @@ const summary = (id: string, activityAt: number, over: Partial<RoomSummary> = {}
   lastSeq: 0,
   lastRead: 0,
   unread: 0,
+  mentions: 0,
   activityAt,
   ...over,
 });
-const activity = (roomId: string, seq: number, uid = "u-bob", ts = 10_000 + seq): HubFrame => ({
+const activity = (roomId: string, seq: number, uid = "u-bob", ts = 10_000 + seq): Extract<HubFrame, { type: "activity" }> => ({
   type: "activity",
   roomId,
   lastSeq: seq,
@@ -131,6 +132,27 @@ describe("sidebar store", () => {
     lastSocket().receive(activity("c", 3));
     expect(store.rooms.value[0]!.unread).toBe(4);
     expect(store.totalUnread.value).toBe(6);
+  });
+
+  it("counts mentions of us from activity frames apart (the @ badge), once each; reading clears them", () => {
+    lastSocket().open();
+    lastSocket().receive({ ...activity("c", 3), mentions: [1, 3] });
+    expect(store.rooms.value[0]).toMatchObject({ id: "c", unread: 3, mentions: 2 });
+    // A late frame for seqs already counted adds nothing; a new one adds its own.
+    lastSocket().receive({ ...activity("c", 2), mentions: [1] });
+    lastSocket().receive({ ...activity("c", 5), mentions: [3, 5] });
+    expect(store.rooms.value[0]).toMatchObject({ unread: 5, mentions: 3 });
+    // Read on another device, up to the end: gone.
+    lastSocket().receive({ type: "read", roomId: "c", seq: 5 });
+    expect(store.rooms.value[0]).toMatchObject({ unread: 0, mentions: 0 });
+    // The room on screen gains none; marking it read clears any.
+    lastSocket().receive({ ...activity("a", 1), mentions: [1] });
+    expect(store.rooms.value.find((r) => r.id === "a")!.mentions).toBe(1);
+    store.markRead("a", 1);
+    expect(store.rooms.value.find((r) => r.id === "a")!.mentions).toBe(0);
+    store.setActive("b");
+    lastSocket().receive({ ...activity("b", 6), mentions: [6] });
+    expect(store.rooms.value.find((r) => r.id === "b")!.mentions).toBe(0);
   });
 
   it("never counts the room on screen, nor our own messages, as unread", () => {

@@ -85,8 +85,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   /** The server may not have our latest read position yet (debounced): don't resurrect badges. */
   function withLocalReads(r: RoomSummary): RoomSummary {
     const read = readSeq.get(r.id) ?? 0;
-    if (r.unread > 0 && (r.id === active.peek() || read >= r.lastSeq)) {
-      return { ...r, unread: 0, lastRead: Math.max(r.lastRead, read) };
+    if ((r.unread > 0 || r.mentions > 0) && (r.id === active.peek() || read >= r.lastSeq)) {
+      return { ...r, unread: 0, mentions: 0, lastRead: Math.max(r.lastRead, read) };
     }
     return r;
   }
@@ -130,6 +130,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       // Never more than what is after the read position (a room read here a moment ago
       // may not have heard of those messages yet: its lastSeq is behind, not its lastRead).
       unread: viewing ? 0 : mine ? r.unread : Math.min(r.unread + added, Math.max(1, f.lastSeq - r.lastRead)),
+      // The mentions of us this frame tells, not counted yet (after what the list had) nor read.
+      mentions: viewing ? 0 : r.mentions + (f.mentions ?? []).filter((seq) => seq > r.lastSeq && seq > r.lastRead).length,
       activityAt: Math.max(r.activityAt, f.lastMessage.ts),
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
@@ -141,7 +143,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     readSeq.set(f.roomId, Math.max(readSeq.get(f.roomId) ?? 0, f.seq));
     patch(f.roomId, (r) => {
       if (f.seq <= r.lastRead) return r;
-      return { ...r, lastRead: f.seq, unread: Math.min(r.unread, Math.max(0, r.lastSeq - f.seq)) };
+      // Read to the end: no mention left. (Part of the way: the count is kept until the next refetch.)
+      return { ...r, lastRead: f.seq, unread: Math.min(r.unread, Math.max(0, r.lastSeq - f.seq)), mentions: f.seq >= r.lastSeq ? 0 : r.mentions };
     });
   }
 
@@ -229,13 +232,13 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     /** The room being looked at: on screen in a visible tab (null: none). Its badge clears at once. */
     setActive(id: string | null) {
       active.value = id;
-      if (id) patch(id, (r) => (r.unread ? { ...r, unread: 0 } : r));
+      if (id) patch(id, (r) => (r.unread || r.mentions ? { ...r, unread: 0, mentions: 0 } : r));
     },
 
     /** The person has seen room `id` up to `seq`: clear its badge, tell the server (debounced). */
     markRead(id: string, seq: number) {
       const sent = Math.max(readSeq.get(id) ?? 0, rooms.peek().find((r) => r.id === id)?.lastRead ?? 0);
-      patch(id, (r) => (r.unread || r.lastRead < seq ? { ...r, unread: 0, lastRead: Math.max(r.lastRead, seq) } : r));
+      patch(id, (r) => (r.unread || r.mentions || r.lastRead < seq ? { ...r, unread: 0, mentions: 0, lastRead: Math.max(r.lastRead, seq) } : r));
       if (seq <= sent) return;
       readSeq.set(id, seq);
       if (!readTimers.has(id)) readTimers.set(id, setTimeout(() => postRead(id), READ_DEBOUNCE_MS));

@@ -138,6 +138,11 @@ function ConversationItem({ room, meId, current }: { room: RoomSummary; meId: st
           </span>
           <span class="conv-bottom">
             <bdi class="conv-preview">{preview || room.topic || "No messages"}</bdi>
+            {room.mentions > 0 && (
+              <span class="badge mention-badge" title={room.mentions === 1 ? "You were mentioned" : `You were mentioned ${room.mentions} times`}>
+                @<span class="sr-only"> {room.mentions} {room.mentions === 1 ? "mention" : "mentions"}</span>
+              </span>
+            )}
             {room.unread > 0 && (
               <span class="badge">
                 {room.unread > 99 ? "99+" : room.unread}

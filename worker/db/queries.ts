@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
-import { attachReactions, quoteOf, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import { MENTION_ROOM, attachReactions, quoteOf, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
@@ -81,6 +81,11 @@ export async function listMembers(d: DB, roomId: string): Promise<Member[]> {
 export async function memberIds(d: DB, roomId: string): Promise<string[]> {
   const rows = await d.select({ id: roomMembers.userId }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
   return rows.map((r) => r.id);
+}
+
+/** Every member's id and role: what the room checks mentions against it checks mentions (worker/room/mentions.ts). */
+export async function memberRoles(d: DB, roomId: string): Promise<{ uid: string; role: Role }[]> {
+  return d.select({ uid: roomMembers.userId, role: roomMembers.role }).from(roomMembers).where(eq(roomMembers.roomId, roomId));
 }
 
 /** The ids of the rooms `userId` belongs to. */
@@ -294,6 +299,7 @@ interface SummaryRow {
   ts: number | null;
   files: number | null;
   deleted: number | null;
+  mentions: number;
 }
 
 /**
@@ -310,7 +316,11 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
            (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
              WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
            m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts,
-           json_array_length(m.attachments) AS files, m.deleted
+           json_array_length(m.attachments) AS files, m.deleted,
+           -- Unread messages of others that mention the viewer or @room (the partial index messages_mentions).
+           (SELECT count(*) FROM messages mm
+             WHERE mm.room_id = r.id AND mm.seq > rm.last_read_seq AND mm.mentions IS NOT NULL AND mm.user_id <> rm.user_id
+               AND EXISTS (SELECT 1 FROM json_each(mm.mentions) WHERE value IN (rm.user_id, ${MENTION_ROOM}))) AS mentions
       FROM room_members rm
       JOIN rooms r ON r.id = rm.room_id
       LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
@@ -338,6 +348,7 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
       lastSeq,
       lastRead: r.last_read,
       unread: Math.max(0, lastSeq - r.last_read),
+      mentions: r.mentions,
       activityAt: r.ts ?? r.joined_at,
     };
   });
@@ -372,6 +383,7 @@ function toMessage(r: MessageRow): Message {
   if (r.attachments !== null) m.attachments = r.attachments;
   if (r.deleted === 1) m.deleted = true;
   if (r.editedAt !== null) m.edited = r.editedAt;
+  if (r.mentions !== null) m.mentions = r.mentions;
   return m;
 }
 
@@ -439,6 +451,7 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
       deleted: m.deleted ? 1 : 0,
       reply: m.replyTo?.seq ?? null,
       edited: m.edited ?? null,
+      mentions: m.mentions?.length ? m.mentions : null,
     });
     if (chars + row.length > INSERT_JSON_CHARS && chunks.at(-1)!.length > 0) {
       chunks.push([]);
@@ -452,10 +465,11 @@ export async function insertMessages(d: DB, roomId: string, list: readonly Messa
   // json_extract gives objects and arrays (call, attachments) back as JSON text, as the
   // json-mode columns store them; JSON null becomes SQL NULL. `WHERE true` keeps SQLite
   // from reading ON CONFLICT as part of the SELECT.
-  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted, reply_seq, edited_at)
+  const insert = d1.prepare(`INSERT INTO messages (room_id, seq, cid, user_id, user_name, body, created_at, call, attachments, deleted,
+      reply_seq, edited_at, mentions)
     SELECT ?1, json_extract(value, '$.seq'), json_extract(value, '$.cid'), json_extract(value, '$.uid'), json_extract(value, '$.name'),
       json_extract(value, '$.text'), json_extract(value, '$.ts'), json_extract(value, '$.call'), json_extract(value, '$.attachments'),
-      json_extract(value, '$.deleted'), json_extract(value, '$.reply'), json_extract(value, '$.edited')
+      json_extract(value, '$.deleted'), json_extract(value, '$.reply'), json_extract(value, '$.edited'), json_extract(value, '$.mentions')
     FROM json_each(?2) WHERE true
     ON CONFLICT DO NOTHING`);
   const statements = chunks.map((rows) => insert.bind(roomId, `[${rows.join(",")}]`));
@@ -602,11 +616,15 @@ export async function applyReactions(d: DB, roomId: string, events: readonly Rea
  * is not older than the one D1 holds: a replayed batch, or a batch replayed after a later one,
  * ends in the same state. A message D1 does not hold yet is inserted with its edited text.
  */
-export async function applyEdits(d: DB, roomId: string, list: readonly { seq: number; text: string; ts: number }[]): Promise<void> {
+export async function applyEdits(
+  d: DB,
+  roomId: string,
+  list: readonly { seq: number; text: string; ts: number; mentions?: string[] | null }[],
+): Promise<void> {
   const stmts = list.map((e) =>
     d
       .update(messages)
-      .set({ body: e.text, editedAt: e.ts })
+      .set({ body: e.text, editedAt: e.ts, mentions: e.mentions?.length ? e.mentions : null })
       .where(
         and(
           eq(messages.roomId, roomId),
@@ -628,7 +646,7 @@ export async function applyDeletions(d: DB, roomId: string, list: readonly { seq
   const stmts = list.flatMap((x) => [
     d
       .update(messages)
-      .set({ body: "", call: null, attachments: null, deleted: 1 })
+      .set({ body: "", call: null, attachments: null, mentions: null, deleted: 1 })
       .where(and(eq(messages.roomId, roomId), eq(messages.seq, x.seq))),
     d.delete(reactions).where(and(eq(reactions.roomId, roomId), eq(reactions.seq, x.seq))),
     ...(x.files.length > 0 ? [d.delete(attachments).where(and(eq(attachments.roomId, roomId), inArray(attachments.id, [...x.files])))] : []),

@@ -3,6 +3,7 @@
  * `npm run db:generate` turns changes here into a new SQL file in migrations/.
  */
 import type { Attachment, CallSummary } from "../protocol";
+import { sql } from "drizzle-orm";
 import { sqliteTable, text, integer, primaryKey, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable("users", {
@@ -115,8 +116,16 @@ export const messages = sqliteTable(
     replySeq: integer("reply_seq"),
     /** When the author last edited it (ms); `body` is the edited text. */
     editedAt: integer("edited_at"),
+    // ── mentions (worker/protocol/mentions.ts) ──
+    /** The ids it mentions as JSON (`room`: everyone); null when none (and on tombstones). */
+    mentions: text("mentions", { mode: "json" }).$type<string[]>(),
   },
-  (t) => [primaryKey({ columns: [t.roomId, t.seq] }), uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid)],
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.seq] }),
+    uniqueIndex("messages_room_user_cid").on(t.roomId, t.userId, t.cid),
+    // The sidebar's mention count reads only the messages that mention anyone, after a read position.
+    index("messages_mentions").on(t.roomId, t.seq).where(sql`mentions IS NOT NULL`),
+  ],
 );
 
 /**

@@ -9,6 +9,7 @@ import * as v from "valibot";
 import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_QUOTE, MAX_REQ, ReqIdSchema } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallStateSchema, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
+import { MentionErrorCode, MentionsSchema, mentionIdsOf } from "./mentions";
 
 /**
  * A client's message id: letters, digits, `-` and `_` (a UUID fits). Ids with a colon are
@@ -69,6 +70,9 @@ export const MessageSchema = v.object({
   replyTo: v.optional(ReplyQuoteSchema),
   /** When its author last edited it (ms); `text` is the edited text. */
   edited: v.optional(v.number()),
+  // ── mentions (mentions.ts) ──
+  /** The ids the message mentions (checked members of the room; `room`: everyone), each a token in the text. */
+  mentions: v.optional(v.array(v.string())),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 
@@ -101,6 +105,14 @@ export function lastMessageOf(m: Message): LastMessage {
 
 // ── client → server ────────────────────────────────────────────────────────────
 
+/** Whether each of a send's or an edit's `mentions` appears in its text as a token. */
+function mentionsShown(f: { text: string; mentions?: string[] | undefined }): boolean {
+  if (!f.mentions?.length) return true;
+  const shown = new Set(mentionIdsOf(f.text));
+  return f.mentions.every((id) => shown.has(id));
+}
+const MENTIONS_SHOWN = "every mention must appear in the text as @[Name](id)";
+
 export const SendFrame = v.pipe(
   v.object({
     type: v.literal("send"),
@@ -116,25 +128,34 @@ export const SendFrame = v.pipe(
     ),
     /** The seq of the message (of this room) this one answers. */
     replyTo: v.optional(Seq),
+    // ── mentions (mentions.ts) ──
+    /** The ids of the people it mentions (`room`: everyone); each must be a `@[Label](id)` token in the text. */
+    mentions: v.optional(MentionsSchema),
   }),
   // Text may be empty only when files are attached.
   v.forward(
     v.check((f) => f.text.trim().length > 0 || (f.attachments?.length ?? 0) > 0, "message is empty"),
     ["text"],
   ),
+  v.forward(v.check((f) => mentionsShown(f), MENTIONS_SHOWN), ["mentions"]),
 );
 export const TypingFrame = v.object({ type: v.literal("typing"), on: v.boolean() });
 /** The author replaces the text of their message `seq` (any of theirs, not only the recent ones). */
-export const EditFrame = v.object({
-  type: v.literal("edit"),
-  seq: Seq,
-  text: v.pipe(
-    v.string(),
-    v.maxLength(MAX_BODY, `message is longer than ${MAX_BODY} characters`),
-    v.check((t) => t.trim().length > 0, "message is empty"),
-  ),
-  req: v.optional(ReqIdSchema),
-});
+export const EditFrame = v.pipe(
+  v.object({
+    type: v.literal("edit"),
+    seq: Seq,
+    text: v.pipe(
+      v.string(),
+      v.maxLength(MAX_BODY, `message is longer than ${MAX_BODY} characters`),
+      v.check((t) => t.trim().length > 0, "message is empty"),
+    ),
+    /** What the edited text mentions, as for `send` (none: it mentions no one any more). */
+    mentions: v.optional(MentionsSchema),
+    req: v.optional(ReqIdSchema),
+  }),
+  v.forward(v.check((f) => mentionsShown(f), MENTIONS_SHOWN), ["mentions"]),
+);
 
 export const ClientFrameSchema = v.variant("type", [SendFrame, TypingFrame, EditFrame, ...CallClientFrames, ...MediaClientFrames]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
@@ -159,6 +180,7 @@ export const ErrorCode = {
   NOT_EDITABLE: "not_editable",
   ...CallErrorCode,
   ...MediaErrorCode,
+  ...MentionErrorCode,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -199,7 +221,7 @@ export const ServerFrameSchema = v.variant("type", [
         reactions: v.array(v.object({ seq: Seq, reactions: v.array(ReactionSchema) })),
         deleted: v.array(Seq),
         /** The edited ones among them: their current text (and their replies' quotes follow). */
-        edited: v.optional(v.array(v.object({ seq: Seq, text: v.string(), edited: v.number() }))),
+        edited: v.optional(v.array(v.object({ seq: Seq, text: v.string(), edited: v.number(), mentions: v.optional(v.array(v.string())) }))),
       }),
     ),
   }),
@@ -220,10 +242,10 @@ export const ServerFrameSchema = v.variant("type", [
   v.object({ type: v.literal("presence"), joined: v.array(PeerSchema), left: v.array(v.string()) }),
   v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
   /**
-   * Message `seq` was edited by its author at `edited` (ms): show `text` and "(edited)". The
-   * quotes of replies to it show its new first line.
+   * Message `seq` was edited by its author at `edited` (ms): show `text` and "(edited)", with
+   * the mentions it has now (none: it has none). The quotes of replies to it show its new first line.
    */
-  v.object({ type: v.literal("edited"), seq: Seq, text: v.string(), edited: v.number() }),
+  v.object({ type: v.literal("edited"), seq: Seq, text: v.string(), edited: v.number(), mentions: v.optional(v.array(v.string())) }),
   /** The room's details or member list changed (joined, left, removed, renamed): refetch GET /api/rooms/:id. */
   v.object({ type: v.literal("members") }),
   ...CallServerFrames,
@@ -316,6 +338,8 @@ export const HubFrameSchema = v.variant("type", [
     roomId: v.string(),
     lastSeq: Seq,
     lastMessage: LastMessageSchema,
+    /** The seqs of the new messages that mention the user (or `@room`), not theirs: the `@` badge grows by the ones it has not counted. */
+    mentions: v.optional(v.array(Seq)),
   }),
   /** The user's room list changed (joined, added to a DM, removed, renamed, deleted): refetch GET /api/rooms. */
   v.object({ type: v.literal("rooms") }),

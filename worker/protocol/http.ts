@@ -159,6 +159,8 @@ export const RoomSummarySchema = v.object({
   /** The viewer's read position. */
   lastRead: v.number(),
   unread: v.number(),
+  /** Of the unread messages, those that mention the viewer or `@room` (not the viewer's own): the `@` badge. */
+  mentions: v.optional(v.number(), 0),
   /** Newest message time, else when the viewer joined: the sidebar's sort key (descending). */
   activityAt: v.number(),
 });

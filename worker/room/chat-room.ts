@@ -28,7 +28,7 @@ import {
   type Message,
 } from "../protocol";
 import { db } from "../db/client";
-import { memberIds } from "../db/queries";
+import { memberIds, memberRoles } from "../db/queries";
 import { errorJson, tooManyRequests } from "../http/errors";
 import * as calls from "./call";
 import * as callEffects from "./call-effects";
@@ -37,6 +37,7 @@ import { announcement, describeFailure, flush, type History } from "./flush";
 import { d1History } from "./history-d1";
 import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
+import { memberListNeeded } from "./mentions";
 import * as presence from "./presence";
 import { MessageBudget, TokenBuckets, type Rate } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
@@ -222,6 +223,7 @@ export class ChatRoom extends DurableObject<Env> {
       const now = Date.now();
       this.#store.endMembership(userId, endedAt);
       this.#store.unwatch(userId);
+      this.#store.removeMember(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
       this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);
@@ -229,9 +231,12 @@ export class ChatRoom extends DurableObject<Env> {
     });
   }
 
-  /** The member list changed: every open client refetches the room's details. */
+  /** The member list changed (someone joined): every open client refetches the room's details; its member list is reloaded before the next mention. */
   membersChanged(): void {
-    this.#rpc("membersChanged", () => this.#io.send({ all: true }, { type: "members" }, null));
+    this.#rpc("membersChanged", () => {
+      this.#store.memberListStale();
+      this.#io.send({ all: true }, { type: "members" }, null);
+    });
   }
 
   /** The room's name or topic changed: open clients refetch it, and the watching sidebars their lists. */
@@ -307,6 +312,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
 
     this.#store.rememberRoomId(who.room);
+    this.#store.addMember(who.id);
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until, since: who.memberSince };
     const mine = this.#io.views(undefined, userTag(me.uid));
     const excess = presence.overflow(mine, MAX_SOCKETS_PER_PERSON);
@@ -330,10 +336,14 @@ export class ChatRoom extends DurableObject<Env> {
   #handle(ws: WebSocket, me: Conn, f: ClientFrame, now: number): Effect[] | Promise<Effect[]> {
     switch (f.type) {
       case "send":
-        if (f.replyTo === undefined) return messages.send(this.#store, this.#budget, me, f, now);
-        return this.#onMessage(f.replyTo, (older) => messages.send(this.#store, this.#budget, me, f, Date.now(), older));
+        return this.#afterMembers(me, f, { cid: f.cid }, now, () => {
+          if (f.replyTo === undefined) return messages.send(this.#store, this.#budget, me, f, Date.now());
+          return this.#onMessage(f.replyTo, (older) => messages.send(this.#store, this.#budget, me, f, Date.now(), older));
+        });
       case "edit":
-        return this.#onMessage(f.seq, (older) => messages.edit(this.#store, this.#budget, me, f, Date.now(), older));
+        return this.#afterMembers(me, f, { req: f.req }, now, () =>
+          this.#onMessage(f.seq, (older) => messages.edit(this.#store, this.#budget, me, f, Date.now(), older)),
+        );
       case "react":
         return this.#onMessage(f.seq, (older) => messages.react(this.#store, me, f, Date.now(), older));
       case "delete":
@@ -393,6 +403,43 @@ export class ChatRoom extends DurableObject<Env> {
     if (this.#gone || ws.readyState !== WebSocket.OPEN) return [];
     // Another frame may have started a call meanwhile: start() answers call_exists then.
     return callEffects.start(this.#store, this.#budget, me, f.media, members, randomId(12), Date.now(), this.#cfg.ringMs, f.req);
+  }
+
+  /**
+   * Runs `then` for a message or an edit, after the room's member list is (re)loaded from D1
+   * if its mentions need that (mentions.ts: once per room and after a join, not per
+   * message). The room's other events wait meanwhile, so messages keep their order. Should
+   * D1 fail, a list loaded before still decides; with none, the frame is refused as a
+   * passing failure (`about`: its cid or req).
+   */
+  #afterMembers(
+    me: Conn,
+    f: { mentions?: string[] },
+    about: { cid?: string; req?: string },
+    now: number,
+    then: () => Effect[] | Promise<Effect[]>,
+  ): Effect[] | Promise<Effect[]> {
+    if (!memberListNeeded(this.#store, f, now)) return then();
+    return this.#loadMembers().then(() => {
+      if (this.#gone) return [];
+      if (this.#store.memberListAt() === undefined) {
+        return [reject(me.conn, ErrorCode.INTERNAL, "the room could not check the mentions; try again", about, false)];
+      }
+      return then();
+    });
+  }
+
+  async #loadMembers(): Promise<void> {
+    const roomId = this.#store.roomId();
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (roomId === undefined) return;
+      try {
+        const at = Date.now();
+        this.#store.setMemberList(await memberRoles(db(this.env.DB), roomId), at);
+      } catch (err) {
+        console.error("ChatRoom: could not load the members", err);
+      }
+    });
   }
 
   /** After a socket closed or failed: a call it was in loses it, and the others hear if its person left. */

@@ -8,6 +8,7 @@
  */
 import type { ErrorCode, LastMessage, Message, ServerFrame } from "../protocol";
 import type { CallMedia, Peer } from "../protocol";
+import type { MentionRow } from "./store/room-store";
 
 /** Who a socket is and which connection it is (a call participant is a connection). */
 export interface Conn {
@@ -27,7 +28,7 @@ export type To =
 
 /** What the members' hubs (their own channels: the sidebar, rings) are told. */
 export type HubNotice =
-  | { type: "activity"; lastSeq: number; lastMessage: LastMessage }
+  | { type: "activity"; lastSeq: number; lastMessage: LastMessage; mentioned?: MentionRow[] }
   | { type: "ring"; callId: string; media: CallMedia; caller: Peer }
   | { type: "ring_ended"; callId: string }
   /** The room's details changed (renamed, …): the sidebar refetches the list. */

@@ -17,7 +17,7 @@
  */
 import { lastMessageOf, type Message } from "../protocol";
 import { frameTo, type Effect } from "./effects";
-import type { Doomed, EditChange, FlushBackoff, ReactionChange, RoomStore } from "./store/room-store";
+import type { Doomed, EditChange, FlushBackoff, MentionRow, ReactionChange, RoomStore } from "./store/room-store";
 
 /** D1 (history, members) and R2 (the bytes of deleted messages' files), as the flush needs them. */
 export interface History {
@@ -208,8 +208,13 @@ export function announcement(store: RoomStore, newest: Message | null, now: numb
   return { announce: null, at: s.at + ANNOUNCE_GAP_MS };
 }
 
-/** The hub notice for a room's newest message. */
-export const activityOf = (m: Message) => ({ type: "activity" as const, lastSeq: m.seq, lastMessage: lastMessageOf(m) });
+/** The hub notice for a room's newest message (and, since mentions, the mentions since the last one: mentions.ts). */
+export const activityOf = (m: Message, mentioned: MentionRow[] = []) => ({
+  type: "activity" as const,
+  lastSeq: m.seq,
+  lastMessage: lastMessageOf(m),
+  ...(mentioned.length > 0 ? { mentioned } : {}),
+});
 
 /** For the adapter's log line. */
 export const describeFailure = (r: Extract<FlushResult, { status: "failed" }>, now: number) =>

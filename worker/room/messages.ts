@@ -27,6 +27,7 @@ import {
   type ServerFrameOf,
 } from "../protocol";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
+import { mentionProblem } from "./mentions";
 import { isNewcomer, type MessageBudget } from "./rate-limit";
 import type { NewMessage, RoomStore, SentRecord } from "./store/room-store";
 
@@ -61,7 +62,9 @@ function target(store: RoomStore, seq: number, older: Message | null): Message |
   if (!older || older.seq !== seq) return null;
   if (older.deleted || store.isDoomed(seq)) return { ...older, text: "", deleted: true };
   const e = store.pendingEdit(seq);
-  return e ? { ...older, text: e.text, edited: e.ts } : older;
+  if (!e) return older;
+  const { mentions: _, ...rest } = older;
+  return { ...rest, text: e.text, edited: e.ts, ...(e.mentions ? { mentions: e.mentions } : {}) };
 }
 
 /**
@@ -72,6 +75,8 @@ export function send(store: RoomStore, budget: MessageBudget, me: Conn, f: SendF
   // A resend after a lost ack: confirm it again; store and broadcast nothing.
   const sent = store.sent(me.uid, f.cid);
   if (sent) return [ack(me.conn, f.cid, sent)];
+  const badMention = mentionProblem(store, me, f, { cid: f.cid });
+  if (badMention) return [badMention];
   const early = budget.take(me.uid, isNewcomer(me.since, now), now);
   if (early) {
     // Only early, not abuse: the sender is told when to try again, and no strike is counted.
@@ -95,7 +100,15 @@ export function send(store: RoomStore, budget: MessageBudget, me: Conn, f: SendF
     replyTo = quoteOf(o);
   }
   const m = store.append(
-    { cid: f.cid, uid: me.uid, name: me.name, text: f.text, ...(files ? { attachments: files } : {}), ...(replyTo ? { replyTo } : {}) },
+    {
+      cid: f.cid,
+      uid: me.uid,
+      name: me.name,
+      text: f.text,
+      ...(files ? { attachments: files } : {}),
+      ...(replyTo ? { replyTo } : {}),
+      ...(f.mentions?.length ? { mentions: f.mentions } : {}),
+    },
     now,
   );
   return [ack(me.conn, m.cid, m), { type: "publish", message: m }, { type: "flush" }];
@@ -123,13 +136,16 @@ export function edit(store: RoomStore, budget: MessageBudget, me: Conn, f: EditF
   if (m.deleted) return [reject(me.conn, ErrorCode.MESSAGE_DELETED, "that message was deleted", { req: f.req }, false)];
   if (m.call || m.cid.includes(":")) return [reject(me.conn, ErrorCode.NOT_EDITABLE, "a call's entry cannot be edited", { req: f.req })];
   if (m.text === f.text) return [];
+  const badMention = mentionProblem(store, me, f, { req: f.req });
+  if (badMention) return [badMention];
   const early = budget.take(me.uid, isNewcomer(me.since, now), now);
   if (early) {
     const why = early.room ? "too many messages in this room right now" : "you are editing too fast";
     return [reject(me.conn, ErrorCode.RATE_LIMITED, why, { req: f.req, retryMs: early.retryMs }, false)];
   }
-  store.edit(f.seq, f.text, quoteOf({ ...m, text: f.text }).text, now);
-  return [frameTo({ all: true }, { type: "edited", seq: f.seq, text: f.text, edited: now }), { type: "flush" }];
+  const mentions = f.mentions?.length ? f.mentions : undefined;
+  store.edit(f.seq, f.text, quoteOf({ ...m, text: f.text }).text, now, mentions);
+  return [frameTo({ all: true }, { type: "edited", seq: f.seq, text: f.text, edited: now, ...(mentions ? { mentions } : {}) }), { type: "flush" }];
 }
 
 /**

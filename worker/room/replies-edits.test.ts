@@ -70,7 +70,7 @@ describe("edits", () => {
     const out = messages.edit(store, budget(), alice, edit(1, "hello"), 5);
     expect(out).toEqual([{ type: "frame", to: { all: true }, frame: { type: "edited", seq: 1, text: "hello", edited: 5 } }, { type: "flush" }]);
     expect(store.page(null, 1)[0]).toMatchObject({ text: "hello", edited: 5 });
-    expect(store.editChanges(10)).toEqual([{ id: 1, seq: 1, text: "hello", ts: 5 }]);
+    expect(store.editChanges(10)).toEqual([{ id: 1, seq: 1, text: "hello", ts: 5, mentions: null }]);
     // Welcome/replay: a reconnect's sync carries it.
     expect(messages.welcome(store, 1).sync?.edited).toEqual([{ seq: 1, text: "hello", edited: 5 }]);
   });

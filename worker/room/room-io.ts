@@ -17,6 +17,7 @@ import { Strikes, coolDown } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
 import { announceRoomsChanged } from "./user-hub";
+import { announcedMentions } from "./mentions";
 
 /** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
 export interface Attachment extends Conn {
@@ -298,7 +299,7 @@ export class RoomIO {
 
   /** The watching members' sidebars hear of the room's newest message (flush.ts decides when). */
   announce(m: Message): void {
-    this.#tell("watchers", activityOf(m));
+    this.#tell("watchers", activityOf(m, announcedMentions(this.#store, m.seq)));
   }
 
   /**
@@ -330,7 +331,7 @@ export class RoomIO {
 function deliver(hub: ReturnType<Env["HUBS"]["getByName"]>, roomId: string, n: HubNotice): Promise<void> {
   switch (n.type) {
     case "activity":
-      return hub.activity({ roomId, lastSeq: n.lastSeq, lastMessage: n.lastMessage });
+      return hub.activity({ roomId, lastSeq: n.lastSeq, lastMessage: n.lastMessage, ...(n.mentioned ? { mentioned: n.mentioned } : {}) });
     case "ring":
       return hub.ringing({ roomId, callId: n.callId, media: n.media, caller: n.caller });
     case "ring_ended":

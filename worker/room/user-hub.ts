@@ -16,6 +16,8 @@ import { Close, type HubFrame } from "../protocol";
 import { db } from "../db/client";
 import { liveHubs, roomIdsOf, setHubLive } from "../db/queries";
 import { sessionOver, sessionTag, userIdentityFrom } from "./identity";
+import { mentionsOf } from "./mentions";
+import type { MentionRow } from "./store/room-store";
 import { SESSION_EXPIRED, answerHeartbeats, attachment, close, envNumber, finishClose, lastSeen, send } from "./sockets";
 
 /** Who a socket is: ids only (≤ 2 KiB). */
@@ -105,9 +107,11 @@ export class UserHub extends DurableObject<Env> {
 
   // ── RPC ────────────────────────────────────────────────────────────────────
 
-  /** New messages in one of the user's rooms. */
-  activity(a: Activity): void {
-    this.#broadcast({ type: "activity", roomId: a.roomId, lastSeq: a.lastSeq, lastMessage: a.lastMessage });
+  /** New messages in one of the user's rooms (`mentioned`: those of them that mention anyone; the user's are counted here). */
+  activity(a: Omit<Activity, "mentions"> & { mentioned?: MentionRow[] }): void {
+    const uid = this.ctx.storage.kv.get<string>("uid");
+    const mentions = uid === undefined ? [] : mentionsOf(a.mentioned, uid);
+    this.#broadcast({ type: "activity", roomId: a.roomId, lastSeq: a.lastSeq, lastMessage: a.lastMessage, ...(mentions.length > 0 ? { mentions } : {}) });
   }
 
   /** A call is ringing the user in one of their rooms. */

@@ -117,9 +117,16 @@ function requote(held: readonly Message[], seq: number, fn: (q: ReplyQuote) => R
   return changed ? next : held;
 }
 
-/** Message `seq` was edited (an `edited` frame): its new text, and its first line in the quotes of replies to it. */
-export function applyEdit(held: readonly Message[], e: { seq: number; text: string; edited: number }): readonly Message[] {
-  const next = updateBySeq(held, e.seq, (m) => (m.deleted || (m.text === e.text && m.edited === e.edited) ? m : { ...m, text: e.text, edited: e.edited }));
+/**
+ * Message `seq` was edited (an `edited` frame): its new text with what it mentions now, and
+ * its first line in the quotes of replies to it.
+ */
+export function applyEdit(held: readonly Message[], e: { seq: number; text: string; edited: number; mentions?: string[] | undefined }): readonly Message[] {
+  const next = updateBySeq(held, e.seq, (m) => {
+    if (m.deleted || (m.text === e.text && m.edited === e.edited)) return m;
+    const { mentions: _, ...rest } = m;
+    return { ...rest, text: e.text, edited: e.edited, ...(e.mentions?.length ? { mentions: e.mentions } : {}) };
+  });
   const line = quoteOf({ seq: e.seq, uid: "", name: "", text: e.text }).text;
   return requote(next, e.seq, (q) => (q.deleted || q.text === line ? q : { ...q, text: line }));
 }

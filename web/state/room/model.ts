@@ -22,6 +22,7 @@ import {
   ErrorCode,
   PROTOCOL,
   quoteOf,
+  mentionIdsOf,
   type Attachment,
   type CallState,
   type Me,
@@ -82,6 +83,8 @@ function confirmed(p: Pending, ack: ServerFrameOf<"ack">, me: Peer): Message {
   const files = ack.attachments ?? p.attachments;
   if (files?.length) m.attachments = files;
   if (p.replyTo) m.replyTo = p.replyTo;
+  const mentions = mentionIdsOf(p.text);
+  if (mentions.length > 0) m.mentions = mentions;
   return m;
 }
 
@@ -117,6 +120,13 @@ class Visibility {
   }
 }
 
+/** The message the composer edits: its seq, and its text and mentions as they are. */
+export interface Editing {
+  seq: number;
+  text: string;
+  mentions?: string[];
+}
+
 export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost = {}) {
   const roomId = initial.room.id;
   const me = signal<Peer>(user);
@@ -144,7 +154,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
   const holdRead = signal(false);
   /** What the composer is doing besides writing a new message: answering one, or editing one of ours. */
   const replying = signal<ReplyQuote | null>(null);
-  const editing = signal<{ seq: number; text: string } | null>(null);
+  const editing = signal<Editing | null>(null);
   /** The message to bring into view and highlight (a new object each time, so the same one can flash again). */
   const highlight = signal<{ seq: number } | null>(null);
 
@@ -293,7 +303,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     /** The message the composer answers (null: none). */
     replying: replying as ReadonlySignal<ReplyQuote | null>,
     /** Our message the composer edits (null: none). */
-    editing: editing as ReadonlySignal<{ seq: number; text: string } | null>,
+    editing: editing as ReadonlySignal<Editing | null>,
     highlight: highlight as ReadonlySignal<{ seq: number } | null>,
     pending: outbox.pending,
     members: members.rows,
@@ -362,7 +372,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     edit(m: Message) {
       batch(() => {
         replying.value = null;
-        editing.value = { seq: m.seq, text: m.text };
+        editing.value = { seq: m.seq, text: m.text, ...(m.mentions ? { mentions: m.mentions } : {}) };
       });
     },
     /** ↑ in an empty composer: edits our newest message that can be edited. False: there is none. */
@@ -389,7 +399,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     saveEdit(text: string): boolean {
       const e = editing.peek();
       if (!e) return false;
-      if (text !== e.text && !channel.send({ type: "edit", seq: e.seq, text })) {
+      const mentions = mentionIdsOf(text);
+      if (text !== e.text && !channel.send({ type: "edit", seq: e.seq, text, ...(mentions.length > 0 ? { mentions } : {}) })) {
         notice.show("Not connected: the edit was not saved.");
         return false;
       }
@@ -429,6 +440,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     },
     /** Names of members by id (reaction tooltips). */
     nameOf: (uid: string) => members.nameOf(uid),
+    /** A member's current name (null: not a member we know); read in a component, it redraws on renames (mention chips). */
+    memberName: (uid: string) => members.rows.value.find((m) => m.id === uid)?.name ?? null,
     /** The composer calls this on every input (true) and on blur/clear (false); it throttles. */
     setTyping: (on: boolean) => typing.set(on),
     /** Loads the page before the oldest message we hold. */

@@ -14,7 +14,7 @@
  *   it goes again. Any other refusal marks that message failed (Retry / Discard).
  */
 import { effect, signal, type ReadonlySignal, type Signal } from "@preact/signals";
-import type { Attachment, ClientFrame, ReplyQuote } from "../../../worker/protocol";
+import { mentionIdsOf, type Attachment, type ClientFrame, type ReplyQuote } from "../../../worker/protocol";
 import { loadOutbox, saveOutbox } from "../storage";
 import type { Pending } from "./list";
 
@@ -93,12 +93,15 @@ export class TokenBucket {
 }
 
 function frameOf(p: Pending): ClientFrame {
+  // The ids of the text's mention tokens (web/state/mentions.ts wrote them).
+  const mentions = mentionIdsOf(p.text);
   return {
     type: "send",
     cid: p.cid,
     text: p.text,
     ...(p.attachments?.length ? { attachments: p.attachments.map((a) => a.id) } : {}),
     ...(p.replyTo ? { replyTo: p.replyTo.seq } : {}),
+    ...(mentions.length > 0 ? { mentions } : {}),
   };
 }
 

@@ -72,6 +72,15 @@ describe("replies", () => {
     expect(applySync([m(1), reply], { from: 1, to: 2, reactions: [], deleted: [1] })[1]!.replyTo?.deleted).toBe(true);
   });
 
+  it("take the mentions an edit gives them, and lose those it no longer has", () => {
+    const mentioned = { ...m(1), text: "@[Bob](u-bob) hi", mentions: ["u-bob"] };
+    const moved = applyEdit([mentioned], { seq: 1, text: "@[Ann](u-ann) hi", edited: 9, mentions: ["u-ann"] });
+    expect(moved[0]).toMatchObject({ text: "@[Ann](u-ann) hi", mentions: ["u-ann"] });
+    expect(applyEdit(moved, { seq: 1, text: "hi", edited: 10 })[0]).not.toHaveProperty("mentions");
+    const synced = applySync([mentioned], { from: 1, to: 1, reactions: [], deleted: [], edited: [{ seq: 1, text: "plain", edited: 5 }] });
+    expect(synced[0]).not.toHaveProperty("mentions");
+  });
+
   it("reveal() loads older pages until the original is there, then highlights it", async () => {
     connect([m(60), m(61)], 61, true);
     const page = (from: number): HistoryResponse => ({ messages: Array.from({ length: 10 }, (_, i) => m(from + i)), hasMore: from > 1 });
@@ -95,6 +104,10 @@ describe("edits", () => {
     expect(last().frames().at(-1)).toEqual({ type: "edit", seq: 2, text: "m2 fixed" });
     last().receive({ type: "edited", seq: 2, text: "m2 fixed", edited: 77 });
     expect(store.messages.value[1]).toMatchObject({ text: "m2 fixed", edited: 77 });
+    // The edited text's mention tokens go as the edit's mentions.
+    store.edit(store.messages.value[1]!);
+    expect(store.saveEdit("@[Bob](u-bob) m2")).toBe(true);
+    expect(last().frames().at(-1)).toEqual({ type: "edit", seq: 2, text: "@[Bob](u-bob) m2", mentions: ["u-bob"] });
   });
 
   it("an unchanged text sends nothing; nothing of ours to edit: false", () => {

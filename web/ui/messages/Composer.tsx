@@ -4,6 +4,8 @@ import { MAX_ATTACHMENTS, MAX_BODY } from "../../../worker/protocol";
 import { lazy, loadFailed, prefetch } from "../../state/lazy";
 import type { RoomStore } from "../../state/room";
 import { loadDraft, saveDraft } from "../../state/storage";
+import { decodeMentions, encodeMentions, mentionQuery, type MentionQuery } from "../../state/mentions";
+import type { Candidate } from "../../state/mention-picker";
 import { createUploads } from "../../state/uploads";
 import { SendIcon } from "../Icons";
 import { lazyComponent } from "../Lazy";
@@ -16,6 +18,8 @@ const attachCode = lazy(() => import("./attach"));
 const UploadChips = lazyComponent(attachCode, (m) => m.UploadChips);
 const voiceCode = lazy(() => import("../Voice"));
 const VoiceRecorder = lazyComponent(voiceCode, (m) => m.VoiceRecorder);
+/** The mention picker, its list and logic, loaded with the first `@` (until then it stays closed). */
+const mentionCode = lazy(() => import("./MentionPicker"));
 
 /** The counter appears this close to the limit. */
 const COUNTER_FROM = MAX_BODY - 500;
@@ -61,7 +65,8 @@ export function Composer({ store }: { store: RoomStore }) {
   // stored draft: nothing typed while editing is saved as the draft).
   useLayoutEffect(() => {
     if (editing) {
-      text.value = editing.text;
+      // Its mention tokens read as `@Name` while edited; the picked names turn them back on save.
+      text.value = decodeMentions(editing.text, editing.mentions, store.memberName, picked.current);
       focusEnd();
     } else if (wasEditing.current) {
       text.value = loadDraft(uid, roomId);
@@ -79,6 +84,59 @@ export function Composer({ store }: { store: RoomStore }) {
       el.focus();
       el.selectionStart = el.selectionEnd = el.value.length;
     });
+  }
+
+  // ── mentions (state/mentions.ts) ──
+  /** The `@query` at the caret, while the picker is open. */
+  const mention = useSignal<MentionQuery | null>(null);
+  const mentionIndex = useSignal(0);
+  /** Where the `@` of a query closed with Esc is: it stays closed until another `@`. */
+  const dismissed = useRef(-1);
+  /** Names chosen in the picker → their ids (two members may share a name). */
+  const picked = useRef(new Map<string, string>());
+  const members = store.members.value;
+  const pickerCode = mentionCode.module.value;
+  const choices =
+    pickerCode && mention.value ? pickerCode.candidates(members, mention.value.query, pickerCode.canMentionRoom(store.room.value.role, members.length)) : [];
+  const picking = choices.length > 0;
+
+  /** Follows the caret: opens, filters or closes the picker. */
+  function followCaret() {
+    const el = area.current;
+    const q = el && el.selectionStart === el.selectionEnd ? mentionQuery(text.value, el.selectionStart) : null;
+    if (!q) dismissed.current = -1;
+    else if (q.start === dismissed.current) return void (mention.value = null);
+    if (q?.query !== mention.value?.query || q?.start !== mention.value?.start) mentionIndex.value = 0;
+    if (q) prefetch(mentionCode);
+    mention.value = q;
+  }
+
+  function chooseMention(c: Candidate) {
+    const el = area.current;
+    const q = mention.value;
+    if (!el || !q || !pickerCode) return;
+    const next = pickerCode.insertMention(text.value, q, el.selectionStart, c);
+    picked.current.set(c.name, c.id);
+    update(next.text);
+    mention.value = null;
+    requestAnimationFrame(() => {
+      el.focus();
+      el.selectionStart = el.selectionEnd = next.caret;
+    });
+  }
+
+  /** The picker's keys (true: the key was its). */
+  function mentionKey(e: KeyboardEvent): boolean {
+    if (!mention.value || !pickerCode || e.isComposing) return false;
+    const r = pickerCode.pickerKey(e.key, mentionIndex.value, choices.length);
+    if (r === null) return false;
+    e.preventDefault();
+    if (r === "close") {
+      dismissed.current = mention.value.start;
+      mention.value = null;
+    } else if (r === "choose") chooseMention(choices[mentionIndex.value]!);
+    else mentionIndex.value = r.index;
+    return true;
   }
 
   function addFiles(list: readonly File[]) {
@@ -126,19 +184,24 @@ export function Composer({ store }: { store: RoomStore }) {
   }
 
   function submit() {
-    const body = cleanText(text.value);
+    const clean = cleanText(text.value);
+    if (clean.length > MAX_BODY) return;
+    // `@Name` → `@[Name](id)`: the tokens are longer than the names.
+    const body = encodeMentions(clean, picked.current, store.members.peek()).text;
+    if (body.length > MAX_BODY) return void (alertNote.value = `Too long with its mentions (${body.length} of ${MAX_BODY} characters).`);
     if (store.editing.peek()) {
-      if (body && body.length <= MAX_BODY) store.saveEdit(body);
+      if (clean) store.saveEdit(body);
       return;
     }
-    if (body.length > MAX_BODY || uploading) return;
     const attached = uploads.items.value.some((f) => f.status === "done");
-    if (!body && !attached) return;
+    if ((!clean && !attached) || uploading) return;
     // Chips go only once the message is in the outbox (a full outbox refuses it and keeps them).
     if (store.sendMessage(body, attached ? uploads.done() : undefined)) {
       uploads.clear();
       text.value = "";
       saveDraft(uid, roomId, "");
+      picked.current.clear();
+      mention.value = null;
     }
     area.current?.focus();
   }
@@ -206,6 +269,7 @@ export function Composer({ store }: { store: RoomStore }) {
         />
       ) : (
       <div class="composer-row">
+        {picking && pickerCode && <pickerCode.MentionPicker items={choices} index={mentionIndex.value} onChoose={chooseMention} />}
         <input
           ref={fileInput}
           type="file"
@@ -255,8 +319,18 @@ export function Composer({ store }: { store: RoomStore }) {
           aria-label="Message"
           placeholder="Write a message…"
           value={text.value}
-          onInput={(e) => update(e.currentTarget.value)}
-          onBlur={() => store.setTyping(false)}
+          onInput={(e) => {
+            update(e.currentTarget.value);
+            followCaret();
+          }}
+          onKeyUp={(e) => {
+            if (e.key.startsWith("Arrow") && !picking) followCaret();
+          }}
+          onClick={followCaret}
+          onBlur={() => {
+            store.setTyping(false);
+            mention.value = null;
+          }}
           onPaste={(e) => {
             const pasted = Array.from(e.clipboardData?.files ?? []);
             if (pasted.length === 0) return;
@@ -279,6 +353,7 @@ export function Composer({ store }: { store: RoomStore }) {
               e.preventDefault();
               return;
             }
+            if (mentionKey(e)) return;
             // isComposing: Enter confirms an IME candidate, it must not send.
             if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
               e.preventDefault();
@@ -286,6 +361,9 @@ export function Composer({ store }: { store: RoomStore }) {
             }
           }}
           enterkeyhint="send"
+          aria-expanded={picking ? true : undefined}
+          aria-controls={picking ? "mention-picker" : undefined}
+          aria-activedescendant={picking ? `mention-${mentionIndex.value}` : undefined}
           aria-describedby={length > COUNTER_FROM ? "composer-counter" : undefined}
           aria-invalid={over}
         />

@@ -7,18 +7,30 @@
 import { useSignal } from "@preact/signals";
 import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
+import { MENTION_ROOM } from "../../../worker/protocol";
 import { parseMarkdown, type Block, type Inline } from "../../state/markdown";
 
-export function Markdown({ text }: { text: string }) {
-  return <>{useMemo(() => markdownNodes(text), [text])}</>;
+/** What a message's mention tokens need to become chips (worker/protocol/mentions.ts). */
+export interface Mentions {
+  /** The ids the message mentions: only their tokens are chips (a hand-typed token is text). */
+  ids: readonly string[];
+  me: string;
+  /** A member's current name (null: not known here; the token's label shows). Read in a component, so renames redraw. */
+  nameOf: (id: string) => string | null;
+}
+
+export function Markdown({ text, mentions }: { text: string; mentions?: Mentions | undefined }) {
+  return <>{useMemo(() => markdownNodes(text, mentions), [text, mentions])}</>;
 }
 
 /** The nodes for `text`, outside any component: what the unit tests look at. */
-export function markdownNodes(text: string): ComponentChildren {
+export function markdownNodes(text: string, mentions?: Mentions): ComponentChildren {
+  const inline = (n: Inline): ComponentChildren => inlineNode(n, inline, mentions);
+  const block = (b: Block): ComponentChildren => blockNode(b, block, inline);
   return parseMarkdown(text).map(block);
 }
 
-function block(b: Block): ComponentChildren {
+function blockNode(b: Block, block: (b: Block) => ComponentChildren, inline: (n: Inline) => ComponentChildren): ComponentChildren {
   switch (b.t) {
     case "p":
       return <p>{b.c.map(inline)}</p>;
@@ -33,9 +45,11 @@ function block(b: Block): ComponentChildren {
   }
 }
 
-function inline(n: Inline): ComponentChildren {
+function inlineNode(n: Inline, inline: (n: Inline) => ComponentChildren, mentions: Mentions | undefined): ComponentChildren {
   if (typeof n === "string") return n;
   switch (n.t) {
+    case "mention":
+      return mentions?.ids.includes(n.id) ? <MentionChip id={n.id} label={n.label} mentions={mentions} /> : `@${n.label}`;
     case "b":
       return <strong>{n.c.map(inline)}</strong>;
     case "i":
@@ -53,6 +67,17 @@ function inline(n: Inline): ComponentChildren {
         </a>
       );
   }
+}
+
+/** A mention as a chip with the member's current name; mine (or `@room`) stands out. */
+function MentionChip({ id, label, mentions }: { id: string; label: string; mentions: Mentions }) {
+  const room = id === MENTION_ROOM;
+  const name = room ? MENTION_ROOM : (mentions.nameOf(id) ?? label);
+  return (
+    <span class={room || id === mentions.me ? "mention me" : "mention"} data-mention={id}>
+      @{name}
+    </span>
+  );
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 import { useSignal } from "@preact/signals";
 import { Component } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef } from "preact/hooks";
+import { mentionsUser } from "../../../worker/protocol";
 import { prefetch } from "../../state/lazy";
 import { plainText } from "../../state/markdown";
 import { fullDate, timeLabel } from "../../state/messages";
@@ -88,6 +89,8 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
     return () => document.removeEventListener("pointerdown", away);
   }, [pressed.value]);
   useEffect(() => endPress, []);
+  const me = store.me.value.id;
+  const mentions = useMemo(() => (row.mentions ? { ids: row.mentions, me, nameOf: store.memberName } : undefined), [row.mentions, me]);
   if (row.call) {
     return (
       <div class="msg call head" data-key={row.key} data-seq={row.seq ?? undefined}>
@@ -105,7 +108,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   );
   return (
     <div
-      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""} ${row.status}${pressed.value ? " pressed" : ""}`}
+      class={`msg${row.head ? " head" : ""}${row.mine ? " mine" : ""}${mentionsUser(row.mentions, row.uid, me) ? " mentioned" : ""} ${row.status}${pressed.value ? " pressed" : ""}`}
       data-key={row.key}
       data-seq={row.seq ?? undefined}
       ref={self}
@@ -137,7 +140,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
         ) : (
           row.text && (
             <div class="text" dir="auto">
-              <Markdown text={row.text} />
+              <Markdown text={row.text} mentions={mentions} />
             </div>
           )
         )}

@@ -42,3 +42,26 @@ describe("Markdown as Preact nodes", () => {
     expect(ol!.props.start).toBe(7);
   });
 });
+
+describe("mentions as chips", () => {
+  const ctx = { ids: ["u-bob", "room"], me: "u-bob", nameOf: (id: string) => (id === "u-bob" ? "Bobby (renamed)" : null) };
+  /** Draws a component node one level (the chip is a function component). */
+  const draw = (n: VNode) => (n.type as (p: unknown) => VNode)(n.props);
+
+  it("draws a token the message mentions as a chip with the member's current name; mine and @room stand out", () => {
+    const [p] = markdownNodes("hi @[Bob](u-bob) and @[room](room)", ctx) as VNode<{ children: (VNode | string)[] }>[];
+    const [, bob, , room] = p!.props.children as [string, VNode, string, VNode];
+    expect(shape(p!)).toEqual(["p", ["hi ", ["MentionChip", null], " and ", ["MentionChip", null]]]);
+    expect(draw(bob).props).toMatchObject({ class: "mention me", "data-mention": "u-bob", children: ["@", "Bobby (renamed)"] });
+    expect(draw(room).props).toMatchObject({ class: "mention me", children: ["@", "room"] });
+  });
+
+  it("falls back to the token's label for someone unknown here, and is plain text when the message does not mention the id", () => {
+    const [p] = markdownNodes("@[Carol](u-carol) @[Dan](u-dan)", { ...ctx, ids: ["u-carol"] }) as VNode<{ children: (VNode | string)[] }>[];
+    const [carol, ...rest] = p!.props.children as [VNode, ...string[]];
+    expect(draw(carol).props).toMatchObject({ class: "mention", children: ["@", "Carol"] });
+    expect(rest.join("")).toBe(" @Dan");
+    // Without mentions (a preview, say) every token is text; in code it stays code.
+    expect(shape(markdownNodes("@[Bob](u-bob) `@[Bob](u-bob)`"))).toEqual([["p", ["@Bob", " ", ["code", "@[Bob](u-bob)"]]]]);
+  });
+});

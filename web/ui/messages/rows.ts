@@ -2,7 +2,7 @@
  * The rows the message list draws: confirmed messages in seq order, then our pending ones,
  * with day separators and sender groups. Pure: unit-tested in rows.test.ts.
  */
-import type { Attachment, CallSummary, Message, Peer, Reaction, ReplyQuote } from "../../../worker/protocol";
+import { mentionIdsOf, type Attachment, type CallSummary, type Message, type Peer, type Reaction, type ReplyQuote } from "../../../worker/protocol";
 import { dayKey, dayLabel } from "../../state/messages";
 import type { Pending } from "../../state/room";
 
@@ -33,9 +33,17 @@ export type Row =
       replyTo?: ReplyQuote;
       /** When its author last edited it. */
       edited?: number;
+      /** The ids it mentions (worker/protocol/mentions.ts). */
+      mentions?: string[];
     };
 
 export type MsgRow = Extract<Row, { kind: "msg" }>;
+
+/** A pending message's mentions: the ids of its tokens, as the outbox sends them. */
+function mentionsOf(text: string): { mentions?: string[] } {
+  const ids = mentionIdsOf(text);
+  return ids.length > 0 ? { mentions: ids } : {};
+}
 
 /** Consecutive messages by one sender closer than this are drawn as one group. */
 export const GROUP_GAP_MS = 5 * 60_000;
@@ -68,7 +76,7 @@ export function buildRows(
     prev = { uid: m.uid, ts: m.ts, day, call: !!m.call };
   };
   for (const m of messages) {
-    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}), ...(m.replyTo ? { replyTo: m.replyTo } : {}), ...(m.edited ? { edited: m.edited } : {}) });
+    push({ uid: m.uid, name: m.name, text: m.text, ts: m.ts, seq: m.seq, cid: m.cid, mine: m.uid === me?.id, status: "sent", ...(m.call ? { call: m.call } : {}), ...(m.attachments?.length ? { attachments: m.attachments } : {}), ...(m.reactions?.length ? { reactions: m.reactions } : {}), ...(m.deleted ? { deleted: true } : {}), ...(m.replyTo ? { replyTo: m.replyTo } : {}), ...(m.edited ? { edited: m.edited } : {}), ...(m.mentions?.length ? { mentions: m.mentions } : {}) });
   }
   if (me) {
     for (const p of pending) {
@@ -84,6 +92,7 @@ export function buildRows(
         error: p.error,
         ...(p.attachments?.length ? { attachments: p.attachments } : {}),
         ...(p.replyTo ? { replyTo: p.replyTo } : {}),
+        ...mentionsOf(p.text),
       });
     }
   }

@@ -24,6 +24,8 @@ export interface NewMessage {
   attachments?: FileMeta[];
   /** The quote of the message it answers, stamped by the room. */
   replyTo?: ReplyQuote;
+  /** The ids it mentions (checked by the caller). */
+  mentions?: string[];
 }
 
 /** What a resend of an already stored message is answered with. */
@@ -48,6 +50,13 @@ export interface EditChange {
   seq: number;
   text: string;
   ts: number;
+  /** What the new text mentions (null: no one). */
+  mentions: string[] | null;
+}
+
+/** An edit's mentions as stored (JSON or null), as a list (absent: none). */
+function mentionsOf(json: string | null): { mentions?: string[] } {
+  return json === null ? {} : { mentions: JSON.parse(json) as string[] };
 }
 
 export interface Doomed {
@@ -80,8 +89,9 @@ type Row = {
   deleted: number;
   reply_to: string | null;
   edited: number | null;
+  mentions: string | null;
 };
-const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted, reply_to, edited";
+const COLUMNS = "seq, cid, uid, name, text, ts, call, attachments, deleted, reply_to, edited, mentions";
 
 function toMessage(r: Row): Message {
   const m: Message = { seq: r.seq, cid: r.cid, uid: r.uid, name: r.name, text: r.text, ts: r.ts };
@@ -90,7 +100,21 @@ function toMessage(r: Row): Message {
   if (r.deleted === 1) m.deleted = true;
   if (r.reply_to !== null) m.replyTo = JSON.parse(r.reply_to) as ReplyQuote;
   if (r.edited !== null) m.edited = r.edited;
+  if (r.mentions !== null) m.mentions = JSON.parse(r.mentions) as string[];
   return m;
+}
+
+/** A member as the room knows them (for mentions). */
+export interface MemberEntry {
+  uid: string;
+  role: "owner" | "member";
+}
+
+/** A message's mentions, for the hub notices of a flush (MentionedIn in effects.ts). */
+export interface MentionRow {
+  seq: number;
+  uid: string;
+  ids: string[];
 }
 
 /** The cid a duplicate's tombstone is stored under: clients cannot send one with a colon. */
@@ -184,8 +208,8 @@ export class RoomStore {
     const message = this.#s.transactionSync(() => {
       const { seq } = this.#s.sql
         .exec<{ seq: number }>(
-          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments, reply_to)
-           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+          `INSERT INTO log (seq, cid, uid, name, text, ts, call, attachments, reply_to, mentions)
+           VALUES ((SELECT max(coalesce(max(seq), 0), ?) + 1 FROM log), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
           this.#lastSeq,
           m.cid,
           m.uid,
@@ -195,6 +219,7 @@ export class RoomStore {
           m.call ? JSON.stringify(m.call) : null,
           m.attachments ? JSON.stringify(m.attachments) : null,
           m.replyTo ? JSON.stringify(m.replyTo) : null,
+          m.mentions?.length ? JSON.stringify(m.mentions) : null,
         )
         .one();
       this.#s.sql.exec("INSERT INTO sent (uid, cid, seq, ts) VALUES (?, ?, ?, ?)", m.uid, m.cid, seq, ts);
@@ -257,7 +282,7 @@ export class RoomStore {
     this.#s.transactionSync(() => {
       const row = this.#s.sql.exec<{ attachments: string | null }>("SELECT attachments FROM log WHERE seq = ?", seq).toArray()[0];
       const files = row ? (row.attachments ? (JSON.parse(row.attachments) as FileMeta[]).map((a) => a.id) : []) : olderFiles;
-      this.#s.sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, deleted = 1 WHERE seq = ?", seq);
+      this.#s.sql.exec("UPDATE log SET text = '', attachments = NULL, call = NULL, mentions = NULL, deleted = 1 WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM reactions WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM reaction_log WHERE seq = ?", seq);
       this.#s.sql.exec("DELETE FROM edit_log WHERE seq = ?", seq);
@@ -277,12 +302,13 @@ export class RoomStore {
   /**
    * The author's new text for message `seq` (in the log or older), edited at `ts`: the log
    * row if there is one, the quotes of replies to it (`quote`: its new first line), and an
-   * entry for the flush, in one transaction.
+   * entry for the flush, in one transaction. `mentions`: what the new text mentions (checked).
    */
-  edit(seq: number, text: string, quote: string, ts: number): void {
+  edit(seq: number, text: string, quote: string, ts: number, mentions?: readonly string[]): void {
+    const ids = mentions?.length ? JSON.stringify(mentions) : null;
     this.#s.transactionSync(() => {
-      this.#s.sql.exec("UPDATE log SET text = ?, edited = ? WHERE seq = ?", text, ts, seq);
-      this.#s.sql.exec("INSERT INTO edit_log (seq, text, ts) VALUES (?, ?, ?)", seq, text, ts);
+      this.#s.sql.exec("UPDATE log SET text = ?, edited = ?, mentions = ? WHERE seq = ?", text, ts, ids, seq);
+      this.#s.sql.exec("INSERT INTO edit_log (seq, text, ts, mentions) VALUES (?, ?, ?, ?)", seq, text, ts, ids);
       this.#requote(seq, { text: quote });
     });
   }
@@ -298,20 +324,31 @@ export class RoomStore {
   }
 
   /** The newest edit of `seq` not in D1 yet (what a message older than the log says until the flush). */
-  pendingEdit(seq: number): { text: string; ts: number } | null {
-    return this.#s.sql.exec<{ text: string; ts: number }>("SELECT text, ts FROM edit_log WHERE seq = ? ORDER BY id DESC LIMIT 1", seq).toArray()[0] ?? null;
+  pendingEdit(seq: number): { text: string; ts: number; mentions?: string[] } | null {
+    const row = this.#s.sql
+      .exec<{ text: string; ts: number; mentions: string | null }>("SELECT text, ts, mentions FROM edit_log WHERE seq = ? ORDER BY id DESC LIMIT 1", seq)
+      .toArray()[0];
+    return row ? { text: row.text, ts: row.ts, ...mentionsOf(row.mentions) } : null;
   }
 
   /** Edited messages among seqs from..to, with their current text. */
-  editedBetween(from: number, to: number): { seq: number; text: string; edited: number }[] {
+  editedBetween(from: number, to: number): { seq: number; text: string; edited: number; mentions?: string[] }[] {
     return this.#s.sql
-      .exec<{ seq: number; text: string; edited: number }>("SELECT seq, text, edited FROM log WHERE edited IS NOT NULL AND deleted = 0 AND seq BETWEEN ? AND ? ORDER BY seq", from, to)
-      .toArray();
+      .exec<{ seq: number; text: string; edited: number; mentions: string | null }>(
+        "SELECT seq, text, edited, mentions FROM log WHERE edited IS NOT NULL AND deleted = 0 AND seq BETWEEN ? AND ? ORDER BY seq",
+        from,
+        to,
+      )
+      .toArray()
+      .map((r) => ({ seq: r.seq, text: r.text, edited: r.edited, ...mentionsOf(r.mentions) }));
   }
 
   /** The oldest `limit` edits not in D1 yet, in the order they were made. */
   editChanges(limit: number): EditChange[] {
-    return this.#s.sql.exec<{ id: number; seq: number; text: string; ts: number }>("SELECT id, seq, text, ts FROM edit_log ORDER BY id LIMIT ?", limit).toArray();
+    return this.#s.sql
+      .exec<{ id: number; seq: number; text: string; ts: number; mentions: string | null }>("SELECT id, seq, text, ts, mentions FROM edit_log ORDER BY id LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ ...r, mentions: r.mentions === null ? null : (JSON.parse(r.mentions) as string[]) }));
   }
 
   dropEditChanges(upToId: number): void {
@@ -356,7 +393,7 @@ export class RoomStore {
       const row = this.#s.sql.exec<{ uid: string; cid: string }>("SELECT uid, cid FROM log WHERE seq = ?", seq).toArray()[0];
       if (!row) return;
       this.#s.sql.exec(
-        "UPDATE log SET cid = ?, text = '', attachments = NULL, call = NULL, deleted = 1, flushed = 0 WHERE seq = ?",
+        "UPDATE log SET cid = ?, text = '', attachments = NULL, call = NULL, mentions = NULL, deleted = 1, flushed = 0 WHERE seq = ?",
         duplicateCid(seq),
         seq,
       );
@@ -394,6 +431,75 @@ export class RoomStore {
   /** The newest message D1 already has (what a deferred announcement reports). */
   newestFlushed(): Message | null {
     return this.#rows(`SELECT ${COLUMNS} FROM log WHERE flushed = 1 ORDER BY seq DESC LIMIT 1`)[0] ?? null;
+  }
+
+  // ── mentions: who the room's members are, and what the flush announces ──────
+
+  /** When the member list was last loaded from D1 (undefined: never; 0: it went stale, reload it before the next check). */
+  memberListAt(): number | undefined {
+    return this.#s.kv.get<number>("members_at");
+  }
+
+  /** Replaces the member list with D1's member list (read at `at`). */
+  setMemberList(list: readonly MemberEntry[], at: number): void {
+    this.#s.transactionSync(() => {
+      this.#s.sql.exec("DELETE FROM members");
+      this.#s.sql.exec("INSERT INTO members (uid, role) SELECT json_extract(value, '$.uid'), json_extract(value, '$.role') FROM json_each(?)", JSON.stringify(list));
+      this.#s.kv.put("members_at", at);
+    });
+  }
+
+  /** Someone joined (the Worker said so): its member list is reloaded before the next mention is checked. */
+  memberListStale(): void {
+    if (this.memberListAt() !== undefined) this.#s.kv.put("members_at", 0);
+  }
+
+  /** A member the Worker just let in (an upgrade): known from now on, if the list is loaded (a load brings everyone). */
+  addMember(uid: string): void {
+    if (this.memberListAt() !== undefined) this.#s.sql.exec("INSERT OR IGNORE INTO members (uid, role) VALUES (?, 'member')", uid);
+  }
+
+  removeMember(uid: string): void {
+    this.#s.sql.exec("DELETE FROM members WHERE uid = ?", uid);
+  }
+
+  /** Of `ids`, those the member list does not hold. */
+  nonMembers(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    return this.#s.sql
+      .exec<{ id: string }>("SELECT value AS id FROM json_each(?) WHERE value NOT IN (SELECT uid FROM members)", JSON.stringify(ids))
+      .toArray()
+      .map((r) => r.id);
+  }
+
+  /** How many members the list holds, and whether `uid` owns the room. */
+  memberCount(uid: string): { members: number; owner: boolean } {
+    const r = this.#s.sql
+      .exec<{ n: number; owner: number }>("SELECT count(*) AS n, coalesce(sum(uid = ? AND role = 'owner'), 0) AS owner FROM members", uid)
+      .one();
+    return { members: r.n, owner: r.owner > 0 };
+  }
+
+  /** Messages with seq in (after, upTo] that mention anyone, oldest first (at most `limit`). */
+  mentionsBetween(after: number, upTo: number, limit: number): MentionRow[] {
+    return this.#s.sql
+      .exec<{ seq: number; uid: string; mentions: string }>(
+        "SELECT seq, uid, mentions FROM log WHERE seq > ? AND seq <= ? AND mentions IS NOT NULL ORDER BY seq LIMIT ?",
+        after,
+        upTo,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ seq: r.seq, uid: r.uid, ids: JSON.parse(r.mentions) as string[] }));
+  }
+
+  /** The newest seq the members' hubs were told about (undefined: none since mentions exist). */
+  announcedSeq(): number | undefined {
+    return this.#s.kv.get<number>("announced_seq");
+  }
+
+  setAnnouncedSeq(seq: number): void {
+    this.#s.kv.put("announced_seq", seq);
   }
 
   // ── hubs watching the room ──────────────────────────────────────────────────

@@ -94,6 +94,17 @@ export const MIGRATIONS: readonly Migration[] = [
         text TEXT NOT NULL, ts INTEGER NOT NULL)`);
     },
   },
+  {
+    version: 6,
+    name: "mentions: the ids a message mentions (JSON), and the room's members as the room knows them (to check mentions without D1)",
+    up({ sql }) {
+      sql.exec("ALTER TABLE log ADD COLUMN mentions TEXT");
+      // An edit changes what a message mentions: the flush writes the new list with the text.
+      sql.exec("ALTER TABLE edit_log ADD COLUMN mentions TEXT");
+      // Loaded from D1 once (KV members_at), then kept: removals in place, joins by marking it stale.
+      sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID");
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
