@@ -39,7 +39,7 @@ import { Members } from "./members";
 import { MAX_PENDING, Outbox } from "./outbox";
 import { OwnTyping, Presence } from "./presence";
 import { closeProblem, problemOf, type RoomProblem } from "./problems";
-import { Timeline } from "./timeline";
+import { PAGE, Timeline } from "./timeline";
 
 /** A passing notice stays this long. */
 const NOTICE_MS = 6000;
@@ -244,6 +244,18 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     }),
   ];
 
+  /** The message a jump went to (`n` counts jumps, so the same one again scrolls again). */
+  const focus = signal<{ seq: number; n: number } | null>(null);
+  /** Resolves once the first welcome is applied (a jump before it would be overwritten by it). */
+  const whenReady = () =>
+    new Promise<void>((resolve) => {
+      const stop = effect(() => {
+        if (!timeline.ready.value) return;
+        resolve();
+        queueMicrotask(() => stop());
+      });
+    });
+
   /** Leave or delete: our own socket is about to be closed by the room. */
   async function endOnPurpose(request: () => Promise<ApiResult<null>>): Promise<ApiFailure | null> {
     ending.value = true;
@@ -301,6 +313,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     /** Queues a message and sends it when it can. False when the outbox is full (the draft stays). */
     sendMessage(text: string, attachments?: readonly Attachment[]): boolean {
       typing.set(false);
+      // What we send shows at the newest end: leave a jump's window.
+      timeline.toLatest();
       if (outbox.add(text, attachments)) return true;
       notice.show(`${MAX_PENDING} messages are still waiting to be sent. Reconnect before sending more.`);
       return false;
@@ -326,6 +340,35 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     setTyping: (on: boolean) => typing.set(on),
     /** Loads the page before the oldest message we hold. */
     loadOlder: () => timeline.loadOlder(),
+    /** After a jump: newer messages exist after the last one shown (the list has a gap). */
+    hasNewer: timeline.hasNewer,
+    loadingNewer: timeline.loadingNewer,
+    /** Loads the page after the last message shown (closing the gap when it gets there). */
+    loadNewer: () => timeline.loadNewer(),
+    /** Drops a jump's window: the newest messages show again. */
+    toLatest: () => timeline.toLatest(),
+    /** The message the list scrolls to and highlights (set by jumpTo). */
+    focus: focus as ReadonlySignal<{ seq: number; n: number } | null>,
+    /**
+     * Shows message `seq` (a search result): loads the history around it when it is not held
+     * (GET …/messages?around=), then the list scrolls to it and highlights it. False when it
+     * could not be loaded (the notice says why).
+     */
+    async jumpTo(seq: number): Promise<boolean> {
+      await whenReady();
+      if (timeline.holds(seq)) {
+        if (timeline.hidden(seq)) timeline.toLatest();
+      } else {
+        const r = await api.historyAround(roomId, seq, PAGE);
+        if (!r.ok || !r.data.messages.some((m) => m.seq === seq)) {
+          notice.show(!r.ok && r.status === 0 ? "Couldn't load that message (offline)." : "Couldn't load that message.");
+          return false;
+        }
+        timeline.showWindow(r.data.messages, r.data.hasMore);
+      }
+      focus.value = { seq, n: (focus.peek()?.n ?? 0) + 1 };
+      return true;
+    },
     reconnectNow: channel.reconnectNow,
     /** Refetches the room's details and members. */
     refresh: () => members.refresh(),
