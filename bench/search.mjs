@@ -43,7 +43,7 @@ const root = path.resolve(import.meta.dirname, "..");
 /** The search SQL and query builder, exactly as the Worker has them. */
 const search = await (async () => {
   const out = await build({ entryPoints: [path.join(root, "worker/db/search.ts")], bundle: true, write: false, format: "esm", platform: "neutral", logLevel: "silent" });
-  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles?.[0]?.text ?? "").toString("base64")}`);
 })();
 
 // ── a vocabulary with a Zipf spread ──────────────────────────────────────────────
@@ -61,7 +61,9 @@ while (vocab.length < 20_000) {
     vocab.push(w);
   }
 }
-// Cumulative Zipf (s = 1) weights, sampled by binary search.
+// Shorter words are the more frequent ones (as in every language), then Zipf (s = 1)
+// weights by rank, sampled by binary search over their running sum.
+vocab.sort((a, b) => a.length - b.length);
 const cum = [];
 let acc = 0;
 for (let k = 1; k <= vocab.length; k++) cum.push((acc += 1 / k));
@@ -100,9 +102,9 @@ for (const name of ["reader", "outsider"]) {
 }
 const big = id22();
 const small = id22();
-for (const [room, name] of [[big, "big"], [small, "small"]]) {
-  sqlite.prepare("INSERT INTO rooms (id, kind, name, created_by, created_at, invite_code) VALUES (?, 'group', ?, ?, ?, ?)").run(room, name, people.reader.uid, t0, id22());
-}
+const room = sqlite.prepare("INSERT INTO rooms (id, kind, name, created_by, created_at, invite_code) VALUES (?, 'group', ?, ?, ?, ?)");
+room.run(big, "big", people.reader.uid, t0, id22());
+room.run(small, "small", people.reader.uid, t0, id22());
 const member = sqlite.prepare("INSERT INTO room_members (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)");
 member.run(big, people.reader.uid, "owner", t0);
 member.run(small, people.reader.uid, "owner", t0);
@@ -130,21 +132,25 @@ const seedS = (now() - seedAt) / 1000;
 const common = vocab[0];
 const [w1, w2] = [vocab[30], vocab[60]];
 const prefix = vocab.slice(1, 200).find((w) => w.length >= 5).slice(0, 3);
+/** The most frequent word of 8+ letters, typed out but without the space: a prefix no index covers. */
+const long = vocab.find((w) => w.length >= 8);
 const count = (q, uid) =>
-  sqlite.prepare(`SELECT count(*) AS n FROM (${search.SEARCH_SQL.replace(/LIMIT \?4/, "")})`).get(q, uid, Number.MAX_SAFE_INTEGER).n;
+  sqlite.prepare(`SELECT count(*) AS n FROM (${search.SEARCH_SQL.replace(/LIMIT \?4/, "")})`).get(q, uid, Number.MAX_SAFE_INTEGER)?.n;
 const plan = sqlite.prepare(`EXPLAIN QUERY PLAN ${search.SEARCH_SQL}`).all(search.ftsQuery(common), people.reader.uid, Number.MAX_SAFE_INTEGER, 21);
 
 /** @type {[string, string, "reader" | "outsider"][]} */
 const QUERIES = [
-  ["rare word", RARE, "reader"],
-  ["common word", common, "reader"],
-  ["two words", `${w1} ${w2}`, "reader"],
-  [`prefix "${prefix}"`, prefix, "reader"],
-  ["common word, small room only", common, "outsider"],
+  ["rare word", `${RARE} `, "reader"],
+  [`common word "${common}"`, `${common} `, "reader"],
+  ["two words", `${w1} ${w2} `, "reader"],
+  [`prefix "${prefix}" (being typed)`, prefix, "reader"],
+  [`long word "${long}", as a prefix`, long, "reader"],
+  [`long word "${long}", typed out`, `${long} `, "reader"],
+  [`common word, member of small room only`, `${common} `, "outsider"],
 ];
 const matches = QUERIES.map(([, q, who]) => count(search.ftsQuery(q), people[who].uid));
 /** Matches in every room (what a search not limited by the index to one's rooms would walk). */
-const everywhere = QUERIES.map(([, q]) => sqlite.prepare("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH ?").get(`{body} : (${search.ftsQuery(q)})`).n);
+const everywhere = QUERIES.map(([, q]) => sqlite.prepare("SELECT count(*) AS n FROM messages_fts WHERE messages_fts MATCH ?").get(`{body} : (${search.ftsQuery(q)})`)?.n);
 sqlite.close();
 
 // ── measure through the app ──────────────────────────────────────────────────────
@@ -174,12 +180,12 @@ try {
   for (const row of plan) console.log(`  ${row.detail}`);
 
   const ref = await measure(`/api/rooms/${big}/messages?before=${TOTAL + 1}&limit=20`, people.reader.cookie);
-  console.log(`\n${"query".padEnd(36)} ${"in own rooms".padStart(12)} ${"in all".padStart(9)} ${"page".padStart(5)}   p50 ms   p99 ms   p50 / reference`);
-  console.log(`${"reference: latest history page".padEnd(36)} ${"".padStart(12)} ${"".padStart(9)} ${String(ref.last.messages.length).padStart(5)} ${fmt.ms(ref.p50).padStart(8)} ${fmt.ms(ref.p99).padStart(8)}`);
+  console.log(`\n${"query".padEnd(44)} ${"in own rooms".padStart(12)} ${"in all".padStart(9)} ${"page".padStart(5)}   p50 ms   p99 ms   p50 / reference`);
+  console.log(`${"reference: latest history page".padEnd(44)} ${"".padStart(12)} ${"".padStart(9)} ${String(ref.last.messages.length).padStart(5)} ${fmt.ms(ref.p50).padStart(8)} ${fmt.ms(ref.p99).padStart(8)}`);
   for (const [i, [name, q, who]] of QUERIES.entries()) {
     const r = await measure(`/api/search?q=${encodeURIComponent(q)}`, people[who].cookie);
     console.log(
-      `${name.padEnd(36)} ${fmt.int(matches[i]).padStart(12)} ${fmt.int(everywhere[i]).padStart(9)} ${String(r.last.results.length).padStart(5)} ${fmt.ms(r.p50).padStart(8)} ${fmt.ms(r.p99).padStart(8)} ${(r.p50 / ref.p50).toFixed(2).padStart(10)}×`,
+      `${name.padEnd(44)} ${fmt.int(matches[i]).padStart(12)} ${fmt.int(everywhere[i]).padStart(9)} ${String(r.last.results.length).padStart(5)} ${fmt.ms(r.p50).padStart(8)} ${fmt.ms(r.p99).padStart(8)} ${(r.p50 / ref.p50).toFixed(2).padStart(10)}×`,
     );
   }
 } finally {

@@ -24,10 +24,12 @@ const SNIPPET_TOKENS = 24;
 /**
  * The person's query as FTS5 syntax, or null when nothing searchable is left. Every word is
  * a quoted string (inner `"` doubled), so nothing the person types is syntax: not `NEAR`,
- * `AND`/`OR`/`NOT`, `*`, `^`, `:`, `-` or parentheses. Words are ANDed; the last one is a
- * prefix (the word being typed) when it has at least two characters (a one-letter prefix
- * would scan a large part of the term list). Words without a letter or digit are dropped:
- * the tokenizer would leave nothing of them.
+ * `AND`/`OR`/`NOT`, `*`, `^`, `:`, `-` or parentheses. Words are ANDed. The last one is a
+ * prefix (the word being typed) unless a space follows it (typed out) or it is a single
+ * character (that prefix would merge the posting lists of a large part of the vocabulary).
+ * Prefixes of 2 and 3 characters read the prefix index; a longer one merges the lists of
+ * the words it starts, which costs in proportion to their matches (bench/search.mjs). Words
+ * without a letter or digit are dropped: the tokenizer would leave nothing of them.
  */
 export function ftsQuery(input: string): string | null {
   const words = input
@@ -38,8 +40,8 @@ export function ftsQuery(input: string): string | null {
   return words
     .map((w, i) => {
       const quoted = `"${w.replaceAll('"', '""')}"`;
-      const last = i === words.length - 1;
-      return last && [...w].length >= 2 ? `${quoted}*` : quoted;
+      const typing = i === words.length - 1 && !/\s$/u.test(input);
+      return typing && [...w].length >= 2 ? `${quoted}*` : quoted;
     })
     .join(" ");
 }

@@ -24,8 +24,10 @@ async function search(cookie: string, q: string, before?: string): Promise<{ sta
 const found = async (cookie: string, q: string) => (await search(cookie, q)).body.results.map((r) => [r.roomId, r.seq]);
 
 describe("the FTS query built from what the person typed (ftsQuery)", () => {
-  it("quotes every word, doubles inner quotes, makes the last word a prefix, drops what has no letter or digit", () => {
+  it("quotes every word, doubles inner quotes, makes the word being typed a prefix, drops what has no letter or digit", () => {
     expect(ftsQuery("hello wor")).toBe('"hello" "wor"*');
+    expect(ftsQuery("hello world ")).toBe('"hello" "world"');
+    expect(ftsQuery("hello w")).toBe('"hello" "w"');
     expect(ftsQuery('say "hi')).toBe('"say" """hi"*');
     expect(ftsQuery("NEAR(a b) OR c")).toBe('"NEAR(a" "b)" "OR" "c"');
     expect(ftsQuery("  - * ( ) : ^ ")).toBeNull();
