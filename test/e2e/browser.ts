@@ -383,3 +383,34 @@ export async function startDm(from: Guest, username: string): Promise<string> {
   await connection(p, "Online").waitFor({ timeout: WAIT });
   return p.url();
 }
+
+/**
+ * Sends messages `from`…`to` (texts by `text`) through a raw socket on the page's session, in
+ * bursts under the room's frame limit; returns how many were acked.
+ */
+export function seed(p: Page, roomId: string, from: number, to: number, text: (i: number) => string) {
+  const texts = Array.from({ length: to - from + 1 }, (_, k) => text(from + k));
+  return p.evaluate(
+    async ({ roomId, texts, from }) => {
+      const ws = new WebSocket(`ws://${location.host}/api/rooms/${roomId}/ws?v=1`);
+      await new Promise((r, j) => ((ws.onopen = r), (ws.onerror = j)));
+      let acks = 0;
+      let wake = () => {};
+      ws.onmessage = (e) => {
+        if (JSON.parse(String(e.data)).type === "ack") acks++;
+        wake();
+      };
+      for (let k = 0; k < texts.length; k++) {
+        ws.send(JSON.stringify({ type: "send", cid: `seed-${from + k}`, text: texts[k] }));
+        if ((k + 1) % 30 === 0 || k === texts.length - 1) {
+          const deadline = Date.now() + 10_000;
+          while (acks < k + 1 && Date.now() < deadline) await new Promise<void>((r) => ((wake = r), setTimeout(r, 100)));
+          await new Promise((r) => setTimeout(r, 700));
+        }
+      }
+      ws.close();
+      return acks;
+    },
+    { roomId, texts, from },
+  );
+}
