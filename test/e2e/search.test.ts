@@ -4,7 +4,7 @@
  * loading the history around it, and highlights it; "Jump to latest" goes back to the end.
  */
 import { describe, expect, it } from "vitest";
-import { WAIT, copyInvite, createRoom, joinByLink, log, messageTexts, newRoom, seed, skipBrowser, useSession } from "./browser";
+import { WAIT, copyInvite, createRoom, joinByLink, log, messageTexts, newRoom, seed, shoot, skipBrowser, useSession } from "./browser";
 
 const TOTAL = 120;
 const TARGET = 10;
@@ -39,6 +39,7 @@ describe.skipIf(skipBrowser)("search in the browser", () => {
     await expect.poll(() => result.locator(".switcher-room").textContent()).toBe("Alice's room");
     expect(await result.locator("mark").allTextContents()).toEqual([WORD, "recipe"]);
     expect(await p.getByRole("option").count()).toBe(1);
+    await shoot(p, "search-switcher");
     // Conversations by name too: "Else" lists Bob's other room.
     await input.fill("Else");
     await p.getByRole("option").filter({ hasText: "Elsewhere" }).waitFor({ timeout: WAIT });
@@ -51,6 +52,7 @@ describe.skipIf(skipBrowser)("search in the browser", () => {
     await target.waitFor({ timeout: WAIT });
     // Highlighted, on screen, with the history around it (not the latest page).
     await expect.poll(() => target.evaluate((el) => el.classList.contains("focused")), { timeout: WAIT }).toBe(true);
+    await shoot(p, "search-opened", [[1280, 800]]);
     const inView = await log(p).evaluate((el, w) => {
       const row = [...el.querySelectorAll(".msg")].find((m) => m.textContent?.includes(w))!;
       const box = el.getBoundingClientRect();
