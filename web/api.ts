@@ -39,8 +39,8 @@ export type ApiResult<T> = { ok: true; data: T } | ApiFailure;
 
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
 
-/** A schema for a JSON body, or null for an answer without one (204). */
-async function call<S extends v.GenericSchema | null>(
+/** A schema for a JSON body, or null for an answer without one (204). Exported for parts loaded on demand (their calls stay in their chunk). */
+export async function call<S extends v.GenericSchema | null>(
   method: Method,
   path: string,
   schema: S,
@@ -119,6 +119,10 @@ export const api = {
   markRead: (id: string, seq: number, unread = false) => call("POST", `${roomPath(id)}/read`, null, unread ? { seq, unread } : { seq }),
   history: (id: string, before: number, limit: number, signal?: AbortSignal) =>
     call("GET", `${roomPath(id)}/messages?before=${before}&limit=${limit}`, HistoryResponse, undefined, signal),
+  /** A page of history with message `seq` in its middle (a search result opened in its room). */
+  historyAround: (id: string, seq: number, limit: number) => call("GET", `${roomPath(id)}/messages?around=${seq}&limit=${limit}`, HistoryResponse),
+  /** The page of history after message `seq`, oldest first. */
+  historyAfter: (id: string, seq: number, limit: number) => call("GET", `${roomPath(id)}/messages?after=${seq}&limit=${limit}`, HistoryResponse),
 
   /** What an invite link leads to; no session needed. */
   invitePreview: (code: string) => call("GET", invitePath(code), InvitePreviewResponse),

@@ -9,6 +9,7 @@ import { dmRoutes } from "./routes/dms";
 import { meRoutes } from "./routes/me";
 import { turnRoutes } from "./routes/turn";
 import { mediaRoutes } from "./routes/media";
+import { searchRoutes } from "./routes/search";
 import { sweepUploads } from "./media/sweep";
 
 export { ChatRoom } from "./room/chat-room";
@@ -24,7 +25,8 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/invites", inviteRoutes)
   .route("/api/dms", dmRoutes)
   .route("/api/me", meRoutes)
-  .route("/api/turn", turnRoutes);
+  .route("/api/turn", turnRoutes)
+  .route("/api/search", searchRoutes);
 
 app.notFound((c) => errorResponse(notFound("no such endpoint"), c));
 app.onError(errorResponse);

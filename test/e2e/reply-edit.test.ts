@@ -48,7 +48,7 @@ describe.skipIf(skipBrowser)("replies, edits and mark as unread", () => {
     const quote = answer.locator(".reply-quote");
     expect(await quote.textContent()).toBe("BobWhere do we meet on Friday?");
     await quote.click();
-    await log(bob.page).locator(".msg.highlight").filter({ hasText: "Where do we meet on Friday?" }).waitFor({ timeout: WAIT });
+    await log(bob.page).locator(".msg.focused").filter({ hasText: "Where do we meet on Friday?" }).waitFor({ timeout: WAIT });
     expect(await inView(bob.page, "Where do we meet on Friday?")).toBe(true);
     await shoot(bob.page, "reply-revealed", [[1280, 800]]);
     await log(bob.page).evaluate((el) => (el.scrollTop = el.scrollHeight));

@@ -50,6 +50,12 @@ export function createAppModel() {
   /** The page's own title, and the unread count shown before it ("(3) Team · Chat"). */
   const title = signal("Chat");
   const unread = signal(0);
+  /**
+   * A message to open its room at (a search result), until the room's page takes it. It
+   * travels here, not in the URL: /r/<id> stays the room's one address (a reload opens the
+   * room as usual).
+   */
+  const target = signal<{ roomId: string; seq: number } | null>(null);
 
   let checking: Promise<void> | null = null;
 
@@ -80,6 +86,20 @@ export function createAppModel() {
     },
     setUnread(n: number) {
       unread.value = n;
+    },
+
+    target: target as ReadonlySignal<{ roomId: string; seq: number } | null>,
+    /** Opens room `roomId` at message `seq` (its page loads the history around it and highlights it). */
+    openMessage(roomId: string, seq: number) {
+      target.value = { roomId, seq };
+      this.navigate(`/r/${encodeURIComponent(roomId)}`);
+    },
+    /** The room's page took the target (returns it, or null when it is another room's). */
+    takeTarget(roomId: string): number | null {
+      const t = target.peek();
+      if (t?.roomId !== roomId) return null;
+      target.value = null;
+      return t.seq;
     },
 
     navigate(to: string, opts: { replace?: boolean } = {}) {

@@ -102,3 +102,10 @@ export const VideoIcon = (p: { size?: number }) => (
     <path d="M15.5 10.5 21.5 7v10l-6-3.5" />
   </Svg>
 );
+
+export const SearchIcon = () => (
+  <Svg>
+    <circle cx="11" cy="11" r="6.5" />
+    <path d="m20 20-4.2-4.2" />
+  </Svg>
+);

@@ -67,6 +67,12 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
 
   // On screen: the room is the sidebar's active one and marks what it shows read (in a visible tab).
   useEffect(() => store?.show(), [store]);
+  // Opened at a message (a search result), now or while already open.
+  const target = app.target.value;
+  useEffect(() => {
+    const seq = store ? app.takeTarget(id) : null;
+    if (store && seq !== null) void store.jumpTo(seq);
+  }, [store, target]);
 
   const name = store?.room.value.name;
   // Ringing: the tab says so (a background tab is where a call is most easily missed).

@@ -1,4 +1,4 @@
-import { effect } from "@preact/signals";
+import { effect, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
@@ -8,8 +8,14 @@ import { RingingElsewhere } from "./calls/IncomingCall";
 import { HeldCall } from "./calls/code";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
+import { lazyComponent } from "./Lazy";
 import { RoomPage } from "./RoomPage";
 import { Sidebar } from "./Sidebar";
+import { lazy } from "../state/lazy";
+
+/** The switcher (search) loads when it first opens: only the key that opens it is here. */
+const switcherPart = lazy(() => import("./search/Switcher"));
+const Switcher = lazyComponent(switcherPart, (m) => m.Switcher);
 
 /**
  * The signed-in app: the sidebar beside the open conversation. On phones only one of
@@ -25,6 +31,18 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     [user.id],
   );
   useEffect(() => () => calls.dispose(), [calls]);
+  const searching = useSignal(false);
+  // Ctrl+K (⌘K on a Mac) opens the switcher from anywhere in the app, the composer included.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        searching.value = true;
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
   useEffect(() => {
     const stops = [
       effect(() => app.setUnread(sidebar.totalUnread.value)),
@@ -42,7 +60,8 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
       <HeldCall holder={calls.holder} />
       <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
-      <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
+      <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} onSearch={() => (searching.value = true)} onSearchHint={() => switcherPart.load()} />
+      {searching.value && <Switcher rooms={sidebar.rooms} onClose={() => (searching.value = false)} />}
       <main class="main">
         {route.name === "room" ? (
           // Keyed by id: a different room gets a fresh store and socket.

@@ -6,7 +6,7 @@ import { previewLine, shortWhen } from "../state/messages";
 import type { SidebarStore } from "../state/sidebar";
 import { Avatar } from "./Avatar";
 import { useApp } from "./context";
-import { ChevronDown, ComposeIcon, PlusIcon } from "./Icons";
+import { ChevronDown, ComposeIcon, PlusIcon, SearchIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { Menu } from "./Menu";
@@ -22,7 +22,7 @@ const SidebarDialogs = lazyComponent(
  * The user's conversations, most recent first, with the account menu and the "new" actions
  * on top. On phones it is the home screen; on wider screens it stays beside the room.
  */
-export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: string | null }) {
+export function Sidebar({ store, currentId, onSearch, onSearchHint }: { store: SidebarStore; currentId: string | null; onSearch: () => void; onSearchHint: () => void }) {
   const app = useApp();
   const me = app.session.value;
   const open = useSignal<SidebarDialog | null>(null);
@@ -65,6 +65,9 @@ export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: 
             <span class="account-name">{me.name}</span>
             <ChevronDown />
           </Menu>
+          <button type="button" class="button ghost icon" aria-label="Search" title="Search (Ctrl+K)" onClick={onSearch} onPointerEnter={onSearchHint}>
+            <SearchIcon />
+          </button>
           <button type="button" class="button ghost icon" aria-label="New room" title="New room" onClick={() => (open.value = "room")}>
             <PlusIcon />
           </button>

@@ -1,5 +1,5 @@
 /** Small D1 queries, each taking the drizzle handle (testable in workerd). */
-import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
 import { MENTION_ROOM, attachReactions, quoteOf, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
@@ -364,6 +364,28 @@ export async function messagesBefore(d: DB, roomId: string, before: number | nul
     .orderBy(desc(messages.seq))
     .limit(limit);
   return withReactionsAndQuotes(d, roomId, rows);
+}
+
+/** Up to `limit` messages with seq > after, oldest first. */
+export async function messagesAfter(d: DB, roomId: string, after: number, limit: number): Promise<Message[]> {
+  const rows = await d
+    .select()
+    .from(messages)
+    .where(and(eq(messages.roomId, roomId), gt(messages.seq, after)))
+    .orderBy(asc(messages.seq))
+    .limit(limit);
+  return withReactionsAndQuotes(d, roomId, rows);
+}
+
+/**
+ * A page of about `limit` messages with `seq` in it, oldest first: half before it, the rest
+ * from it on (more of one side when the other runs out). Two primary-key range reads.
+ */
+export async function messagesAround(d: DB, roomId: string, seq: number, limit: number): Promise<Message[]> {
+  const half = Math.floor(limit / 2);
+  const [older, newer] = await Promise.all([messagesBefore(d, roomId, seq, limit), messagesAfter(d, roomId, seq - 1, limit)]);
+  const take = Math.max(half, limit - newer.length);
+  return [...older.slice(0, take).reverse(), ...newer.slice(0, limit - Math.min(take, older.length))];
 }
 
 /** Message `seq` of the room with its reactions and quote (null: D1 has none). */

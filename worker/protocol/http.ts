@@ -197,22 +197,34 @@ export type RemoveMemberQuery = v.InferOutput<typeof RemoveMemberQuery>;
 export const ReadBody = v.object({ seq: v.pipe(v.number(), v.integer(), v.minValue(0)), unread: v.optional(v.boolean()) });
 export type ReadBody = v.InferOutput<typeof ReadBody>;
 
-/** Query of GET /api/rooms/:id/messages. Strings in, numbers out. */
-export const HistoryQuery = v.object({
-  before: v.optional(
-    v.pipe(v.string(), v.regex(/^\d{1,15}$/, "before must be a sequence number"), v.transform(Number)),
-  ),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d{1,3}$/, "limit must be a number"),
-      v.transform(Number),
-      v.minValue(1, "limit must be at least 1"),
-      v.maxValue(MAX_PAGE, `limit must be at most ${MAX_PAGE}`),
+const SeqParam = (name: string) =>
+  v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, `${name} must be a sequence number`), v.transform(Number)));
+
+/**
+ * Query of GET /api/rooms/:id/messages. Strings in, numbers out. At most one of:
+ * - `before`: the page of messages before it (none: the latest page);
+ * - `around`: a page with message `around` in its middle (a search result opened in its
+ *   room), from D1 only: what a jump opens is history, the newest part the room sends anyway;
+ * - `after`: the page of messages after it, oldest first (paging down from such a window).
+ */
+export const HistoryQuery = v.pipe(
+  v.object({
+    before: SeqParam("before"),
+    around: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, "around must be a sequence number"), v.transform(Number), v.minValue(1, "around must be at least 1"))),
+    after: SeqParam("after"),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,3}$/, "limit must be a number"),
+        v.transform(Number),
+        v.minValue(1, "limit must be at least 1"),
+        v.maxValue(MAX_PAGE, `limit must be at most ${MAX_PAGE}`),
+      ),
+      String(DEFAULT_PAGE),
     ),
-    String(DEFAULT_PAGE),
-  ),
-});
+  }),
+  v.check((q) => [q.before, q.around, q.after].filter((x) => x !== undefined).length <= 1, "give at most one of before, around and after"),
+);
 export type HistoryQuery = v.InferOutput<typeof HistoryQuery>;
 
 export const HistoryResponse = v.object({
@@ -222,6 +234,43 @@ export const HistoryResponse = v.object({
   hasMore: v.boolean(),
 });
 export type HistoryResponse = v.InferOutput<typeof HistoryResponse>;
+
+/** Longest search query, in characters. */
+export const MAX_SEARCH = 200;
+/** Search results per page. */
+export const SEARCH_PAGE = 20;
+
+/**
+ * Query of GET /api/search: `q` as the person typed it (the server turns it into FTS5
+ * syntax: worker/db/search.ts), `before` the `next` cursor of the previous page.
+ */
+export const SearchQuery = v.object({
+  q: v.pipe(v.string("q is required"), v.maxLength(MAX_SEARCH, `q must be at most ${MAX_SEARCH} characters`)),
+  before: v.optional(v.pipe(v.string(), v.regex(/^\d{1,15}$/, "before must be a cursor from a previous page"), v.transform(Number))),
+});
+export type SearchQuery = v.InferOutput<typeof SearchQuery>;
+
+/** A piece of a result's snippet: `hit` marks the words the query matched. Text, never HTML. */
+export const SnippetPart = v.object({ text: v.string(), hit: v.boolean() });
+export type SnippetPart = v.InferOutput<typeof SnippetPart>;
+
+/** One message found. `roomName` is, for a DM, the other person's name. */
+export const SearchHitSchema = v.object({
+  roomId: v.string(),
+  roomName: v.string(),
+  roomKind: RoomKind,
+  seq: v.number(),
+  uid: v.string(),
+  name: v.string(),
+  ts: v.number(),
+  /** The passage around the matched words ("…" where it is cut). */
+  snippet: v.array(SnippetPart),
+});
+export type SearchHit = v.InferOutput<typeof SearchHitSchema>;
+
+/** GET /api/search: newest first; `next` (null: no more) is the `before` of the next page. */
+export const SearchResponse = v.object({ results: v.array(SearchHitSchema), next: v.nullable(v.string()) });
+export type SearchResponse = v.InferOutput<typeof SearchResponse>;
 
 export const ApiErrorCode = {
   BAD_REQUEST: "bad_request",

@@ -32,6 +32,8 @@ import {
   listBans,
   listMembers,
   markRead,
+  messagesAfter,
+  messagesAround,
   messagesBefore,
   pendingMultipart,
   removeMember,
@@ -219,8 +221,15 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
   .get("/:id/messages", async (c) => {
     const { room } = await memberAccess(c);
     const q = parseOr400(HistoryQuery, c.req.query());
+    const d = db(c.env.DB);
+    // A window of history (a search result, the pages after it): D1 alone, see HistoryQuery.
+    if (q.around !== undefined || q.after !== undefined) {
+      const page = q.around !== undefined ? await messagesAround(d, room.id, q.around, q.limit) : await messagesAfter(d, room.id, q.after!, q.limit);
+      const oldest = page[0]?.seq ?? 1;
+      return c.json({ messages: page, hasMore: oldest > 1 } satisfies HistoryResponse);
+    }
     const before = q.before ?? null;
-    const fromD1 = await messagesBefore(db(c.env.DB), room.id, before, q.limit);
+    const fromD1 = await messagesBefore(d, room.id, before, q.limit);
     // D1 is the record for everything the room has flushed. The newest rows may
     // still be only in the room's log (the flush runs a moment after the ack),
     // so ask the room when D1's page does not start right below `before`.

@@ -167,3 +167,13 @@ function applySyncReactions(held: readonly Message[], sync: WelcomeSync): readon
   });
   return changed ? next : held;
 }
+
+/**
+ * After a window of history ending at `windowEnd` was merged into `held` (sorted by seq): the
+ * seq after which a gap follows (the next held message is not windowEnd + 1), or null when
+ * the window runs into what was held, or nothing is held after it.
+ */
+export function gapAfterWindow(held: readonly Message[], windowEnd: number): number | null {
+  const next = held.find((m) => m.seq > windowEnd);
+  return next === undefined || next.seq === windowEnd + 1 ? null : windowEnd;
+}

@@ -159,6 +159,41 @@ describe("room store: delivery", () => {
   });
 });
 
+describe("room store: jumping to a message (a search result)", () => {
+  const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => m(a + i));
+
+  it("waits for the first welcome, loads the history around a message not held, focuses it; sending returns to the newest", async () => {
+    const jumped = store.jumpTo(20);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ messages: range(1, 45), hasMore: false }));
+    connect(range(151, 200), 200);
+    expect(await jumped).toBe(true);
+    expect(String(vi.mocked(fetch).mock.calls.at(-1)![0])).toBe(`/api/rooms/${room.id}/messages?around=20&limit=50`);
+    expect(store.focus.value).toEqual({ seq: 20, n: 1 });
+    expect(store.messages.value.map((x) => x.seq)).toEqual(range(1, 45).map((x) => x.seq));
+    expect(store.hasNewer.value).toBe(true);
+    // A message held: no request, focused again (n counts jumps).
+    const calls = vi.mocked(fetch).mock.calls.length;
+    expect(await store.jumpTo(30)).toBe(true);
+    expect(vi.mocked(fetch).mock.calls.length).toBe(calls);
+    expect(store.focus.value).toEqual({ seq: 30, n: 2 });
+    store.sendMessage("back to now");
+    expect(store.hasNewer.value).toBe(false);
+    expect(store.messages.value[0]!.seq).toBe(151);
+  });
+
+  it("a message beyond the window's gap shows the newest again; one that cannot be loaded says so", async () => {
+    connect(range(151, 200), 200);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ messages: range(1, 45), hasMore: false }));
+    await store.jumpTo(20);
+    expect(await store.jumpTo(199)).toBe(true);
+    expect(store.hasNewer.value).toBe(false);
+    expect(store.focus.value?.seq).toBe(199);
+    vi.mocked(fetch).mockResolvedValueOnce(json({ error: { code: "forbidden", message: "no" } }, 403));
+    expect(await store.jumpTo(70)).toBe(false);
+    expect(store.notice.value).toBe("Couldn't load that message.");
+  });
+});
+
 describe("room store: media", () => {
   const file = { id: "att-1", name: "a.png", type: "image/png", size: 10, width: 4, height: 3, thumb: true };
 

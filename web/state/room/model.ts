@@ -42,12 +42,10 @@ import { Members } from "./members";
 import { MAX_PENDING, Outbox } from "./outbox";
 import { OwnTyping, Presence } from "./presence";
 import { closeProblem, problemOf, type RoomProblem } from "./problems";
-import { Timeline } from "./timeline";
+import { PAGE, Timeline } from "./timeline";
 
 /** A passing notice stays this long. */
 const NOTICE_MS = 6000;
-/** Older pages reveal() loads at most to reach a message (a load-around-seq can replace this). */
-const REVEAL_PAGES = 10;
 
 const CALL_ERRORS: readonly string[] = Object.values(CallErrorCode);
 /** An error refusing a call action: the call model's (it matches it to the action by `req`). */
@@ -155,8 +153,6 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
   /** What the composer is doing besides writing a new message: answering one, or editing one of ours. */
   const replying = signal<ReplyQuote | null>(null);
   const editing = signal<Editing | null>(null);
-  /** The message to bring into view and highlight (a new object each time, so the same one can flash again). */
-  const highlight = signal<{ seq: number } | null>(null);
 
   const timeline = new Timeline(roomId);
   const channel = new Channel(() => socketUrl(roomId, PROTOCOL, timeline.since()));
@@ -274,6 +270,18 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     }),
   ];
 
+  /** The message a jump went to (`n` counts jumps, so the same one again scrolls again). */
+  const focus = signal<{ seq: number; n: number } | null>(null);
+  /** Resolves once the first welcome is applied (a jump before it would be overwritten by it). */
+  const whenReady = () =>
+    new Promise<void>((resolve) => {
+      const stop = effect(() => {
+        if (!timeline.ready.value) return;
+        resolve();
+        queueMicrotask(() => stop());
+      });
+    });
+
   /** Leave or delete: our own socket is about to be closed by the room. */
   async function endOnPurpose(request: () => Promise<ApiResult<null>>): Promise<ApiFailure | null> {
     ending.value = true;
@@ -304,7 +312,6 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     replying: replying as ReadonlySignal<ReplyQuote | null>,
     /** Our message the composer edits (null: none). */
     editing: editing as ReadonlySignal<Editing | null>,
-    highlight: highlight as ReadonlySignal<{ seq: number } | null>,
     pending: outbox.pending,
     members: members.rows,
     onlineCount: members.onlineCount,
@@ -339,6 +346,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     sendMessage(text: string, attachments?: readonly Attachment[]): boolean {
       typing.set(false);
       holdRead.value = false;
+      // What we send shows at the newest end: leave a jump's window.
+      timeline.toLatest();
       if (outbox.add(text, attachments, replying.peek() ?? undefined)) {
         replying.value = null;
         return true;
@@ -408,24 +417,6 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
       return true;
     },
     /**
-     * Brings message `seq` into view and highlights it, loading older pages (at most
-     * REVEAL_PAGES) when it is further back than what we hold. False: not reached.
-     */
-    async reveal(seq: number): Promise<boolean> {
-      for (let pages = 0; !timeline.has(seq); pages++) {
-        const oldest = timeline.messages.peek()[0];
-        if (pages === REVEAL_PAGES || !timeline.hasMore.peek() || (oldest && oldest.seq < seq)) break;
-        await timeline.loadOlder();
-        if (timeline.olderError.peek()) break;
-      }
-      if (!timeline.has(seq)) {
-        notice.show("Couldn't find that message.");
-        return false;
-      }
-      highlight.value = { seq };
-      return true;
-    },
-    /**
      * "Mark as unread": our read position goes back to just before message `seq` (the server
      * clamps it to the room's last seq; our other devices follow). The "New messages" line
      * moves there, and the room is not read again until we leave it or send.
@@ -446,6 +437,35 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     setTyping: (on: boolean) => typing.set(on),
     /** Loads the page before the oldest message we hold. */
     loadOlder: () => timeline.loadOlder(),
+    /** After a jump: newer messages exist after the last one shown (the list has a gap). */
+    hasNewer: timeline.hasNewer,
+    loadingNewer: timeline.loadingNewer,
+    /** Loads the page after the last message shown (closing the gap when it gets there). */
+    loadNewer: () => timeline.loadNewer(),
+    /** Drops a jump's window: the newest messages show again. */
+    toLatest: () => timeline.toLatest(),
+    /** The message the list scrolls to and highlights (set by jumpTo). */
+    focus: focus as ReadonlySignal<{ seq: number; n: number } | null>,
+    /**
+     * Shows message `seq` (a search result, a reply's original): loads the history around it when it is not held
+     * (GET …/messages?around=), then the list scrolls to it and highlights it. False when it
+     * could not be loaded (the notice says why).
+     */
+    async jumpTo(seq: number): Promise<boolean> {
+      await whenReady();
+      if (timeline.holds(seq)) {
+        if (timeline.hidden(seq)) timeline.toLatest();
+      } else {
+        const r = await api.historyAround(roomId, seq, PAGE);
+        if (!r.ok || !r.data.messages.some((m) => m.seq === seq)) {
+          notice.show(!r.ok && r.status === 0 ? "Couldn't load that message (offline)." : "Couldn't load that message.");
+          return false;
+        }
+        timeline.showWindow(r.data.messages, r.data.hasMore);
+      }
+      focus.value = { seq, n: (focus.peek()?.n ?? 0) + 1 };
+      return true;
+    },
     reconnectNow: channel.reconnectNow,
     /** Refetches the room's details and members. */
     refresh: () => members.refresh(),

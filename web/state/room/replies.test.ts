@@ -1,5 +1,5 @@
 /**
- * Replies, edits, reveal and mark-as-unread in the room store, against the scripted fake
+ * Replies, edits, jumping to an original and mark-as-unread in the room store, against the scripted fake
  * socket: what goes on the wire, what the timeline shows, what the sidebar is told.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -81,16 +81,18 @@ describe("replies", () => {
     expect(synced[0]).not.toHaveProperty("mentions");
   });
 
-  it("reveal() loads older pages until the original is there, then highlights it", async () => {
+  it("a quote's original far back loads in one window around it (jumpTo), then is the focus", async () => {
     connect([m(60), m(61)], 61, true);
-    const page = (from: number): HistoryResponse => ({ messages: Array.from({ length: 10 }, (_, i) => m(from + i)), hasMore: from > 1 });
-    vi.mocked(fetch).mockResolvedValueOnce(json(page(50))).mockResolvedValueOnce(json(page(40)));
-    expect(await store.reveal(42)).toBe(true);
-    expect(vi.mocked(fetch)).toHaveBeenCalledTimes(2);
-    expect(store.highlight.value).toEqual({ seq: 42 });
+    const around: HistoryResponse = { messages: Array.from({ length: 10 }, (_, i) => m(38 + i)), hasMore: true };
+    vi.mocked(fetch).mockResolvedValueOnce(json(around));
+    expect(await store.jumpTo(42)).toBe(true);
+    expect(vi.mocked(fetch)).toHaveBeenCalledTimes(1);
+    expect(String(vi.mocked(fetch).mock.calls[0]![0])).toContain("around=42");
+    expect(store.focus.value).toMatchObject({ seq: 42 });
     // Held already: no request.
-    expect(await store.reveal(61)).toBe(true);
-    expect(vi.mocked(fetch)).toHaveBeenCalledTimes(2);
+    expect(await store.jumpTo(61)).toBe(true);
+    expect(vi.mocked(fetch)).toHaveBeenCalledTimes(1);
+    expect(store.focus.value).toMatchObject({ seq: 61 });
   });
 });
 

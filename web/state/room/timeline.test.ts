@@ -118,4 +118,75 @@ describe("timeline", () => {
     expect(seqs()).toEqual([50, 51]);
     expect(t.hasMore.value).toBe(true);
   });
+
+  describe("a window opened by a jump (search result)", () => {
+    const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => m(a + i));
+
+    it("shows the window up to its gap, keeps live messages held but hidden, pages after it until the gap closes", async () => {
+      t.welcome(welcome(range(901, 1000), 1000));
+      expect(t.holds(500)).toBe(false);
+      t.showWindow(range(475, 525), true);
+      expect(seqs()).toEqual(range(475, 525).map((x) => x.seq));
+      expect(t.hasNewer.value).toBe(true);
+      expect(t.hasMore.value).toBe(true);
+      // Live messages while away from the end: held, not shown; `since` unchanged by the window.
+      t.add([m(1001)]);
+      expect(t.hidden(1001)).toBe(true);
+      expect(seqs().at(-1)).toBe(525);
+      expect(t.since()).toBe(1001);
+
+      vi.mocked(fetch).mockResolvedValueOnce(json({ messages: range(526, 575), hasMore: true }));
+      await t.loadNewer();
+      expect(String(vi.mocked(fetch).mock.calls[0]![0])).toBe(`/api/rooms/${room.id}/messages?after=525&limit=${PAGE}`);
+      expect(seqs().at(-1)).toBe(575);
+      expect(t.hasNewer.value).toBe(true);
+      // The page that reaches what is held closes the gap: everything shows, in one order.
+      vi.mocked(fetch).mockResolvedValueOnce(json({ messages: range(576, 900), hasMore: true }));
+      await t.loadNewer();
+      expect(t.hasNewer.value).toBe(false);
+      expect(seqs()).toEqual(range(475, 1001).map((x) => x.seq));
+    });
+
+    it("a window that runs into what is held has no gap", () => {
+      t.welcome(welcome(range(51, 100), 100));
+      t.showWindow(range(30, 60), true);
+      expect(t.hasNewer.value).toBe(false);
+      expect(seqs()).toEqual(range(30, 100).map((x) => x.seq));
+    });
+
+    it("toLatest drops the window: the newest show again, older ones page as before", () => {
+      t.welcome(welcome(range(901, 1000), 1000));
+      t.showWindow(range(475, 525), true);
+      t.toLatest();
+      expect(t.hasNewer.value).toBe(false);
+      expect(seqs()).toEqual(range(901, 1000).map((x) => x.seq));
+      expect(t.hasMore.value).toBe(true);
+    });
+
+    it("a second jump replaces the first window: one run, at most one gap", () => {
+      t.welcome(welcome(range(901, 1000), 1000));
+      t.showWindow(range(100, 150), true);
+      t.showWindow(range(475, 525), true);
+      expect(seqs()).toEqual(range(475, 525).map((x) => x.seq));
+      t.toLatest();
+      expect(seqs()).toEqual(range(901, 1000).map((x) => x.seq));
+    });
+
+    it("an empty page after the gap (D1 has nothing newer yet) closes it", async () => {
+      t.welcome(welcome(range(901, 1000), 1000));
+      t.showWindow(range(475, 525), true);
+      vi.mocked(fetch).mockResolvedValueOnce(json({ messages: [], hasMore: true }));
+      await t.loadNewer();
+      expect(t.hasNewer.value).toBe(false);
+    });
+
+    it("a reset by the room (gap in the welcome) drops the window", () => {
+      t.welcome(welcome(range(901, 1000), 1000));
+      t.showWindow(range(475, 525), true);
+      t.welcome(welcome(range(1500, 1550), 1550, true));
+      expect(t.hasNewer.value).toBe(false);
+      expect(seqs()).toEqual(range(1500, 1550).map((x) => x.seq));
+    });
+  });
 });
+

@@ -10,8 +10,8 @@ const STICK_PX = 48;
 const LOAD_OLDER_PX = 300;
 /** Older pages loaded at opening to reach the first unread message; past that the room opens at the bottom. */
 const UNREAD_PAGES = 4;
-/** How long a message brought into view (a reply's original) stays highlighted. */
-const HIGHLIGHT_MS = 2000;
+/** How long a message jumped to stays highlighted (ms; the CSS fades it). */
+const FOCUS_MS = 2500;
 
 /**
  * The conversation. Scrolling rules:
@@ -27,8 +27,10 @@ const HIGHLIGHT_MS = 2000;
  *   bottom as usual. While that line is above the screen a bar offers to jump back to it;
  * - more than a screen above the newest message, a pill offers to jump to it (with the count
  *   of messages that came meanwhile, if any);
- * - a message the store reveals (a reply's original: store.reveal) is scrolled to the middle
- *   and highlighted for a moment.
+ * - a jump to a message (a search result or a reply's original, store.jumpTo) scrolls it to the middle and
+ *   highlights it briefly. When the jump loaded a window of older history, the list ends at
+ *   a gap: near the bottom the next page loads (nothing sticks to the bottom meanwhile), and
+ *   the "Jump to latest" pill drops the window.
  * overflow-anchor is off in CSS so the browser's own scroll anchoring doesn't also shift it.
  */
 export function MessageList({ store }: { store: RoomStore }) {
@@ -52,6 +54,10 @@ export function MessageList({ store }: { store: RoomStore }) {
   const unreadAbove = useSignal(false);
   /** The reader is more than a screen above the newest message: offer to jump to it. */
   const farUp = useSignal(false);
+  /** The last jump (focus.n) the view has gone to. */
+  const focused = useRef(0);
+  /** The list ended at a gap (a jump's window) as of the last update. */
+  const wasDetached = useRef(false);
 
   const list = rows.value;
   const ready = store.ready.value;
@@ -59,6 +65,9 @@ export function MessageList({ store }: { store: RoomStore }) {
   const loadingOlder = store.loadingOlder.value;
   const olderError = store.olderError.value;
   const queued = store.connection.value !== "online";
+  const focus = store.focus.value;
+  const detached = store.hasNewer.value;
+  const loadingNewer = store.loadingNewer.value;
 
   function scrollToBottom() {
     const el = scroller.current;
@@ -67,6 +76,13 @@ export function MessageList({ store }: { store: RoomStore }) {
     atBottom.current = true;
     unseen.value = 0;
     farUp.value = false;
+  }
+
+  /** Near the bottom of a jump's window: the page after it. */
+  function maybeLoadNewer() {
+    const el = scroller.current;
+    if (!el || !store.hasNewer.value || store.loadingNewer.value || store.olderError.value) return;
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < LOAD_OLDER_PX) void store.loadNewer();
   }
 
   function maybeLoadOlder() {
@@ -104,6 +120,23 @@ export function MessageList({ store }: { store: RoomStore }) {
     const fresh = msgs.filter((r) => !prevKeys.current.has(r.key));
     const lastRow = msgs[msgs.length - 1];
     const sentNow = lastRow !== undefined && lastRow.mine && lastRow.status === "sending" && fresh.includes(lastRow);
+    if (focus && focus.n !== focused.current && ready) {
+      const row = msgs.find((r) => r.seq === focus.seq);
+      const node = row ? el.querySelector<HTMLElement>(`[data-key="${CSS.escape(row.key)}"]`) : null;
+      if (node) {
+        focused.current = focus.n;
+        landed.current = true;
+        el.scrollTop = node.offsetTop - Math.max(8, (el.clientHeight - node.offsetHeight) / 2);
+        atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+        // On the element, not in the row's props: the highlight is the view's, for a moment.
+        node.classList.add("focused");
+        setTimeout(() => node.classList.remove("focused"), FOCUS_MS);
+        prevKeys.current = new Set(msgs.map((r) => r.key));
+        wasDetached.current = detached;
+        captureAnchor();
+        return;
+      }
+    }
     if (!landed.current && ready) {
       const line = el.querySelector<HTMLElement>(".unread-line");
       if (!line && unreadAfter.value === null && store.unreadAfter !== null && store.hasMore.value && chased.current < UNREAD_PAGES) {
@@ -124,7 +157,7 @@ export function MessageList({ store }: { store: RoomStore }) {
         return;
       }
     }
-    if (atBottom.current || sentNow) {
+    if ((atBottom.current && !detached) || sentNow) {
       scrollToBottom();
     } else {
       const a = anchor.current;
@@ -133,29 +166,16 @@ export function MessageList({ store }: { store: RoomStore }) {
       // Only what arrived below the reader counts as new: not an older page loaded above.
       const firstOld = msgs.findIndex((r) => prevKeys.current.has(r.key));
       const below = firstOld < 0 ? [] : msgs.slice(firstOld).filter((r) => fresh.includes(r) && !r.mine);
-      if (below.length) unseen.value += below.length;
+      // Pages of a jump's window (and the window itself) are history, not news.
+      if (below.length && !detached && !wasDetached.current) unseen.value += below.length;
     }
     prevKeys.current = new Set(msgs.map((r) => r.key));
+    wasDetached.current = detached;
     captureAnchor();
     // A short first page may not fill the view, so no scroll would ever ask for more.
     maybeLoadOlder();
-  }, [list, ready, loadingOlder, olderError, queued]);
-
-  // A revealed message: into the middle of the view, highlighted for a moment.
-  const highlight = store.highlight.value;
-  useEffect(() => {
-    const el = scroller.current;
-    const row = highlight && el?.querySelector<HTMLElement>(`.msg[data-seq="${highlight.seq}"]`);
-    if (!el || !row) return;
-    el.scrollTop = row.offsetTop - (el.clientHeight - row.offsetHeight) / 2;
-    onScroll();
-    row.classList.add("highlight");
-    const t = setTimeout(() => row.classList.remove("highlight"), HIGHLIGHT_MS);
-    return () => {
-      clearTimeout(t);
-      row.classList.remove("highlight");
-    };
-  }, [highlight]);
+    maybeLoadNewer();
+  }, [list, ready, loadingOlder, olderError, queued, focus, detached, loadingNewer]);
 
   // Keep the bottom pinned when the box itself changes size (phone keyboard, composer growing).
   useEffect(() => {
@@ -178,6 +198,17 @@ export function MessageList({ store }: { store: RoomStore }) {
     farUp.value = el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight;
     captureAnchor();
     maybeLoadOlder();
+    maybeLoadNewer();
+  }
+
+  function toLatest() {
+    if (store.hasNewer.peek()) {
+      // The list re-renders with the newest messages; the update then sticks to the bottom.
+      atBottom.current = true;
+      unseen.value = 0;
+      farUp.value = false;
+      store.toLatest();
+    } else scrollToBottom();
   }
 
   return (
@@ -222,6 +253,17 @@ export function MessageList({ store }: { store: RoomStore }) {
             <MessageItem key={r.key} row={r} queued={queued} store={store} onRetry={store.retry} onDiscard={store.discard} />
           ),
         )}
+        {detached && (
+          <div class="history-edge">
+            {loadingNewer ? (
+              <span class="muted">Loading newer messages…</span>
+            ) : (
+              <button type="button" class="link-button" onClick={() => void store.loadNewer()}>
+                Load newer messages
+              </button>
+            )}
+          </div>
+        )}
       </div>
       {unreadAbove.value && (
         <button
@@ -236,8 +278,8 @@ export function MessageList({ store }: { store: RoomStore }) {
           Jump to first unread ↑
         </button>
       )}
-      {(unseen.value > 0 || farUp.value) && (
-        <button type="button" class="new-pill" onClick={scrollToBottom}>
+      {(unseen.value > 0 || farUp.value || detached) && (
+        <button type="button" class="new-pill" onClick={toLatest}>
           {unseen.value === 0 ? "Jump to latest" : unseen.value === 1 ? "1 new message" : `${unseen.value} new messages`} ↓
         </button>
       )}

@@ -134,7 +134,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
         {/* Markdown as Preact nodes: every string is a text node, so markup in a message shows
             literally; dir="auto" sets its direction from its own text and isolates it, so
             direction-changing characters in it cannot reorder anything around it. */}
-        {row.replyTo && <Quote q={row.replyTo} onOpen={() => void store.reveal(row.replyTo!.seq)} />}
+        {row.replyTo && <Quote q={row.replyTo} onOpen={() => void store.jumpTo(row.replyTo!.seq)} />}
         {row.deleted ? (
           <div class="text deleted-text">This message was deleted</div>
         ) : (
