@@ -4,3 +4,4 @@ export * from "./frames";
 export * from "./http";
 export * from "./calls";
 export * from "./media";
+export * from "./notify";

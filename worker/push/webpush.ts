@@ -28,10 +28,16 @@ const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
 };
 
 /** HKDF-SHA-256 (extract and expand) to `bytes` bytes. */
-export async function hkdf(salt: Uint8Array<ArrayBuffer>, ikm: Uint8Array<ArrayBuffer>, info: Uint8Array<ArrayBuffer>, bytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, bytes * 8));
+export async function hkdf(salt: Uint8Array, ikm: Uint8Array, info: Uint8Array, bytes: number): Promise<Uint8Array<ArrayBuffer>> {
+  const key = await crypto.subtle.importKey("raw", concat(ikm), "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: concat(salt), info: concat(info) }, key, bytes * 8));
 }
+
+/**
+ * ECDH's parameters. workers-types spells the peer key `$public` (a generator quirk); the
+ * runtime, like the WebCrypto spec, reads `public`.
+ */
+const ecdhWith = (peer: CryptoKey) => ({ name: "ECDH", public: peer }) as unknown as SubtleCryptoDeriveKeyAlgorithm;
 
 /**
  * The content key and nonce both sides derive (RFC 8291 §3.4): from the ECDH secret, the
@@ -62,7 +68,7 @@ export async function encryptPayload(payload: Uint8Array, p256dh: Uint8Array, au
   const ua = await crypto.subtle.importKey("raw", uaPublic, { name: "ECDH", namedCurve: "P-256" }, false, []);
   const as = (await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"])) as CryptoKeyPair;
   const asPublic = new Uint8Array((await crypto.subtle.exportKey("raw", as.publicKey)) as ArrayBuffer);
-  const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits({ name: "ECDH", public: ua }, as.privateKey, 256));
+  const ecdhSecret = new Uint8Array(await crypto.subtle.deriveBits(ecdhWith(ua), as.privateKey, 256));
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const { cek, nonce } = await contentKeys({ ecdhSecret, authSecret: concat(auth), uaPublic, asPublic, salt });
   const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["encrypt"]);

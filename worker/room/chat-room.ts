@@ -166,6 +166,7 @@ export class ChatRoom extends DurableObject<Env> {
         this.#io.apply(r.effects, null, now);
         more = r.status === "done" && r.more;
         if (unlisted && r.status === "done" && r.newest) this.#io.listed();
+        if (r.status === "done") this.#io.push(r.fresh, now);
         const a = announcement(this.#store, r.status === "done" ? r.newest : null, now);
         if (a.announce) this.#io.announce(a.announce);
         announceAt = a.at;

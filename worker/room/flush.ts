@@ -49,12 +49,17 @@ const DOOMED_BATCH = 50;
 /** Flush retry backoff: 1 s, 2 s, 4 s … capped at 5 min, each jittered to 50–100 %. */
 export const RETRY_BASE_MS = 1000;
 export const RETRY_CAP_MS = 5 * 60_000;
+/** Messages of one flush run that Web Push looks at (the newest that notifies each person is pushed). */
+export const PUSH_WINDOW = 50;
 /** Least time between two announcements of a room's newest message to its members' hubs. */
 export const ANNOUNCE_GAP_MS = 3000;
 
 export type FlushResult =
-  /** D1 has everything this run took (`more`: the run stopped at its limit). */
-  | { status: "done"; more: boolean; newest: Message | null; effects: Effect[] }
+  /**
+   * D1 has everything this run took (`more`: the run stopped at its limit). `fresh`: the
+   * newest PUSH_WINDOW messages that reached D1 in this run, oldest first (for Web Push).
+   */
+  | { status: "done"; more: boolean; newest: Message | null; fresh: Message[]; effects: Effect[] }
   /** Backing off: no attempt before `retryAt`. */
   | { status: "waiting"; retryAt: number; effects: Effect[] }
   | { status: "failed"; retryAt: number; failures: number; error: unknown; effects: Effect[] }
@@ -93,8 +98,9 @@ export async function flush(store: RoomStore, history: History, o: FlushOptions)
   }
 }
 
-async function flushAll(store: RoomStore, history: History, o: FlushOptions, effects: Effect[]): Promise<{ more: boolean; newest: Message | null } | "gone"> {
+async function flushAll(store: RoomStore, history: History, o: FlushOptions, effects: Effect[]): Promise<{ more: boolean; newest: Message | null; fresh: Message[] } | "gone"> {
   let newest: Message | null = null;
+  let fresh: Message[] = [];
   let more = false;
   for (let round = 0; ; round++) {
     if (round === FLUSH_ROUNDS) {
@@ -111,6 +117,7 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
       const h = held.get(m.seq);
       if (h && h.uid === m.uid && h.cid === m.cid) {
         taken.push(m.seq);
+        fresh.push(m);
         if (!newest || m.seq > newest.seq) newest = m;
       } else if (h) {
         store.markRefused(m.seq);
@@ -125,6 +132,7 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
       }
     }
     store.markFlushed(taken);
+    if (fresh.length > PUSH_WINDOW) fresh = fresh.slice(-PUSH_WINDOW);
     if (rows.length < FLUSH_BATCH && !redo) break;
   }
   store.trim(KEEP_FLUSHED, o.now - DEDUPE_KEEP_MS);
@@ -151,7 +159,7 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
     store.dropDoomed(doomed.at(-1)!.seq);
     if (doomed.length === DOOMED_BATCH) more = true;
   }
-  return { more, newest };
+  return { more, newest, fresh };
 }
 
 /**
