@@ -37,10 +37,10 @@ export type ApiFailure = {
 };
 export type ApiResult<T> = { ok: true; data: T } | ApiFailure;
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/** A schema for a JSON body, or null for an answer without one (204). */
-async function call<S extends v.GenericSchema | null>(
+/** A schema for a JSON body, or null for an answer without one (204). Exported for parts loaded on demand. */
+export async function call<S extends v.GenericSchema | null>(
   method: Method,
   path: string,
   schema: S,

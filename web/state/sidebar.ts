@@ -35,6 +35,9 @@ export interface SidebarOptions {
 
 const byActivity = (a: RoomSummary, b: RoomSummary) => b.activityAt - a.activityAt;
 
+/** Muted now (its unread count shows grey and stays out of the title). */
+export const isMuted = (r: RoomSummary, now = Date.now()) => (r.mutedUntil ?? 0) > now;
+
 export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const rooms = signal<readonly RoomSummary[]>([]);
   /** False until the first list arrived. */
@@ -44,6 +47,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const active = signal<string | null>(null);
   /** `rooms` frames: open rooms refresh their details. */
   const roomsChanged = new Emitter();
+  /** A room's newest message, as `activity` brought it (notifications listen: state/notify.ts). */
+  const news = new Emitter<[room: RoomSummary, viewing: boolean]>();
 
   /** Highest seq we have told the server (or are about to) per room. */
   const readSeq = new Map<string, number>();
@@ -130,6 +135,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       activityAt: Math.max(r.activityAt, f.lastMessage.ts),
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
+    news.emit(next, viewing);
   }
 
   /** Read on this device or another: the badge counts only what is after it. */
@@ -197,7 +203,13 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     active: active as ReadonlySignal<string | null>,
     /** The user's room list changed (a `rooms` frame): open rooms refresh their details. Returns the unsubscribe. */
     onRoomsChanged: roomsChanged.on,
-    totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
+    /** Unread in rooms that are not muted (a muted room's badge is grey, and not counted here). */
+    totalUnread: computed(() => rooms.value.reduce((n, r) => n + (isMuted(r) ? 0 : r.unread), 0)),
+    onNews: news.on,
+    /** The viewer changed a room's notification settings. */
+    setNotify(id: string, notify: RoomSummary["notify"], mutedUntil: number) {
+      patch(id, (r) => ({ ...r, notify, mutedUntil }));
+    },
     load,
     /** Dial the user channel again now (e.g. it was opened under a session that has since been replaced). */
     reconnect() {
@@ -231,6 +243,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     dispose() {
       disposed = true;
       roomsChanged.clear();
+      news.clear();
       for (const t of readTimers.values()) clearTimeout(t);
       readTimers.clear();
       conn.stop();

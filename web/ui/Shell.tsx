@@ -1,4 +1,4 @@
-import { effect } from "@preact/signals";
+import { effect, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
@@ -10,6 +10,9 @@ import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { RoomPage } from "./RoomPage";
 import { Sidebar } from "./Sidebar";
+import { notifyPart } from "./notify-part";
+import { loadFailed } from "../state/lazy";
+import type { Notifier } from "../state/notify";
 
 /**
  * The signed-in app: the sidebar beside the open conversation. On phones only one of
@@ -25,6 +28,20 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     [user.id],
   );
   useEffect(() => () => calls.dispose(), [calls]);
+  // Notifications load once the shell shows: nothing of them is needed to open a room.
+  const notifier = useSignal<Notifier | null>(null);
+  useEffect(() => {
+    let n: Notifier | null = null;
+    let live = true;
+    notifyPart.load().then((m) => {
+      if (live) notifier.value = n = m.createNotifier(app, sidebar, user);
+    }, loadFailed);
+    return () => {
+      live = false;
+      n?.dispose();
+      notifier.value = null;
+    };
+  }, [sidebar]);
   useEffect(() => {
     const stops = [
       effect(() => app.setUnread(sidebar.totalUnread.value)),
@@ -42,7 +59,7 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
       <HeldCall holder={calls.holder} />
       <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
-      <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} />
+      <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} notifier={notifier.value} />
       <main class="main">
         {route.name === "room" ? (
           // Keyed by id: a different room gets a fresh store and socket.

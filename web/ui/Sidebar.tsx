@@ -11,6 +11,9 @@ import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { Menu } from "./Menu";
 import type { SidebarDialog } from "./SidebarDialogs";
+import { isMuted } from "../state/sidebar";
+import type { Notifier } from "../state/notify";
+import { notifyPart } from "./notify-part";
 
 /** The sidebar's dialogs (new room, new message, save the account, log out) load when one first opens. */
 const SidebarDialogs = lazyComponent(
@@ -22,7 +25,7 @@ const SidebarDialogs = lazyComponent(
  * The user's conversations, most recent first, with the account menu and the "new" actions
  * on top. On phones it is the home screen; on wider screens it stays beside the room.
  */
-export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: string | null }) {
+export function Sidebar({ store, currentId, notifier }: { store: SidebarStore; currentId: string | null; notifier?: Notifier | null }) {
   const app = useApp();
   const me = app.session.value;
   const open = useSignal<SidebarDialog | null>(null);
@@ -52,6 +55,12 @@ export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: 
             }
             items={[
               ...(guest ? [{ label: "Save your account", onSelect: () => (open.value = "save") }] : []),
+              ...(notifier
+                ? [
+                    { label: notifier.enabled.value ? "Turn off notifications" : "Turn on notifications", onSelect: () => void (notifier.enabled.value ? notifier.disable() : notifier.enable()) },
+                    { label: notifier.sound.value ? "Turn off sound" : "Turn on sound", onSelect: notifier.toggleSound },
+                  ]
+                : []),
               {
                 label: "Log out",
                 onSelect: () => {
@@ -81,6 +90,7 @@ export function Sidebar({ store, currentId }: { store: SidebarStore; currentId: 
             </button>
           </div>
         )}
+        {notifier && notifyPart.module.value && <notifyPart.module.value.NotifyBanner notifier={notifier} />}
         {(notice.value ?? store.error.value) && (
           <p class="sidebar-error error" role="alert">
             {notice.value ?? store.error.value}
@@ -139,7 +149,7 @@ function ConversationItem({ room, meId, current }: { room: RoomSummary; meId: st
           <span class="conv-bottom">
             <bdi class="conv-preview">{preview || room.topic || "No messages"}</bdi>
             {room.unread > 0 && (
-              <span class="badge">
+              <span class={isMuted(room) ? "badge muted-badge" : "badge"}>
                 {room.unread > 99 ? "99+" : room.unread}
                 <span class="sr-only"> unread</span>
               </span>

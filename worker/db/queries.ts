@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
-import { attachReactions, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import { attachReactions, defaultLevel, type NotifyLevel, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
@@ -294,6 +294,9 @@ interface SummaryRow {
   ts: number | null;
   files: number | null;
   deleted: number | null;
+  level: NotifyLevel | null;
+  muted_until: number | null;
+  members: number;
 }
 
 /**
@@ -310,10 +313,12 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
            (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
              WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
            m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts,
-           json_array_length(m.attachments) AS files, m.deleted
+           json_array_length(m.attachments) AS files, m.deleted,
+           ns.level, ns.muted_until, (SELECT count(*) FROM room_members WHERE room_id = r.id) AS members
       FROM room_members rm
       JOIN rooms r ON r.id = rm.room_id
       LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
+      LEFT JOIN notification_settings ns ON ns.user_id = rm.user_id AND ns.room_id = r.id
      WHERE rm.user_id = ${userId}
        AND NOT (r.kind = 'dm' AND r.created_by <> rm.user_id AND m.seq IS NULL)`);
   const list = rows.map((r): RoomSummary => {
@@ -339,6 +344,8 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
       lastRead: r.last_read,
       unread: Math.max(0, lastSeq - r.last_read),
       activityAt: r.ts ?? r.joined_at,
+      notify: r.level ?? defaultLevel(r.kind, r.members),
+      ...(r.muted_until ? { mutedUntil: r.muted_until } : {}),
     };
   });
   return list.sort((a, b) => b.activityAt - a.activityAt || (a.id < b.id ? -1 : 1));
