@@ -49,7 +49,8 @@ export function createNotifier(app: AppModel, sidebar: SidebarStore, user: Me) {
   let audio: AudioContext | null = null;
 
   function maybePrompt() {
-    if (!enabled.peek() && supported() && permission() === "default" && read(KEY.dismissed) !== "1") prompt.value = true;
+    // Granted already (another visit, the browser's settings) still asks here: the app only notifies once turned on.
+    if (!enabled.peek() && supported() && permission() !== "denied" && read(KEY.dismissed) !== "1") prompt.value = true;
   }
 
   function onNews(r: RoomSummary, viewing: boolean) {

@@ -71,11 +71,17 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         const r = await api.rooms();
         if (disposed) return;
         if (r.ok) {
+          const known = loaded.peek() ? new Set(rooms.peek().map((x) => x.id)) : null;
+          const list = r.data.rooms.map(withLocalReads).sort(byActivity);
           batch(() => {
-            rooms.value = r.data.rooms.map(withLocalReads).sort(byActivity);
+            rooms.value = list;
             loaded.value = true;
             error.value = null;
           });
+          // A room new to the list with a message in it is news too: a DM's first message
+          // reaches the other person this way, and `activity` from a room not listed yet
+          // comes here through the refetch.
+          if (known) for (const x of list) if (!known.has(x.id) && x.lastMessage && (x.unread > 0 || x.lastMessage.uid === user.id)) news.emit(x, x.id === active.peek());
         } else if (r.status === 401) {
           opts.onSessionLost?.();
           return;

@@ -99,8 +99,11 @@ export class UserHub extends DurableObject<Env> {
     finishClose(ws, code, reason);
     // The last tab closed: no longer live at once (not at the next renewal), so that Web
     // Push reaches the user from the next message on. The leases lapse by themselves.
+    // The next socket marks it live again and renews the leases (a reload: close, then open).
     const uid = attachment<Attachment>(ws)?.uid;
-    if (uid !== undefined && this.#openUid(ws) === null) await this.#markLive(uid, 0);
+    if (uid === undefined || this.#openUid(ws) !== null) return;
+    this.ctx.storage.kv.delete("watched_at");
+    await this.#markLive(uid, 0);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {

@@ -272,6 +272,22 @@ describe("Web Push from the room's flush", () => {
     expect((await open(dev, (await received(dev))[0]!)).text).toBe("you left");
   });
 
+  it("a reload (the last socket closes, a new one opens) leaves the hub live: no push, and it still hears of its rooms", async () => {
+    const d = await dm();
+    d.b.close();
+    const dev = await subscribe(d.bob);
+    const liveUntil = async () => (await env.DB.prepare("SELECT hub_live_until AS t FROM users WHERE id = ?").bind(d.bob.id).first<{ t: number }>())!.t;
+    const first = await connectHub(d.bob.cookie);
+    first.close();
+    await waitFor(async () => (await liveUntil()) === 0, "the hub to be marked idle");
+    const again = await connectHub(d.bob.cookie);
+    expect(await liveUntil()).toBeGreaterThan(Date.now());
+    await say(d.a, "still there?");
+    await runDurableObjectAlarm(d.stub);
+    await again.next("activity", (f) => f.roomId === d.roomId);
+    expect(await pushesTo(dev)).toEqual([]);
+  });
+
   it("a 410 or 404 from the push service deletes the subscription", async () => {
     const d = await dm();
     d.b.close();
