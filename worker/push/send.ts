@@ -1,7 +1,8 @@
 /**
- * Pushes a room's news to members with no app open, after a flush batch (never on the
- * message path): one D1 query for the targets, at most one push per subscription per batch
- * (the newest message that notifies its person), `Topic` = the room so that a burst
+ * Pushes a room's news to members with no app open, with the room's announcements (after a
+ * flush, at most once per ANNOUNCE_GAP_MS: flush.ts pushRound; never on the message path): one
+ * D1 query for the targets, at most one push per subscription per round (the newest message
+ * that notifies its person), `Topic` = the room so that a burst
  * collapses at the push service, bounded concurrency, and a 404/410 deletes the subscription.
  */
 import { db } from "../db/client";
@@ -51,7 +52,7 @@ export function payloadOf(roomId: string, t: PushTarget, m: Message): PushPayloa
 }
 
 /**
- * Pushes the newest messages of a flush batch (`fresh`, oldest first) to the members who
+ * Pushes the messages of a round (`fresh`, oldest first) to the members who
  * should hear of them. `skip`: users with a socket open in the room (they see it already).
  */
 export async function pushNews(env: Env, roomId: string, fresh: readonly Message[], skip: readonly string[], now: number): Promise<PushReport> {

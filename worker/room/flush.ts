@@ -49,17 +49,16 @@ const DOOMED_BATCH = 50;
 /** Flush retry backoff: 1 s, 2 s, 4 s … capped at 5 min, each jittered to 50–100 %. */
 export const RETRY_BASE_MS = 1000;
 export const RETRY_CAP_MS = 5 * 60_000;
-/** Messages of one flush run that Web Push looks at (the newest that notifies each person is pushed). */
+/** Messages one Web Push round looks at (each person gets the newest that notifies them). */
 export const PUSH_WINDOW = 50;
+/** Older messages are not pushed (e.g. after a long D1 outage, or the first round of a room). */
+export const PUSH_MAX_AGE_MS = 10 * 60_000;
 /** Least time between two announcements of a room's newest message to its members' hubs. */
 export const ANNOUNCE_GAP_MS = 3000;
 
 export type FlushResult =
-  /**
-   * D1 has everything this run took (`more`: the run stopped at its limit). `fresh`: the
-   * newest PUSH_WINDOW messages that reached D1 in this run, oldest first (for Web Push).
-   */
-  | { status: "done"; more: boolean; newest: Message | null; fresh: Message[]; effects: Effect[] }
+  /** D1 has everything this run took (`more`: the run stopped at its limit). */
+  | { status: "done"; more: boolean; newest: Message | null; effects: Effect[] }
   /** Backing off: no attempt before `retryAt`. */
   | { status: "waiting"; retryAt: number; effects: Effect[] }
   | { status: "failed"; retryAt: number; failures: number; error: unknown; effects: Effect[] }
@@ -98,9 +97,8 @@ export async function flush(store: RoomStore, history: History, o: FlushOptions)
   }
 }
 
-async function flushAll(store: RoomStore, history: History, o: FlushOptions, effects: Effect[]): Promise<{ more: boolean; newest: Message | null; fresh: Message[] } | "gone"> {
+async function flushAll(store: RoomStore, history: History, o: FlushOptions, effects: Effect[]): Promise<{ more: boolean; newest: Message | null } | "gone"> {
   let newest: Message | null = null;
-  let fresh: Message[] = [];
   let more = false;
   for (let round = 0; ; round++) {
     if (round === FLUSH_ROUNDS) {
@@ -117,7 +115,6 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
       const h = held.get(m.seq);
       if (h && h.uid === m.uid && h.cid === m.cid) {
         taken.push(m.seq);
-        fresh.push(m);
         if (!newest || m.seq > newest.seq) newest = m;
       } else if (h) {
         store.markRefused(m.seq);
@@ -132,7 +129,6 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
       }
     }
     store.markFlushed(taken);
-    if (fresh.length > PUSH_WINDOW) fresh = fresh.slice(-PUSH_WINDOW);
     if (rows.length < FLUSH_BATCH && !redo) break;
   }
   store.trim(KEEP_FLUSHED, o.now - DEDUPE_KEEP_MS);
@@ -159,7 +155,7 @@ async function flushAll(store: RoomStore, history: History, o: FlushOptions, eff
     store.dropDoomed(doomed.at(-1)!.seq);
     if (doomed.length === DOOMED_BATCH) more = true;
   }
-  return { more, newest, fresh };
+  return { more, newest };
 }
 
 /**
@@ -178,6 +174,23 @@ export function announcement(store: RoomStore, newest: Message | null, now: numb
   }
   store.setAnnounceState({ at: s.at, pending: true });
   return { announce: null, at: s.at + ANNOUNCE_GAP_MS };
+}
+
+/**
+ * Web Push goes at the announcements' pace (at most once per ANNOUNCE_GAP_MS per room, so a
+ * busy room costs each person one push per gap, not one per flush): called when the room
+ * announces, it returns what reached D1 since the last round (at most PUSH_WINDOW, oldest
+ * first, none older than PUSH_MAX_AGE_MS) and remembers where this round ended.
+ */
+export function pushRound(store: RoomStore, now: number): Message[] {
+  const newest = store.newestFlushed();
+  const after = store.pushedSeq();
+  if (!newest || newest.seq <= after) return [];
+  store.setPushedSeq(newest.seq);
+  return store
+    .page(newest.seq + 1, PUSH_WINDOW)
+    .filter((m) => m.seq > after && m.ts >= now - PUSH_MAX_AGE_MS)
+    .reverse();
 }
 
 /** The hub notice for a room's newest message. */

@@ -310,7 +310,7 @@ export class RoomIO {
   }
 
   /**
-   * Web Push for a flush batch's messages (`fresh`, oldest first), in the background: to
+   * Web Push for a round's messages (`fresh`, oldest first: flush.ts pushRound), in the background: to
    * members with no app open and no socket in this room (worker/push/send.ts).
    */
   push(fresh: readonly Message[], now: number): void {
