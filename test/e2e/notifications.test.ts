@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { WAIT, log, newRoom, person, say, skipBrowser, startDm, useSession, type Person } from "./browser";
+import { WAIT, conversation, log, newRoom, person, say, skipBrowser, startDm, twoInARoom, useSession, type Person } from "./browser";
 import { startPushService, vapidKeys, type PushService } from "../support/push-service.mjs";
 
 /** What the test reaches in the service worker's scope (test/tsconfig has the DOM lib, not WebWorker). */
@@ -139,5 +139,22 @@ describe.skipIf(skipBrowser)("notifications", () => {
     });
     await tab.waitForURL(dmUrl, { timeout: WAIT });
     await log(tab).getByText("are you around?", { exact: true }).waitFor({ timeout: WAIT });
+  });
+
+  it("Bob mutes a room for an hour: its unread count shows grey and stays out of the tab's title", async () => {
+    const { alice, bob } = await twoInARoom(s, { room: "Chatter" });
+    await bob.page.getByRole("button", { name: "Room options" }).click();
+    await bob.page.getByRole("menuitem", { name: "Notifications…" }).click();
+    const dialog = bob.page.getByRole("dialog", { name: "Notifications" });
+    await dialog.getByRole("button", { name: "For 1 hour" }).click();
+    await dialog.getByText(/^Muted until/).waitFor({ timeout: WAIT });
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await newRoom(bob, "Bob's notes");
+
+    await say(alice, "anyone?");
+    const badge = conversation(bob.page, "Chatter").locator(".badge");
+    await badge.filter({ hasText: "1" }).waitFor({ timeout: WAIT });
+    expect(await badge.getAttribute("class")).toContain("muted-badge");
+    expect(await bob.page.title()).not.toMatch(/^\(/);
   });
 });

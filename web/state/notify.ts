@@ -62,16 +62,20 @@ export function createNotifier(app: AppModel, sidebar: SidebarStore, user: Me) {
     if (!shouldNotify({ uid: m.uid, text: m.text }, user.id, r.kind, level)) return;
     if (sound.peek()) beep();
     if (!enabled.peek() || permission() !== "granted") return;
-    const body = m.text || (m.files ? "sent a file" : "");
-    const n = new Notification(r.name, {
-      body: r.kind === "dm" ? body : `${m.name}: ${body}`,
-      tag: r.id,
-      icon: notificationIcon(m.name, r.id),
-      data: { url: `/r/${r.id}`, seq: m.seq },
-    });
+    const text = m.text || (m.files ? "sent a file" : "");
+    const url = `/r/${encodeURIComponent(r.id)}`;
+    const options = { body: r.kind === "dm" ? text : `${m.name}: ${text}`, tag: r.id, icon: notificationIcon(m.name, r.id), data: { url } };
+    let n: Notification;
+    try {
+      n = new Notification(r.name, options);
+    } catch {
+      // Where pages may not construct one (Android), the service worker shows it; its click opens the room.
+      void navigator.serviceWorker?.getRegistration().then((reg) => reg?.showNotification(r.name, options));
+      return;
+    }
     n.onclick = () => {
       window.focus();
-      app.navigate(`/r/${encodeURIComponent(r.id)}`);
+      app.navigate(url);
       n.close();
     };
   }
