@@ -7,7 +7,19 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import * as v from "valibot";
-import { MAX_PUSH_SUBSCRIPTIONS, MUTE_FOREVER, PushPayload, endpointProblem, randomId, shouldNotify, type NotificationSettingsResponse } from "../protocol";
+import {
+  MAX_PUSH_SUBSCRIPTIONS,
+  MUTE_FOREVER,
+  PREVIEW_CHARS,
+  PushPayload,
+  SMALL_GROUP,
+  endpointProblem,
+  notifies,
+  preview,
+  randomId,
+  shouldNotify,
+  type NotificationSettingsResponse,
+} from "../protocol";
 import { api, connect, connectHub, errorOf, guest, heard, joinRoom, newRoom, post, waitFor, type Client, type Person } from "./helpers";
 import { dm } from "./fixtures";
 import { decryptPush, subscriber, unb64url, verifyVapid, type RecordedPush, type Subscriber } from "../../test/support/push-service.mjs";
@@ -188,6 +200,24 @@ describe("notification settings", () => {
     expect(shouldNotify(m("lunch? @room"), "b", "group", "mentions")).toBe(true);
     expect(shouldNotify(m("mail me@roommate.com"), "b", "group", "mentions")).toBe(false);
     expect(shouldNotify(m("hi", ["b"]), "b", "group", "none")).toBe(false);
+  });
+
+  it("levels: the person's own, else the default by kind and size; muted is none until it ends", () => {
+    const none = { level: null, mutedUntil: 0 };
+    expect(notifies(none, "dm", 2, 0)).toBe("all");
+    expect(notifies(none, "group", SMALL_GROUP, 0)).toBe("all");
+    expect(notifies(none, "group", SMALL_GROUP + 1, 0)).toBe("mentions");
+    expect(notifies({ level: "all", mutedUntil: 0 }, "group", 50, 0)).toBe("all");
+    expect(notifies({ level: "all", mutedUntil: 1000 }, "group", 50, 999)).toBe("none");
+    expect(notifies({ level: "all", mutedUntil: 1000 }, "group", 50, 1000)).toBe("all");
+    expect(notifies({ level: null, mutedUntil: MUTE_FOREVER }, "dm", 2, Date.now())).toBe("none");
+  });
+
+  it("a preview is one line, cut at a bounded length; a message of files only says so", () => {
+    expect(preview("  two\n\nlines  ")).toBe("two lines");
+    expect(preview("x".repeat(500))).toHaveLength(PREVIEW_CHARS);
+    expect(preview("", 1)).toBe("sent a file");
+    expect(preview("", 3)).toBe("sent 3 files");
   });
 });
 
