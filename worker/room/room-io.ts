@@ -316,7 +316,8 @@ export class RoomIO {
   push(fresh: readonly Message[], now: number): void {
     const roomId = this.#store.roomId();
     if (roomId === undefined || fresh.length === 0) return;
-    const here = [...new Set(this.views().flatMap((v) => (v.open ? [v.uid] : [])))];
+    // A ghost (no heartbeat for GHOST_AFTER_MS: a client gone without a close) is not "here".
+    const here = [...new Set(this.views().flatMap((v) => (v.open && now - v.lastSeen <= this.#alarm.ghostAfterMs ? [v.uid] : [])))];
     this.#enqueue("push", async () => {
       await pushNews(this.#env, roomId, fresh, here, now);
     });
