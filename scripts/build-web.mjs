@@ -11,7 +11,7 @@
  * dist/assets/main-<hash>.js (the entry), the chunks it shares with the parts loaded on
  * demand (chunk-<hash>.js) and those parts (<module>-<hash>.js, one per dynamic `import()`),
  * dist/assets/styles-<hash>.css (web/styles/index.css and everything it imports, as one file)
- * (+ .map) and dist/_headers, which tells the static-asset server to cache hashed files
+ * (+ .map), dist/sw.js (the service worker, web/sw/sw.ts) and dist/_headers, which tells the static-asset server to cache hashed files
  * forever and to send a CSP with every page.
  *
  * Code splitting: ESM output with `splitting`, so every dynamic `import()` in web/ becomes a
@@ -53,7 +53,28 @@ const HEADERS = `/*
   Referrer-Policy: same-origin
 /assets/*
   Cache-Control: public, max-age=31536000, immutable
+/sw.js
+  Cache-Control: no-cache
 `;
+
+/**
+ * The service worker (web/sw/sw.ts): its own classic-script bundle at /sw.js, a fixed name
+ * at the root (a service worker controls only the paths under its own), never cached long.
+ */
+async function buildServiceWorker() {
+  const r = await build({
+    absWorkingDir: root,
+    entryPoints: ["web/sw/sw.ts"],
+    bundle: true,
+    format: "iife",
+    target: "es2022",
+    minify: !watch,
+    write: false,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  return Buffer.from(r.outputFiles[0].contents);
+}
 
 /**
  * Writes the bundle, index.html and _headers, touching only files whose bytes changed and
@@ -79,6 +100,7 @@ const writePlugin = {
         .replace("<!--JS-->", `<script type="module" src="${url(entry)}"></script>`);
       files.set("index.html", Buffer.from(html));
       files.set("_headers", Buffer.from(HEADERS));
+      files.set("sw.js", await buildServiceWorker());
       let changed = 0;
       for (const [rel, bytes] of files) {
         const file = path.join(dist, rel);

@@ -37,7 +37,7 @@ export type ApiFailure = {
 };
 export type ApiResult<T> = { ok: true; data: T } | ApiFailure;
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** A schema for a JSON body, or null for an answer without one (204). Exported for parts loaded on demand (their calls stay in their chunk). */
 export async function call<S extends v.GenericSchema | null>(

@@ -10,6 +10,7 @@ import { meRoutes } from "./routes/me";
 import { turnRoutes } from "./routes/turn";
 import { mediaRoutes } from "./routes/media";
 import { searchRoutes } from "./routes/search";
+import { notificationRoutes, pushRoutes } from "./routes/notifications";
 import { sweepUploads } from "./media/sweep";
 
 export { ChatRoom } from "./room/chat-room";
@@ -22,6 +23,8 @@ const app = new Hono<{ Bindings: Env }>()
   .route("/api/auth", authRoutes)
   .route("/api/rooms", roomRoutes)
   .route("/api/rooms", mediaRoutes)
+  .route("/api/rooms", notificationRoutes)
+  .route("/api/push", pushRoutes)
   .route("/api/invites", inviteRoutes)
   .route("/api/dms", dmRoutes)
   .route("/api/me", meRoutes)

@@ -210,6 +210,38 @@ describe("sidebar store", () => {
     expect(calls()).toEqual(["GET /api/rooms", "GET /api/rooms"]);
   });
 
+  it("tells notifications of news: activity (and whether its room is on screen), and a room new to the list with a message", async () => {
+    const news: Array<[string, number, boolean, boolean]> = [];
+    store.onNews((r, viewing, mentioned) => news.push([r.id, r.lastMessage?.seq ?? 0, viewing, mentioned]));
+    lastSocket().open();
+    store.setActive("a");
+    lastSocket().receive(activity("a", 1));
+    lastSocket().receive(activity("c", 2));
+    // The hub's seqs that mention us make the news a mention (for rooms on Mentions only).
+    lastSocket().receive({ ...activity("c", 3), mentions: [3] });
+    // A DM's first message: the room arrives with the refetch, not as activity.
+    const first = { seq: 1, uid: "u-bob", name: "Bob", text: "hi", ts: 1 };
+    server = [summary("d", 400, { kind: "dm", unread: 1, lastSeq: 1, lastMessage: first }), summary("e", 50), ...server];
+    lastSocket().receive({ type: "rooms" });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(news).toEqual([
+      ["a", 1, true, false],
+      ["c", 2, false, false],
+      ["c", 3, false, true],
+      ["d", 1, false, false],
+    ]);
+  });
+
+  it("a muted room's unread count stays out of the total", () => {
+    lastSocket().open();
+    store.setNotify("c", "all", Date.now() + 3600_000);
+    lastSocket().receive(activity("c", 3));
+    expect(store.rooms.value.find((r) => r.id === "c")!.unread).toBe(3);
+    expect(store.totalUnread.value).toBe(2);
+    store.setNotify("c", "all", 0);
+    expect(store.totalUnread.value).toBe(5);
+  });
+
   it("refetches after a reconnect (activity sent while away never arrived)", async () => {
     lastSocket().open();
     lastSocket().drop();

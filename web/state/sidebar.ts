@@ -35,6 +35,9 @@ export interface SidebarOptions {
 
 const byActivity = (a: RoomSummary, b: RoomSummary) => b.activityAt - a.activityAt;
 
+/** Muted now (its unread count shows grey and stays out of the title). */
+export const isMuted = (r: RoomSummary, now = Date.now()) => (r.mutedUntil ?? 0) > now;
+
 export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const rooms = signal<readonly RoomSummary[]>([]);
   /** False until the first list arrived. */
@@ -44,6 +47,11 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const active = signal<string | null>(null);
   /** `rooms` frames: open rooms refresh their details. */
   const roomsChanged = new Emitter();
+  /**
+   * A room's newest message, as `activity` brought it, and whether the news mentions us
+   * (notifications listen: state/notify.ts).
+   */
+  const news = new Emitter<[room: RoomSummary, viewing: boolean, mentioned: boolean]>();
 
   /** Highest seq we have told the server (or are about to) per room. */
   const readSeq = new Map<string, number>();
@@ -66,11 +74,17 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         const r = await api.rooms();
         if (disposed) return;
         if (r.ok) {
+          const known = loaded.peek() ? new Set(rooms.peek().map((x) => x.id)) : null;
+          const list = r.data.rooms.map(withLocalReads).sort(byActivity);
           batch(() => {
-            rooms.value = r.data.rooms.map(withLocalReads).sort(byActivity);
+            rooms.value = list;
             loaded.value = true;
             error.value = null;
           });
+          // A room new to the list with a message in it is news too: a DM's first message
+          // reaches the other person this way, and `activity` from a room not listed yet
+          // comes here through the refetch.
+          if (known) for (const x of list) if (!known.has(x.id) && x.lastMessage && (x.unread > 0 || x.lastMessage.uid === user.id)) news.emit(x, x.id === active.peek(), x.mentions > 0);
         } else if (r.status === 401) {
           opts.onSessionLost?.();
           return;
@@ -123,6 +137,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     const viewing = active.peek() === r.id;
     const mine = f.lastMessage.uid === user.id;
     const added = Math.max(1, f.lastSeq - r.lastSeq);
+    // The mentions of us this frame tells, not counted yet (after what the list had) nor read.
+    const mentioned = (f.mentions ?? []).filter((seq) => seq > r.lastSeq && seq > r.lastRead).length;
     const next: RoomSummary = {
       ...r,
       lastMessage: f.lastMessage,
@@ -130,11 +146,11 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       // Never more than what is after the read position (a room read here a moment ago
       // may not have heard of those messages yet: its lastSeq is behind, not its lastRead).
       unread: viewing ? 0 : mine ? r.unread : Math.min(r.unread + added, Math.max(1, f.lastSeq - r.lastRead)),
-      // The mentions of us this frame tells, not counted yet (after what the list had) nor read.
-      mentions: viewing ? 0 : r.mentions + (f.mentions ?? []).filter((seq) => seq > r.lastSeq && seq > r.lastRead).length,
+      mentions: viewing ? 0 : r.mentions + mentioned,
       activityAt: Math.max(r.activityAt, f.lastMessage.ts),
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
+    news.emit(next, viewing, mentioned > 0);
   }
 
   /** Read on this device or another: the badge counts only what is after it. */
@@ -219,7 +235,13 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     active: active as ReadonlySignal<string | null>,
     /** The user's room list changed (a `rooms` frame): open rooms refresh their details. Returns the unsubscribe. */
     onRoomsChanged: roomsChanged.on,
-    totalUnread: computed(() => rooms.value.reduce((n, r) => n + r.unread, 0)),
+    /** Unread in rooms that are not muted (a muted room's badge is grey, and not counted here). */
+    totalUnread: computed(() => rooms.value.reduce((n, r) => n + (isMuted(r) ? 0 : r.unread), 0)),
+    onNews: news.on,
+    /** The viewer changed a room's notification settings. */
+    setNotify(id: string, notify: RoomSummary["notify"], mutedUntil: number) {
+      patch(id, (r) => ({ ...r, notify, mutedUntil }));
+    },
     load,
     /** Dial the user channel again now (e.g. it was opened under a session that has since been replaced). */
     reconnect() {
@@ -263,6 +285,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     dispose() {
       disposed = true;
       roomsChanged.clear();
+      news.clear();
       for (const t of readTimers.values()) clearTimeout(t);
       readTimers.clear();
       conn.stop();

@@ -98,6 +98,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     <RoomView
       store={s.store}
       call={s.call}
+      sidebar={sidebar}
       onGone={() => {
         sidebar.forget(id);
         app.navigate("/", { replace: true });

@@ -18,6 +18,8 @@ import { Composer } from "./messages/Composer";
 import { MessageList } from "./messages/MessageList";
 import { TypingLine } from "./messages/TypingLine";
 import type { RoomDialog } from "./RoomDialogs";
+import type { SidebarStore } from "../state/sidebar";
+import { notifyPart } from "./notify-part";
 
 
 /** The room's dialogs (owner actions, leave, remove a member) load when one first opens. */
@@ -26,13 +28,17 @@ const RoomDialogs = lazyComponent(
   (m) => m.RoomDialogs,
 );
 
+/** A room's notification settings (the notifications part). */
+const RoomNotifyDialog = lazyComponent(notifyPart, (m) => m.RoomNotifyDialog);
+
 /**
  * One conversation: header (name, topic, connection, invite link, room menu), messages,
  * composer, and the member list (a drawer on phones). `onGone` runs after we left or
  * deleted the room ourselves.
  */
-export function RoomView({ store, call, onGone }: { store: RoomStore; call: RoomCall; onGone: () => void }) {
+export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; call: RoomCall; sidebar: SidebarStore; onGone: () => void }) {
   const membersOpen = useSignal(false);
+  const notifyOpen = useSignal(false);
   const open = useSignal<RoomDialog | null>(null);
   const banError = useSignal<string | null>(null);
   const problem = store.problem.value;
@@ -51,15 +57,17 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Room
     return () => document.removeEventListener("keydown", onKey);
   }, [membersOpen.value]);
 
+  const notify: MenuItem = { label: "Notifications…", onSelect: () => (notifyOpen.value = true) };
   const items: MenuItem[] = !group
-    ? []
+    ? [notify]
     : owner
       ? [
+          notify,
           { label: "Edit name and topic", onSelect: () => (open.value = "edit") },
           { label: "Reset invite link", onSelect: () => (open.value = "reset") },
           { label: "Delete room", onSelect: () => (open.value = "delete"), danger: true },
         ]
-      : [{ label: "Leave room", onSelect: () => (open.value = "leave"), danger: true }];
+      : [notify, { label: "Leave room", onSelect: () => (open.value = "leave"), danger: true }];
 
   const o = open.value;
   return (
@@ -204,6 +212,7 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Room
       </div>
 
       {o && <RoomDialogs open={o} store={store} onClose={close} onGone={onGone} />}
+      {notifyOpen.value && <RoomNotifyDialog roomId={room.id} sidebar={sidebar} onClose={() => (notifyOpen.value = false)} />}
     </div>
   );
 }

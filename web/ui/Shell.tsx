@@ -11,7 +11,9 @@ import { ChatIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
 import { RoomPage } from "./RoomPage";
 import { Sidebar } from "./Sidebar";
-import { lazy } from "../state/lazy";
+import { notifyPart } from "./notify-part";
+import { lazy, loadFailed } from "../state/lazy";
+import type { Notifier } from "../state/notify";
 
 /** The switcher (search) loads when it first opens: only the key that opens it is here. */
 const switcherPart = lazy(() => import("./search/Switcher"));
@@ -43,6 +45,20 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
   }, []);
+  // Notifications load once the shell shows: nothing of them is needed to open a room.
+  const notifier = useSignal<Notifier | null>(null);
+  useEffect(() => {
+    let n: Notifier | null = null;
+    let live = true;
+    notifyPart.load().then((m) => {
+      if (live) notifier.value = n = m.createNotifier(app, sidebar, user);
+    }, loadFailed);
+    return () => {
+      live = false;
+      n?.dispose();
+      notifier.value = null;
+    };
+  }, [sidebar]);
   useEffect(() => {
     const stops = [
       effect(() => app.setUnread(sidebar.totalUnread.value)),
@@ -60,7 +76,13 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
       <HeldCall holder={calls.holder} />
       <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
-      <Sidebar store={sidebar} currentId={route.name === "room" ? route.id : null} onSearch={() => (searching.value = true)} onSearchHint={() => switcherPart.load()} />
+      <Sidebar
+        store={sidebar}
+        currentId={route.name === "room" ? route.id : null}
+        notifier={notifier.value}
+        onSearch={() => (searching.value = true)}
+        onSearchHint={() => switcherPart.load()}
+      />
       {searching.value && <Switcher rooms={sidebar.rooms} onClose={() => (searching.value = false)} />}
       <main class="main">
         {route.name === "room" ? (

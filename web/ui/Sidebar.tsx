@@ -11,6 +11,9 @@ import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { Menu } from "./Menu";
 import type { SidebarDialog } from "./SidebarDialogs";
+import { isMuted } from "../state/sidebar";
+import type { Notifier } from "../state/notify";
+import { notifyPart } from "./notify-part";
 
 /** The sidebar's dialogs (new room, new message, save the account, log out) load when one first opens. */
 const SidebarDialogs = lazyComponent(
@@ -22,7 +25,19 @@ const SidebarDialogs = lazyComponent(
  * The user's conversations, most recent first, with the account menu and the "new" actions
  * on top. On phones it is the home screen; on wider screens it stays beside the room.
  */
-export function Sidebar({ store, currentId, onSearch, onSearchHint }: { store: SidebarStore; currentId: string | null; onSearch: () => void; onSearchHint: () => void }) {
+export function Sidebar({
+  store,
+  currentId,
+  notifier,
+  onSearch,
+  onSearchHint,
+}: {
+  store: SidebarStore;
+  currentId: string | null;
+  notifier?: Notifier | null;
+  onSearch: () => void;
+  onSearchHint: () => void;
+}) {
   const app = useApp();
   const me = app.session.value;
   const open = useSignal<SidebarDialog | null>(null);
@@ -52,6 +67,12 @@ export function Sidebar({ store, currentId, onSearch, onSearchHint }: { store: S
             }
             items={[
               ...(guest ? [{ label: "Save your account", onSelect: () => (open.value = "save") }] : []),
+              ...(notifier
+                ? [
+                    { label: notifier.enabled.value ? "Turn off notifications" : "Turn on notifications", onSelect: () => void (notifier.enabled.value ? notifier.disable() : notifier.enable()) },
+                    { label: notifier.sound.value ? "Turn off sound" : "Turn on sound", onSelect: notifier.toggleSound },
+                  ]
+                : []),
               {
                 label: "Log out",
                 onSelect: () => {
@@ -84,6 +105,7 @@ export function Sidebar({ store, currentId, onSearch, onSearchHint }: { store: S
             </button>
           </div>
         )}
+        {notifier && notifyPart.module.value && <notifyPart.module.value.NotifyBanner notifier={notifier} />}
         {(notice.value ?? store.error.value) && (
           <p class="sidebar-error error" role="alert">
             {notice.value ?? store.error.value}
@@ -147,7 +169,7 @@ function ConversationItem({ room, meId, current }: { room: RoomSummary; meId: st
               </span>
             )}
             {room.unread > 0 && (
-              <span class="badge">
+              <span class={isMuted(room) ? "badge muted-badge" : "badge"}>
                 {room.unread > 99 ? "99+" : room.unread}
                 <span class="sr-only"> unread</span>
               </span>

@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
 import type { DB } from "./client";
 import { attachments, messages, reactions, roomBans, roomMembers, rooms, sessions, users } from "./schema";
-import { MENTION_ROOM, attachReactions, quoteOf, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
+import { MENTION_ROOM, attachReactions, defaultLevel, quoteOf, type NotifyLevel, type Ban, type Member, type Message, type Role, type RoomSummary } from "../protocol";
 import type { UploadLimits, UploadUsage } from "../media/quota";
 
 /** A room as stored, secrets included (invite code, DM key): never sent as is. */
@@ -300,6 +300,9 @@ interface SummaryRow {
   files: number | null;
   deleted: number | null;
   mentions: number;
+  level: NotifyLevel | null;
+  muted_until: number | null;
+  members: number;
 }
 
 /**
@@ -320,10 +323,12 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
            -- Unread messages of others that mention the viewer or @room (the partial index messages_mentions).
            (SELECT count(*) FROM messages mm
              WHERE mm.room_id = r.id AND mm.seq > rm.last_read_seq AND mm.mentions IS NOT NULL AND mm.user_id <> rm.user_id
-               AND EXISTS (SELECT 1 FROM json_each(mm.mentions) WHERE value IN (rm.user_id, ${MENTION_ROOM}))) AS mentions
+               AND EXISTS (SELECT 1 FROM json_each(mm.mentions) WHERE value IN (rm.user_id, ${MENTION_ROOM}))) AS mentions,
+           ns.level, ns.muted_until, (SELECT count(*) FROM room_members WHERE room_id = r.id) AS members
       FROM room_members rm
       JOIN rooms r ON r.id = rm.room_id
       LEFT JOIN messages m ON m.room_id = r.id AND m.seq = (SELECT max(seq) FROM messages WHERE room_id = r.id)
+      LEFT JOIN notification_settings ns ON ns.user_id = rm.user_id AND ns.room_id = r.id
      WHERE rm.user_id = ${userId}
        AND NOT (r.kind = 'dm' AND r.created_by <> rm.user_id AND m.seq IS NULL)`);
   const list = rows.map((r): RoomSummary => {
@@ -350,6 +355,8 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
       unread: Math.max(0, lastSeq - r.last_read),
       mentions: r.mentions,
       activityAt: r.ts ?? r.joined_at,
+      notify: r.level ?? defaultLevel(r.kind, r.members),
+      ...(r.muted_until ? { mutedUntil: r.muted_until } : {}),
     };
   });
   return list.sort((a, b) => b.activityAt - a.activityAt || (a.id < b.id ? -1 : 1));

@@ -178,3 +178,44 @@ export const reactions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.roomId, t.seq, t.emoji, t.userId] })],
 );
+
+/**
+ * Web Push subscriptions: one per browser/device that subscribed (PushSubscription), at most
+ * MAX_PUSH_SUBSCRIPTIONS per person. `endpoint` is the push service's URL for that device; a
+ * 404/410 from it deletes the row.
+ */
+export const pushSubscriptions = sqliteTable(
+  "push_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    endpoint: text("endpoint").notNull().unique(),
+    /** base64url: the browser's P-256 public key (65 bytes) and auth secret (16 bytes). */
+    p256dh: text("p256dh").notNull(),
+    auth: text("auth").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("push_subscriptions_user").on(t.userId)],
+);
+
+/**
+ * A person's notification settings for one room (no row: the defaults, see
+ * worker/protocol/notify.ts). `level` null is the default; `muted_until` (ms) silences the
+ * room until then (0: not muted; MUTE_FOREVER: until turned back on).
+ */
+export const notificationSettings = sqliteTable(
+  "notification_settings",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    roomId: text("room_id")
+      .notNull()
+      .references(() => rooms.id, { onDelete: "cascade" }),
+    level: text("level", { enum: ["all", "mentions"] }),
+    mutedUntil: integer("muted_until").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.roomId] })],
+);

@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { MAX_NAME, MAX_ROOM_NAME, MAX_PAGE, DEFAULT_PAGE, hasVisible, stripHidden } from "./limits";
 import { LastMessageSchema, MessageSchema, PeerSchema } from "./frames";
+import { NotifyLevel } from "./notify";
 
 /** A name: without characters that reorder or hide text, trimmed, and showing something. */
 const trimmed = (max: number, what: string) =>
@@ -163,6 +164,10 @@ export const RoomSummarySchema = v.object({
   mentions: v.optional(v.number(), 0),
   /** Newest message time, else when the viewer joined: the sidebar's sort key (descending). */
   activityAt: v.number(),
+  /** The viewer's notification level for the room (theirs, or the default). */
+  notify: v.optional(NotifyLevel),
+  /** Muted until then (ms; MUTE_FOREVER: until turned back on); absent: never muted. */
+  mutedUntil: v.optional(v.number()),
 });
 export type RoomSummary = v.InferOutput<typeof RoomSummarySchema>;
 

@@ -5,3 +5,4 @@ export * from "./http";
 export * from "./calls";
 export * from "./media";
 export * from "./mentions";
+export * from "./notify";

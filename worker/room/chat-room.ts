@@ -33,7 +33,7 @@ import { errorJson, tooManyRequests } from "../http/errors";
 import * as calls from "./call";
 import * as callEffects from "./call-effects";
 import { frameTo, reject, type Conn, type Effect } from "./effects";
-import { announcement, describeFailure, flush, type History } from "./flush";
+import { announcement, describeFailure, flush, pushRound, type History } from "./flush";
 import { d1History } from "./history-d1";
 import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./identity";
 import * as messages from "./messages";
@@ -168,7 +168,10 @@ export class ChatRoom extends DurableObject<Env> {
         more = r.status === "done" && r.more;
         if (unlisted && r.status === "done" && r.newest) this.#io.listed();
         const a = announcement(this.#store, r.status === "done" ? r.newest : null, now);
-        if (a.announce) this.#io.announce(a.announce);
+        if (a.announce) {
+          this.#io.announce(a.announce);
+          this.#io.push(pushRound(this.#store, now), now);
+        }
         announceAt = a.at;
       }
       this.#io.alarmAt({

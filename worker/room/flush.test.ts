@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "../protocol";
-import { ANNOUNCE_GAP_MS, FLUSH_BATCH, RETRY_BASE_MS, announcement, flush, type History } from "./flush";
+import { ANNOUNCE_GAP_MS, FLUSH_BATCH, PUSH_MAX_AGE_MS, PUSH_WINDOW, RETRY_BASE_MS, announcement, flush, pushRound, type History } from "./flush";
 import { newStore } from "./testing/fixtures";
 import { nodeStorage } from "./testing/node-storage";
 import { RoomStore } from "./store/room-store";
@@ -207,5 +207,31 @@ describe("announcements to the members' sidebars", () => {
     // The deferred one goes when the alarm comes back, with the newest flushed message.
     expect(announcement(store, null, 10_000 + ANNOUNCE_GAP_MS)).toMatchObject({ announce: { seq: 2 }, at: null });
     expect(announcement(store, null, 20_000)).toEqual({ announce: null, at: null });
+  });
+});
+
+describe("Web Push rounds", () => {
+  it("take what reached D1 since the last round, oldest first, each message once", () => {
+    const { store } = newStore();
+    expect(pushRound(store, 10)).toEqual([]);
+    for (const c of ["a", "b", "c"]) add(store, c);
+    store.markFlushed([1, 2]);
+    expect(pushRound(store, 10).map((m) => m.text)).toEqual(["a", "b"]);
+    expect(pushRound(store, 10)).toEqual([]);
+    store.markFlushed([3]);
+    add(store, "d");
+    expect(pushRound(store, 10).map((m) => m.text)).toEqual(["c"]);
+  });
+
+  it(`look at the newest ${PUSH_WINDOW} only, and at nothing older than ${PUSH_MAX_AGE_MS / 60_000} minutes`, () => {
+    const { store } = newStore();
+    for (let i = 0; i < PUSH_WINDOW + 5; i++) add(store, `m${i}`);
+    store.markFlushed(Array.from({ length: PUSH_WINDOW + 5 }, (_, i) => i + 1));
+    const round = pushRound(store, 10);
+    expect(round).toHaveLength(PUSH_WINDOW);
+    expect(round.at(-1)!.text).toBe(`m${PUSH_WINDOW + 4}`);
+    add(store, "late");
+    store.markFlushed([PUSH_WINDOW + 6]);
+    expect(pushRound(store, 1 + PUSH_MAX_AGE_MS + 1)).toEqual([]);
   });
 });

@@ -56,6 +56,10 @@ const DOOMED_BATCH = 50;
 /** Flush retry backoff: 1 s, 2 s, 4 s … capped at 5 min, each jittered to 50–100 %. */
 export const RETRY_BASE_MS = 1000;
 export const RETRY_CAP_MS = 5 * 60_000;
+/** Messages one Web Push round looks at (each person gets the newest that notifies them). */
+export const PUSH_WINDOW = 50;
+/** Older messages are not pushed (e.g. after a long D1 outage, or the first round of a room). */
+export const PUSH_MAX_AGE_MS = 10 * 60_000;
 /** Least time between two announcements of a room's newest message to its members' hubs. */
 export const ANNOUNCE_GAP_MS = 3000;
 
@@ -215,6 +219,22 @@ export const activityOf = (m: Message, mentioned: MentionRow[] = []) => ({
   lastMessage: lastMessageOf(m),
   ...(mentioned.length > 0 ? { mentioned } : {}),
 });
+/**
+ * Web Push goes at the announcements' pace (at most once per ANNOUNCE_GAP_MS per room, so a
+ * busy room costs each person one push per gap, not one per flush): called when the room
+ * announces, it returns what reached D1 since the last round (at most PUSH_WINDOW, oldest
+ * first, none older than PUSH_MAX_AGE_MS) and remembers where this round ended.
+ */
+export function pushRound(store: RoomStore, now: number): Message[] {
+  const newest = store.newestFlushed();
+  const after = store.pushedSeq();
+  if (!newest || newest.seq <= after) return [];
+  store.setPushedSeq(newest.seq);
+  return store
+    .page(newest.seq + 1, PUSH_WINDOW)
+    .filter((m) => m.seq > after && m.ts >= now - PUSH_MAX_AGE_MS)
+    .reverse();
+}
 
 /** For the adapter's log line. */
 export const describeFailure = (r: Extract<FlushResult, { status: "failed" }>, now: number) =>

@@ -18,6 +18,7 @@ import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
 import { announceRoomsChanged } from "./user-hub";
 import { announcedMentions } from "./mentions";
+import { pushNews } from "../push/send";
 
 /** Who a socket is. Serialized with the socket (≤ 2 KiB): ids and display name only. */
 export interface Attachment extends Conn {
@@ -52,9 +53,9 @@ export class RoomIO {
   /**
    * Hub notices, chained so that each hub sees a room's notices in order: rings on one
    * chain, sidebar announcements (a D1 read and a call per member) on another, so that a
-   * ring never waits behind a big room's announcement.
+   * ring never waits behind a big room's announcement; Web Push on a third.
    */
-  #chains = { rings: Promise.resolve(), activity: Promise.resolve() };
+  #chains = { rings: Promise.resolve(), activity: Promise.resolve(), push: Promise.resolve() };
   /** Mirror of the scheduled alarm (null: none). */
   #alarmAt: number | null = null;
 
@@ -321,7 +322,21 @@ export class RoomIO {
     this.#tell("watchers", { type: "rooms" });
   }
 
-  #enqueue(chain: "rings" | "activity", job: () => Promise<void>): void {
+  /**
+   * Web Push for a round's messages (`fresh`, oldest first: flush.ts pushRound), in the background: to
+   * members with no app open and no socket in this room (worker/push/send.ts).
+   */
+  push(fresh: readonly Message[], now: number): void {
+    const roomId = this.#store.roomId();
+    if (roomId === undefined || fresh.length === 0) return;
+    // A ghost (no heartbeat for GHOST_AFTER_MS: a client gone without a close) is not "here".
+    const here = [...new Set(this.views().flatMap((v) => (v.open && now - v.lastSeen <= this.#alarm.ghostAfterMs ? [v.uid] : [])))];
+    this.#enqueue("push", async () => {
+      await pushNews(this.#env, roomId, fresh, here, now);
+    });
+  }
+
+  #enqueue(chain: "rings" | "activity" | "push", job: () => Promise<void>): void {
     const p = this.#chains[chain].then(job).catch((err) => console.error("ChatRoom:hub", err));
     this.#chains[chain] = p;
     this.#ctx.waitUntil(p);

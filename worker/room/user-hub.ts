@@ -99,6 +99,13 @@ export class UserHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     finishClose(ws, code, reason);
+    // The last tab closed: no longer live at once (not at the next renewal), so that Web
+    // Push reaches the user from the next message on. The leases lapse by themselves.
+    // The next socket marks it live again and renews the leases (a reload: close, then open).
+    const uid = attachment<Attachment>(ws)?.uid;
+    if (uid === undefined || this.#openUid(ws) !== null) return;
+    this.ctx.storage.kv.delete("watched_at");
+    await this.#markLive(uid, 0);
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
@@ -143,10 +150,11 @@ export class UserHub extends DurableObject<Env> {
     return sockets.length;
   }
 
-  /** The user of a live socket (null: none open, or only ghosts). */
-  #openUid(): string | null {
+  /** The user of a live socket (null: none open, or only ghosts), `except` not counted. */
+  #openUid(except?: WebSocket): string | null {
     const now = Date.now();
     for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except) continue;
       const a = attachment<Attachment>(ws);
       if (a && ws.readyState === WebSocket.OPEN && now - lastSeen(this.ctx, ws, a.at) <= this.#ghostAfterMs) return a.uid;
     }

@@ -1,11 +1,17 @@
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { startPushService, vapidKeys } from "../../test/support/push-service.mjs";
 
 const here = import.meta.dirname;
 const repo = path.join(here, "../..");
 
-export default defineConfig(async () => ({
+export default defineConfig(async () => {
+  // Web Push without the internet: fresh VAPID keys and a loopback push service (in this
+  // process) that the Worker's pushes reach and the tests read back (push.test.ts).
+  const vapid = await vapidKeys();
+  const push = await startPushService();
+  return {
   root: here,
   plugins: [
     cloudflareTest({
@@ -25,6 +31,11 @@ export default defineConfig(async () => ({
           UPLOADS_IN_FLIGHT: "4",
           UPLOAD_BYTES_PER_DAY: String(40 * 1024 * 1024),
           ROOM_STORAGE_BYTES: String(60 * 1024 * 1024),
+          VAPID_PUBLIC_KEY: vapid.publicKey,
+          VAPID_PRIVATE_KEY: vapid.privateKey,
+          VAPID_SUBJECT: "mailto:tests@chat.test",
+          PUSH_LOCAL_ENDPOINTS: "1",
+          TEST_PUSH_SERVICE: push.url,
         },
       },
     }),
@@ -34,4 +45,5 @@ export default defineConfig(async () => ({
     setupFiles: [path.join(here, "apply-migrations.ts")],
     testTimeout: 20_000,
   },
-}));
+  };
+});

@@ -198,6 +198,15 @@ export class RoomStore {
     else this.#s.kv.delete("announce_pending");
   }
 
+  /** The newest seq the last Web Push round covered (flush.ts pushRound). */
+  pushedSeq(): number {
+    return this.#s.kv.get<number>("pushed_seq") ?? 0;
+  }
+
+  setPushedSeq(seq: number): void {
+    this.#s.kv.put("pushed_seq", seq);
+  }
+
   // ── the log ─────────────────────────────────────────────────────────────────
 
   /**
