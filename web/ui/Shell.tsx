@@ -4,12 +4,23 @@ import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
 import { createCalls } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
-import { RingingElsewhere } from "./calls/IncomingCall";
-import { HeldCall } from "./calls/code";
+import { lazy } from "../state/lazy";
+import { HeldCall, RingingElsewhere } from "./calls/code";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
+import { lazyComponent } from "./Lazy";
 import { RoomPage } from "./RoomPage";
-import { Sidebar } from "./Sidebar";
+
+/**
+ * The sidebar's UI loads on demand, asked for at the shell's first render: showing a room and
+ * sending in it do not need it, and its list waits for its own fetch (`GET /api/rooms`)
+ * anyway. Meanwhile an empty sidebar holds its place, so nothing moves when it comes.
+ */
+const Sidebar = lazyComponent(
+  lazy(() => import("./Sidebar")),
+  (m) => m.Sidebar,
+  () => <aside class="sidebar" aria-label="Sidebar" aria-busy="true" />,
+);
 
 /**
  * The signed-in app: the sidebar beside the open conversation. On phones only one of
