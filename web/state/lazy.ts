@@ -39,18 +39,3 @@ export function loadFailed(e: unknown): void {
 export function prefetch(part: Lazy<unknown>): void {
   part.load().catch(loadFailed);
 }
-
-/**
- * Starts loading `parts` once the page is idle (the room is drawn and the browser has nothing
- * else to do): parts that are not needed to show a room but likely soon (an image in the
- * history, a ring), so they are here before they are. Returns a cancel for an effect cleanup.
- */
-export function prefetchWhenIdle(...parts: Lazy<unknown>[]): () => void {
-  const run = () => parts.forEach(prefetch);
-  if (typeof requestIdleCallback === "function") {
-    const id = requestIdleCallback(run, { timeout: 2000 });
-    return () => cancelIdleCallback(id);
-  }
-  const id = setTimeout(run, 200);
-  return () => clearTimeout(id);
-}
