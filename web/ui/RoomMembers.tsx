@@ -1,6 +1,7 @@
 /**
  * The room's members (in the order the store keeps), with Remove for an owner of a
- * group, and the ban list (Unban) below. Loaded on demand (RoomView.tsx).
+ * group, and the ban list (Unban) below. Loaded on demand: RoomView.tsx draws the panel and
+ * its heading (with the online count) at once, these rows when this chunk is here.
  */
 import { useSignal } from "@preact/signals";
 import { failureText } from "../api";
@@ -11,12 +12,6 @@ export function RoomMembers({ store, manage, onRemove }: { store: RoomStore; man
   const banError = useSignal<string | null>(null);
   return (
     <>
-      <h2>
-        Members{" "}
-        <span class="muted">
-          · {store.onlineCount.value} of {store.members.value.length} online
-        </span>
-      </h2>
       <ul aria-label="Members">
         {store.members.value.map((m) => (
           <li key={m.id} class={m.online ? "member online" : "member"} data-online={m.online}>

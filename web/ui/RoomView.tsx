@@ -19,8 +19,8 @@ import type { RoomDialog } from "./RoomDialogs";
 
 /**
  * The member list (with the ban list for an owner) is a chunk of its own, asked for when the
- * room first draws: the panel's frame is here at once, its rows a moment later. Showing the
- * conversation and sending do not need it.
+ * room first draws: the panel and its heading are here at once, its rows a moment later.
+ * Showing the conversation and sending do not need it.
  */
 const Members = lazyComponent(
   lazy(() => import("./RoomMembers")),
@@ -132,6 +132,12 @@ export function RoomView({ store, call, onGone }: { store: RoomStore; call: Room
           class={`members${membersOpen.value ? " open" : ""}${store.connection.value === "online" ? "" : " stale"}`}
           aria-label="Members"
         >
+          <h2>
+            Members{" "}
+            <span class="muted">
+              · {store.onlineCount.value} of {store.members.value.length} online
+            </span>
+          </h2>
           <Members store={store} manage={owner && group} onRemove={(m) => (open.value = { remove: m })} />
         </aside>
       </div>
