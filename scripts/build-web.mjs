@@ -25,6 +25,7 @@ import { readFile, writeFile, rm, mkdir, readdir } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { chunkGraph, report, kib } from "./bundle-size.mjs";
+import { valibotPurePlugin } from "./valibot-pure.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const web = path.join(root, "web");
@@ -245,7 +246,7 @@ const options = {
   legalComments: "none",
   logLevel: "warning",
   define: { "process.env.NODE_ENV": JSON.stringify(watch ? "development" : "production") },
-  plugins: [customMediaPlugin, lazyPartsPlugin, writePlugin],
+  plugins: [customMediaPlugin, valibotPurePlugin(), lazyPartsPlugin, writePlugin],
 };
 
 if (watch) {

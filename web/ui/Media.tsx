@@ -1,87 +1,24 @@
 /**
- * Media on messages: attachments (inline images with their aspect ratio reserved, video and
- * audio players, file cards with a download link) and reaction chips; the full-size image
- * dialog (Lightbox.tsx) and the emoji picker (EmojiPicker.tsx, with its data) load on demand,
- * when first opened (or when a pointer comes over what opens them).
+ * Media on messages: attachments and reaction chips. The attachments' code (Attachments.tsx)
+ * and the emoji picker (EmojiPicker.tsx, with its data) load on demand: the picker when first
+ * opened (or when a pointer comes over what opens it), the attachments when a message with
+ * some first shows, and as soon as a room is opened (`prefetchMedia`, beside the room's own
+ * HTTP request and before its socket's history, which comes later): not waited for, but here
+ * before the first message that needs it, so no message grows after it has shown.
  */
-import { useSignal } from "@preact/signals";
-import { attachmentUrl, isInlineType, type Attachment, type Reaction } from "../../worker/protocol";
+import type { Reaction } from "../../worker/protocol";
 import { lazy, prefetch } from "../state/lazy";
-import { formatDuration, humanSize } from "../state/messages";
 import { lazyComponent } from "./Lazy";
 
-const lightboxCode = lazy(() => import("./Lightbox"));
-const Lightbox = lazyComponent(lightboxCode, (m) => m.Lightbox);
+const attachmentsCode = lazy(() => import("./Attachments"));
+export const Attachments = lazyComponent(attachmentsCode, (m) => m.Attachments);
+
+/** Starts fetching the attachments' code (a room is being opened). */
+export const prefetchMedia = () => prefetch(attachmentsCode);
 
 export const emojiCode = lazy(() => import("./EmojiPicker"));
 /** The emoji picker popover (shows once its chunk is here: at once, after the first time). */
 export const EmojiPicker = lazyComponent(emojiCode, (m) => m.EmojiPicker);
-
-export function Attachments({ roomId, files }: { roomId: string; files: readonly Attachment[] }) {
-  const open = useSignal<Attachment | null>(null);
-  return (
-    <div class="attachments">
-      {files.map((a) => {
-        const url = attachmentUrl(roomId, a.id);
-        const inline = isInlineType(a.type);
-        if (inline && a.type.startsWith("image/")) {
-          const w = a.width ?? 4;
-          const h = a.height ?? 3;
-          return (
-            <button
-              key={a.id}
-              type="button"
-              class="att-image"
-              style={{ aspectRatio: `${w} / ${h}`, width: `min(100%, ${Math.round(Math.min(320, (w / h) * 240, w))}px)` }}
-              onClick={() => (open.value = a)}
-              onPointerEnter={() => prefetch(lightboxCode)}
-              aria-label={`Open ${a.name}`}
-            >
-              <img src={a.thumb ? attachmentUrl(roomId, a.id, true) : url} alt={a.name} width={w} height={h} loading="lazy" />
-            </button>
-          );
-        }
-        if (inline && a.type.startsWith("video/")) {
-          return (
-            <video
-              key={a.id}
-              class="att-video"
-              controls
-              preload="metadata"
-              src={url}
-              style={a.width && a.height ? { aspectRatio: `${a.width} / ${a.height}` } : undefined}
-              aria-label={a.name}
-            />
-          );
-        }
-        if (inline && a.type.startsWith("audio/")) {
-          return (
-            <div key={a.id} class="att-audio">
-              <audio controls preload="metadata" src={url} aria-label={a.name} />
-              {a.durationMs !== undefined && <span class="muted">{formatDuration(a.durationMs)}</span>}
-            </div>
-          );
-        }
-        return (
-          <a key={a.id} class="att-file" href={url} download={a.name} title={`Download ${a.name}`}>
-            <span class="att-icon" aria-hidden="true">
-              {fileLabel(a)}
-            </span>
-            <span class="att-name">{a.name}</span>
-            <span class="att-size muted">{humanSize(a.size)}</span>
-          </a>
-        );
-      })}
-      {open.value && <Lightbox roomId={roomId} a={open.value} onClose={() => (open.value = null)} />}
-    </div>
-  );
-}
-
-/** A short type label for the file icon: "PDF", "ZIP", "DOC"… */
-function fileLabel(a: Attachment): string {
-  const ext = /\.([a-z0-9]{1,4})$/i.exec(a.name)?.[1];
-  return (ext ?? a.type.split("/")[1] ?? "file").slice(0, 4).toUpperCase();
-}
 
 export function Reactions(props: {
   reactions: readonly Reaction[];

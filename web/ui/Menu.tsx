@@ -1,12 +1,18 @@
 import type { ComponentChildren } from "preact";
 import { useSignal } from "@preact/signals";
-import { useEffect, useId, useRef } from "preact/hooks";
+import { useId, useRef } from "preact/hooks";
+import { lazy, prefetch } from "../state/lazy";
+import { lazyComponent } from "./Lazy";
 
 export interface MenuItem {
   label: string;
   onSelect: () => void;
   danger?: boolean;
 }
+
+/** The open menu (MenuPopup.tsx) loads when a menu first opens, or a pointer comes over its button. */
+const popupCode = lazy(() => import("./MenuPopup"));
+const MenuPopup = lazyComponent(popupCode, (m) => m.MenuPopup);
 
 /**
  * A menu button (WAI-ARIA menu pattern): opens below its button, focuses the first item,
@@ -23,42 +29,15 @@ export function Menu(props: {
   header?: ComponentChildren;
 }) {
   const open = useSignal(false);
-  const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const menuId = useId();
-
-  const items = () => [...(root.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
   const close = (refocus: boolean) => {
     open.value = false;
     if (refocus) button.current?.focus();
   };
 
-  useEffect(() => {
-    if (!open.value) return;
-    items()[0]?.focus();
-    const onDown = (e: PointerEvent) => {
-      if (!root.current?.contains(e.target as Node)) close(false);
-    };
-    document.addEventListener("pointerdown", onDown);
-    return () => document.removeEventListener("pointerdown", onDown);
-  }, [open.value]);
-
-  function onKey(e: KeyboardEvent) {
-    if (e.key === "Escape") {
-      e.stopPropagation();
-      return close(true);
-    }
-    if (e.key === "Tab") return close(false);
-    const all = items();
-    const i = all.indexOf(document.activeElement as HTMLElement);
-    const to = e.key === "ArrowDown" ? i + 1 : e.key === "ArrowUp" ? i - 1 : e.key === "Home" ? 0 : e.key === "End" ? -1 : null;
-    if (to === null || all.length === 0) return;
-    e.preventDefault();
-    all[(to + all.length) % all.length]?.focus();
-  }
-
   return (
-    <div class={props.class ? `menu ${props.class}` : "menu"} ref={root} onKeyDown={onKey}>
+    <div class={props.class ? `menu ${props.class}` : "menu"}>
       <button
         ref={button}
         type="button"
@@ -67,30 +46,12 @@ export function Menu(props: {
         aria-expanded={open.value}
         aria-controls={open.value ? menuId : undefined}
         aria-label={props.label}
+        onPointerEnter={() => prefetch(popupCode)}
         onClick={() => (open.value = !open.value)}
       >
         {props.children}
       </button>
-      {open.value && (
-        <div class="menu-popup" id={menuId} role="menu" aria-label={props.label}>
-          {props.header && <div class="menu-header">{props.header}</div>}
-          {props.items.map((it) => (
-            <button
-              key={it.label}
-              type="button"
-              role="menuitem"
-              tabIndex={-1}
-              class={it.danger ? "menu-item danger" : "menu-item"}
-              onClick={() => {
-                close(true);
-                it.onSelect();
-              }}
-            >
-              {it.label}
-            </button>
-          ))}
-        </div>
-      )}
+      {open.value && <MenuPopup id={menuId} label={props.label} header={props.header} items={props.items} button={button} onClose={close} />}
     </div>
   );
 }

@@ -9,6 +9,7 @@ import type { SidebarStore } from "../state/sidebar";
 import { callCode } from "./calls/code";
 import { useApp } from "./context";
 import { Link } from "./Link";
+import { prefetchMedia } from "./Media";
 import { RoomView } from "./RoomView";
 
 type State =
@@ -31,6 +32,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
 
   useEffect(() => {
     if (!isRoomId(id)) return;
+    prefetchMedia();
     let store: RoomStore | null = null;
     let call: RoomCall | null = null;
     let cancelled = false;

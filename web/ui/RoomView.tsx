@@ -1,13 +1,10 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { failureText } from "../api";
 import { lazy } from "../state/lazy";
 import type { RoomCall } from "../state/call";
-import type { MemberRow, RoomStore } from "../state/room";
+import type { RoomStore } from "../state/room";
 import { CallButtons } from "./calls/CallButtons";
-import { CallScreen } from "./calls/code";
-import { IncomingCall } from "./calls/IncomingCall";
-import { Avatar } from "./Avatar";
+import { CallScreen, IncomingCall } from "./calls/code";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { CopyLink } from "./CopyLink";
 import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
@@ -21,6 +18,16 @@ import type { RoomDialog } from "./RoomDialogs";
 import type { SidebarStore } from "../state/sidebar";
 import { notifyPart } from "./notify-part";
 
+
+/**
+ * The member list (with the ban list for an owner) is a chunk of its own, asked for when the
+ * room first draws: the panel and its heading are here at once, its rows a moment later.
+ * Showing the conversation and sending do not need it.
+ */
+const Members = lazyComponent(
+  lazy(() => import("./RoomMembers")),
+  (m) => m.RoomMembers,
+);
 
 /** The room's dialogs (owner actions, leave, remove a member) load when one first opens. */
 const RoomDialogs = lazyComponent(
@@ -40,7 +47,6 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
   const membersOpen = useSignal(false);
   const notifyOpen = useSignal(false);
   const open = useSignal<RoomDialog | null>(null);
-  const banError = useSignal<string | null>(null);
   const problem = store.problem.value;
   const room = store.room.value;
   const owner = room.role === "owner";
@@ -140,74 +146,7 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
               · {store.onlineCount.value} of {store.members.value.length} online
             </span>
           </h2>
-          <ul aria-label="Members">
-            {store.members.value.map((m) => (
-              <li key={m.id} class={m.online ? "member online" : "member"} data-online={m.online}>
-                <Avatar uid={m.id} name={m.name} size="sm" />
-                <span class="member-name">
-                  <span class="member-line">
-                    {m.name}
-                    {m.me && <span class="muted"> (you)</span>}
-                  </span>
-                  {(m.username || m.role === "owner") && (
-                    <span class="member-meta">
-                      {m.username && `@${m.username}`}
-                      {m.username && m.role === "owner" && " · "}
-                      {m.role === "owner" && "owner"}
-                    </span>
-                  )}
-                </span>
-                <span class="presence-dot" title={m.online ? "Online" : "Offline"} />
-                <span class="sr-only">{m.online ? ", online" : ", offline"}</span>
-                {owner && group && !m.me && (
-                  <button
-                    type="button"
-                    class="button ghost small remove"
-                    aria-label={`Remove ${m.name}`}
-                    title={`Remove ${m.name} from the room`}
-                    onClick={() => (open.value = { remove: m })}
-                  >
-                    Remove
-                  </button>
-                )}
-              </li>
-            ))}
-          </ul>
-          {owner && group && store.bans.value.length > 0 && (
-            <>
-              <h2>
-                Banned <span class="muted">· {store.bans.value.length}</span>
-              </h2>
-              <ul aria-label="Banned">
-                {store.bans.value.map((b) => (
-                  <li key={b.id} class="member banned">
-                    <Avatar uid={b.id} name={b.name} size="sm" />
-                    <span class="member-name">
-                      <span class="member-line">{b.name}</span>
-                      {b.username && <span class="member-meta">@{b.username}</span>}
-                    </span>
-                    <button
-                      type="button"
-                      class="button ghost small remove"
-                      aria-label={`Unban ${b.name}`}
-                      title={`Let ${b.name} join again by the invite link`}
-                      onClick={async () => {
-                        const failed = await store.unban(b.id);
-                        banError.value = failed && failureText(failed);
-                      }}
-                    >
-                      Unban
-                    </button>
-                  </li>
-                ))}
-              </ul>
-              {banError.value && (
-                <p class="error" role="alert">
-                  {banError.value}
-                </p>
-              )}
-            </>
-          )}
+          <Members store={store} manage={owner && group} onRemove={(m) => (open.value = { remove: m })} />
         </aside>
       </div>
 

@@ -4,13 +4,11 @@ import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
 import { createCalls } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
-import { RingingElsewhere } from "./calls/IncomingCall";
-import { HeldCall } from "./calls/code";
+import { HeldCall, RingingElsewhere } from "./calls/code";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
 import { RoomPage } from "./RoomPage";
-import { Sidebar } from "./Sidebar";
 import { notifyPart } from "./notify-part";
 import { lazy, loadFailed } from "../state/lazy";
 import type { Notifier } from "../state/notify";
@@ -18,6 +16,17 @@ import type { Notifier } from "../state/notify";
 /** The switcher (search) loads when it first opens: only the key that opens it is here. */
 const switcherPart = lazy(() => import("./search/Switcher"));
 const Switcher = lazyComponent(switcherPart, (m) => m.Switcher);
+
+/**
+ * The sidebar's UI loads on demand, asked for at the shell's first render: showing a room and
+ * sending in it do not need it, and its list waits for its own fetch (`GET /api/rooms`)
+ * anyway. Meanwhile an empty sidebar holds its place, so nothing moves when it comes.
+ */
+const Sidebar = lazyComponent(
+  lazy(() => import("./Sidebar")),
+  (m) => m.Sidebar,
+  () => <aside class="sidebar" aria-label="Sidebar" aria-busy="true" />,
+);
 
 /**
  * The signed-in app: the sidebar beside the open conversation. On phones only one of

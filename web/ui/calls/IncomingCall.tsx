@@ -1,7 +1,8 @@
 /**
  * The incoming-call banner, one for both kinds of ring: the open room's own call
  * (IncomingCall) and a call ringing us in a room that is not open (RingingElsewhere).
- * Both are in the first chunk, so a ring shows at once, before the call code has loaded.
+ * Both are in a small chunk (code.tsx) fetched when the shell first renders, apart from the
+ * call code: a ring shows at once, before the call code has loaded.
  */
 import { useEffect } from "preact/hooks";
 import type { RoomCall, Rings } from "../../state/call";

@@ -1,4 +1,4 @@
-/** The ringtone (in the first chunk with the ring banner: a ring rings before the call code is here). */
+/** The ringtone (in the ring banner's chunk: a ring rings before the call code is here). */
 import { useEffect } from "preact/hooks";
 
 /**
