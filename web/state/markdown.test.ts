@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseMarkdown, plainText, type Block, type Inline } from "./markdown";
+import { MAX_FORMATTED, parseMarkdown, plainText, type Block, type Inline } from "./markdown";
 
 /** The inline content of a message that is one paragraph. */
 const line = (text: string): Inline[] => {
@@ -187,5 +187,34 @@ describe("pathological input finishes, and stays text", () => {
       Math.max(0, ...ns.map((n) => (typeof n !== "string" && "c" in n ? 1 + depth(n.c) : 0)));
     const input = "*a _a ~~a **a ".repeat(100) + "x" + "** ~~ _ *".repeat(100);
     expect(depth(line(input))).toBeLessThanOrEqual(16);
+  });
+
+  it(`formats at most ${MAX_FORMATTED} elements per message, inline and blocks; the markers after are text`, () => {
+    const count = (ns: Inline[]): number => ns.reduce((k, n) => k + (typeof n === "string" ? 0 : 1 + ("c" in n ? count(n.c) : 0)), 0);
+    const blocks = (bs: Block[]): number =>
+      bs.reduce(
+        (k, b) =>
+          k +
+          (b.t === "p" ? count(b.c)
+          : b.t === "pre" ? 1
+          : b.t === "quote" ? 1 + blocks(b.c)
+          : b.items.reduce((n, item) => n + 1 + count(item), 0)),
+        0,
+      );
+    const total = (text: string) => blocks(parseMarkdown(text));
+    // 1,000 closed emphases in one paragraph; and spread over a quote, a list and paragraphs.
+    const flat = "*a* _b_ ".repeat(500);
+    expect(total(flat)).toBe(MAX_FORMATTED);
+    expect(total("*a* `c` https://x.example @[Ann](u-a)\n".repeat(30) + "> **q** ".repeat(50) + "\n\n- ~~l~~\n".repeat(60))).toBe(MAX_FORMATTED);
+    // What is past the budget shows its markers as typed (a mention by its label).
+    const ns = line("*a* ".repeat(MAX_FORMATTED) + "*z* `y` @[Bo](u-b)");
+    expect(ns.at(-1)).toBe(" *z* `y` @Bo");
+    // Blocks count too: 1,000 fences make 200 code blocks, then the fences are text.
+    const fences = parseMarkdown("```\n".repeat(1000));
+    expect(fences.filter((x) => x.t === "pre")).toHaveLength(MAX_FORMATTED);
+    expect(fences.at(-1)).toMatchObject({ t: "p" });
+    expect(total("- a\n".repeat(1000))).toBe(MAX_FORMATTED);
+    // Under it nothing changes.
+    expect(total("*a* ".repeat(MAX_FORMATTED))).toBe(MAX_FORMATTED);
   });
 });

@@ -34,9 +34,19 @@ export type Block =
 const MAX_QUOTES = 3;
 /** Emphasis left open at once; more openers are text (keeps the tree, and rendering, shallow). */
 const MAX_OPEN = 16;
+/**
+ * Formatted elements in one message: inline (emphasis, code, links, mentions) and blocks
+ * (code blocks, quotes, list items); past it the markers are text. A message near the body
+ * limit could otherwise make a thousand or more elements, and its first render would take
+ * tens of milliseconds.
+ */
+export const MAX_FORMATTED = 200;
+
+/** What a message may still format (shared by all its blocks). */
+type Budget = { left: number };
 
 export function parseMarkdown(text: string): Block[] {
-  return blocks(text.split(/\r?\n/), 0);
+  return blocks(text.split(/\r?\n/), 0, { left: MAX_FORMATTED });
 }
 
 /**
@@ -87,20 +97,21 @@ function fenceCloses(line: string, n: number): boolean {
 const QUOTE = /^ {0,3}> ?/;
 const ITEM = /^ {0,3}(?:[-+*]|(\d{1,9})[.)]) +(?=\S)/;
 
-function blocks(lines: string[], depth: number): Block[] {
+function blocks(lines: string[], depth: number, budget: Budget): Block[] {
   const out: Block[] = [];
   let para: string[] = [];
   const endPara = () => {
     while (para.length > 0 && para[para.length - 1]!.trim() === "") para.pop();
     const start = para.findIndex((l) => l.trim() !== "");
-    if (start >= 0) out.push({ t: "p", c: inline(para.slice(start).join("\n")) });
+    if (start >= 0) out.push({ t: "p", c: inline(para.slice(start).join("\n"), budget) });
     para = [];
   };
   let i = 0;
   while (i < lines.length) {
     const line = lines[i]!;
-    const fence = fenceOpen(line);
+    const fence = budget.left > 0 ? fenceOpen(line) : 0;
     if (fence > 0) {
+      budget.left--;
       endPara();
       const code: string[] = [];
       i++;
@@ -109,26 +120,31 @@ function blocks(lines: string[], depth: number): Block[] {
       out.push({ t: "pre", text: code.join("\n") });
       continue;
     }
-    if (depth < MAX_QUOTES && QUOTE.test(line)) {
+    if (depth < MAX_QUOTES && budget.left > 0 && QUOTE.test(line)) {
+      budget.left--;
       endPara();
       const quoted: string[] = [];
       for (let m; i < lines.length && (m = QUOTE.exec(lines[i]!)); i++) quoted.push(lines[i]!.slice(m[0].length));
-      out.push({ t: "quote", c: blocks(quoted, depth + 1) });
+      out.push({ t: "quote", c: blocks(quoted, depth + 1, budget) });
       continue;
     }
-    const first = ITEM.exec(line);
+    const first = budget.left > 0 ? ITEM.exec(line) : null;
     if (first) {
       endPara();
       const ordered = first[1] !== undefined;
       const items: string[] = [];
       for (let m; i < lines.length; i++) {
         const l = lines[i]!;
-        if ((m = ITEM.exec(l)) && (m[1] !== undefined) === ordered) items.push(l.slice(m[0].length));
+        if ((m = ITEM.exec(l)) && (m[1] !== undefined) === ordered) {
+          if (budget.left === 0) break;
+          budget.left--;
+          items.push(l.slice(m[0].length));
+        }
         // An indented line goes on with the item above it.
         else if (/^\s{2}/.test(l) && l.trim() !== "") items[items.length - 1] += "\n" + l.trim();
         else break;
       }
-      out.push({ t: "list", start: ordered ? Number(first[1]) : null, items: items.map(inline) });
+      out.push({ t: "list", start: ordered ? Number(first[1]) : null, items: items.map((item) => inline(item, budget)) });
       continue;
     }
     para.push(line);
@@ -210,9 +226,10 @@ function linkEnd(src: string, i: number, scheme: number): number {
  * One paragraph's (or list item's) inline content. One pass makes tokens and matches each
  * closing delimiter with the nearest opener of its kind on a stack; openers above it are
  * left unmatched (text), and each token is pushed and popped at most once. A second pass
- * nests the matched pairs.
+ * nests the matched pairs. Each element made spends one of the message's `budget`; with none
+ * left, what would have been one is text.
  */
-function inline(src: string): Inline[] {
+function inline(src: string, budget: Budget): Inline[] {
   const toks: Tok[] = [];
   const closingTicks = backtickRuns(src);
   const stack: number[] = [];
@@ -223,11 +240,12 @@ function inline(src: string): Inline[] {
   };
   const delim = (d: Delim, canOpen: boolean, canClose: boolean) => {
     const j = toks.push({ d }) - 1;
-    if (canClose && open[d] > 0) {
+    if (canClose && open[d] > 0 && budget.left > 0) {
       for (let k = stack.pop()!; ; k = stack.pop()!) {
         const opener = toks[k] as DelimTok;
         open[opener.d]--;
         if (opener.d === d) {
+          budget.left--;
           opener.pair = j;
           (toks[j] as DelimTok).pair = k;
           return;
@@ -251,7 +269,8 @@ function inline(src: string): Inline[] {
     } else if (c === "`") {
       const n = runAt(src, i, "`");
       const close = closingTicks(n, i + n);
-      if (close >= 0) {
+      if (close >= 0 && budget.left > 0) {
+        budget.left--;
         text(i);
         toks.push({ t: "code", text: codeText(src.slice(i + n, close)) });
         i = from = close + n;
@@ -282,12 +301,15 @@ function inline(src: string): Inline[] {
       const m = MENTION.exec(src);
       if (m) {
         text(i);
-        toks.push({ t: "mention", id: m[2]!, label: m[1]! });
+        // Past the budget a mention reads as its label, as in a preview.
+        toks.push(budget.left > 0 ? { t: "mention", id: m[2]!, label: m[1]! } : `@${m[1]!}`);
+        if (budget.left > 0) budget.left--;
         i = from = i + m[0].length;
       } else i += 2;
     } else if (c.length > 1) {
       const end = linkEnd(src, i, c.length);
-      if (end > 0) {
+      if (end > 0 && budget.left > 0) {
+        budget.left--;
         text(i);
         toks.push({ t: "link", href: src.slice(i, end) });
         i = from = end;
