@@ -5,7 +5,7 @@
  * vi.unstubAllGlobals() after.
  */
 import { vi } from "vitest";
-import type { HubFrame, ServerFrame } from "../../worker/protocol";
+import type { HubFrame, RoomSummary, ServerFrame } from "../../worker/protocol";
 
 export class FakeSocket {
   static readonly CONNECTING = 0;
@@ -74,3 +74,18 @@ export const json = (body: unknown, status = 200, headers?: Record<string, strin
 
 /** The newest socket the code under test opened. */
 export const lastSocket = () => FakeSocket.all[FakeSocket.all.length - 1]!;
+
+/** A sidebar row: a group read up to date, with no message, active at `activityAt`. */
+export const roomSummary = (id: string, activityAt: number, over: Partial<RoomSummary> = {}): RoomSummary => ({
+  id,
+  kind: "group",
+  name: `Room ${id}`,
+  topic: "",
+  lastMessage: null,
+  lastSeq: 0,
+  lastRead: 0,
+  unread: 0,
+  mentions: 0,
+  activityAt,
+  ...over,
+});

@@ -2,21 +2,10 @@
 import { signal } from "@preact/signals";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RoomSummary, SearchHit } from "../../worker/protocol";
-import { json } from "./fakes";
+import { json, roomSummary } from "./fakes";
 import { SEARCH_DEBOUNCE_MS, createSwitcherStore, fold, matchConversations, moveActive, searchable } from "./search";
 
-const conv = (id: string, name: string, kind: "group" | "dm" = "group"): RoomSummary => ({
-  id,
-  kind,
-  name,
-  topic: "",
-  lastMessage: null,
-  lastSeq: 0,
-  lastRead: 0,
-  unread: 0,
-  mentions: 0,
-  activityAt: 0,
-});
+const conv = (id: string, name: string, kind: "group" | "dm" = "group"): RoomSummary => roomSummary(id, 0, { name, kind });
 const hit = (seq: number): SearchHit => ({ roomId: "r1", roomName: "Team", roomKind: "group", seq, uid: "u", name: "Ann", ts: 1, snippet: [{ text: "x", hit: true }] });
 
 const rooms = [conv("a", "Design reviews"), conv("b", "Zoë Kravitz", "dm"), conv("c", "Team design"), conv("d", "Random")];

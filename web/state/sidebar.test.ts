@@ -5,24 +5,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Close, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
 import { BACKOFF_BASE_MS } from "./connection";
-import { FakeSocket, json, lastSocket, stubBrowser } from "./fakes";
+import { FakeSocket, json, lastSocket, roomSummary, stubBrowser } from "./fakes";
 import { READ_DEBOUNCE_MS, createSidebarStore, type SidebarStore } from "./sidebar";
 import { createRings } from "./call/rings";
 
 const me: Me = { id: "u-me", name: "Me", username: "me", kind: "account" };
-const summary = (id: string, activityAt: number, over: Partial<RoomSummary> = {}): RoomSummary => ({
-  id,
-  kind: "group",
-  name: `Room ${id}`,
-  topic: "",
-  lastMessage: null,
-  lastSeq: 0,
-  lastRead: 0,
-  unread: 0,
-  mentions: 0,
-  activityAt,
-  ...over,
-});
+const summary = roomSummary;
 const activity = (roomId: string, seq: number, uid = "u-bob", ts = 10_000 + seq): Extract<HubFrame, { type: "activity" }> => ({
   type: "activity",
   roomId,
