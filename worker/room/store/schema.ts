@@ -35,7 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
         deleted INTEGER NOT NULL DEFAULT 0
       )`);
       // Rooms made before the schema was versioned may have a log without the columns
-      // calls and media added: add what is missing. (The one column check there will be.)
+      // calls and media added: add what is missing.
       const cols = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray().map((c) => c.name));
       if (!cols.has("call")) sql.exec("ALTER TABLE log ADD COLUMN call TEXT");
       if (!cols.has("attachments")) sql.exec("ALTER TABLE log ADD COLUMN attachments TEXT");
@@ -100,7 +100,10 @@ export const MIGRATIONS: readonly Migration[] = [
     up({ sql }) {
       sql.exec("ALTER TABLE log ADD COLUMN mentions TEXT");
       // An edit changes what a message mentions: the flush writes the new list with the text.
-      sql.exec("ALTER TABLE edit_log ADD COLUMN mentions TEXT");
+      // (edit_log may have it already: a room that lost its schema version reruns every
+      // migration, and version 5 keeps an existing edit_log as it is.)
+      const cols = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('edit_log')").toArray();
+      if (!cols.some((c) => c.name === "mentions")) sql.exec("ALTER TABLE edit_log ADD COLUMN mentions TEXT");
       // Loaded from D1 once (KV members_at), then kept: removals in place, joins by marking it stale.
       sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID");
     },
