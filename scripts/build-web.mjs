@@ -144,10 +144,21 @@ const writePlugin = {
   },
 };
 
-/** Files served as they are (dist-relative path → bytes): the web app manifest and the icons. */
+/**
+ * Files served as they are (dist-relative path → bytes): the web app manifest and the icons.
+ * The manifest's colours are the page's background (`--bg` in web/styles/tokens.css, as the
+ * meta theme-color of index.html): a mismatch fails the build rather than flash another colour
+ * when the installed app starts.
+ */
 async function staticFiles() {
+  const manifest = await readFile(path.join(web, "manifest.webmanifest"));
+  const bg = /--bg:\s*(#[0-9a-f]+)\s*;/i.exec(await readFile(TOKENS, "utf8"))?.[1];
+  const { theme_color, background_color } = JSON.parse(manifest.toString("utf8"));
+  if (!bg || theme_color !== bg || background_color !== bg) {
+    throw new Error(`build-web: web/manifest.webmanifest: theme_color and background_color must be --bg of web/styles/tokens.css (${bg})`);
+  }
   /** @type {Map<string, Buffer>} */
-  const out = new Map([["manifest.webmanifest", await readFile(path.join(web, "manifest.webmanifest"))]]);
+  const out = new Map([["manifest.webmanifest", manifest]]);
   for (const rel of (await listFiles(path.join(web, "icons"))).sort()) {
     out.set(`icons/${rel.split(path.sep).join("/")}`, await readFile(path.join(web, "icons", rel)));
   }

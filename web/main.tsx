@@ -18,11 +18,8 @@ render(
 );
 
 // The service worker (the app shell offline, Web Push) for everyone, once the page has loaded
-// and the browser is idle: never in the way of the first render. Notifications need no more.
+// and the browser is idle (Safari has no requestIdleCallback: a timeout), never in the way of
+// the first render. Notifications need no more than this registration.
 if ("serviceWorker" in navigator) {
-  addEventListener("load", () => {
-    const register = () => void navigator.serviceWorker.register("/sw.js").catch((e: unknown) => console.warn("No service worker:", e));
-    if ("requestIdleCallback" in window) requestIdleCallback(register, { timeout: 5000 });
-    else setTimeout(register, 1000);
-  });
+  addEventListener("load", () => (window.requestIdleCallback ?? setTimeout)(() => void navigator.serviceWorker.register("/sw.js").catch(console.warn)));
 }
