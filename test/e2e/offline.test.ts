@@ -59,6 +59,17 @@ describe.skipIf(skipBrowser)("install and offline", () => {
     // Registered for everyone after the first load (no notifications asked): it takes the page.
     await p.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT });
     expect(await p.evaluate(() => Notification.permission)).toBe("default");
+    // One cache, this build's: the page, everything index.html links, the manifest and icons; no API.
+    const cached = await p.evaluate(async () => {
+      const names = (await caches.keys()).filter((n) => n.startsWith("shell-"));
+      const keys = await (await caches.open(names[0]!)).keys();
+      return { names, paths: keys.map((r) => new URL(r.url).pathname) };
+    });
+    expect(cached.names).toHaveLength(1);
+    const linked = [...(await (await fetch(`${s.base}/`)).text()).matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    expect(linked.some((u) => u?.endsWith(".css")) && linked.some((u) => u?.endsWith(".js"))).toBe(true);
+    expect(cached.paths).toEqual(expect.arrayContaining(["/", "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-maskable-512.png", ...linked]));
+    expect(cached.paths.filter((u) => u.startsWith("/api"))).toEqual([]);
 
     await alice.context.setOffline(true);
     const res = await p.reload({ timeout: WAIT });
