@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { strategyFor, type RequestInfo } from "./routes";
+import { cacheName, staleCaches, strategyFor, type RequestInfo } from "./routes";
 
 const ORIGIN = "https://chat.example";
 const PRECACHED = new Set(["/", "/assets/main-ABC.js", "/assets/styles-DEF.css", "/manifest.webmanifest", "/icons/icon-192.png"]);
@@ -40,5 +40,14 @@ describe("the service worker's routing", () => {
     // Only the exact precached path: "/" as a fetch (not a page load) is the shell, "/apis" is not the API.
     expect(route(get("/"))).toBe("cache-first");
     expect(route(get("/apis"))).toBe("pass");
+  });
+});
+
+describe("the service worker's caches", () => {
+  it("a new build's worker deletes the earlier builds' shells and leaves every other cache alone", () => {
+    const current = cacheName("b2");
+    expect(current).toBe("shell-b2");
+    expect(staleCaches(["shell-a1", current, "avatars", "shell-0f"], current)).toEqual(["shell-a1", "shell-0f"]);
+    expect(staleCaches([current], current)).toEqual([]);
   });
 });

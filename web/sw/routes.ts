@@ -1,7 +1,8 @@
 /**
  * What the service worker does with a request (pure, so that the rules are tested without a
  * worker): the app's files are served from its cache, a page load tries the network and falls
- * back to the cached shell, and everything else is none of its business.
+ * back to the cached shell, and everything else is none of its business. Each build caches in
+ * a cache of its own, and the worker of a new build deletes the older ones.
  */
 export type Strategy =
   /** The network, or the cached shell (index.html) when it fails: the app opens offline. */
@@ -29,3 +30,9 @@ export function strategyFor(req: RequestInfo, origin: string, precached: Readonl
   if (precached.has(url.pathname) || (url.pathname.startsWith("/assets/") && !url.pathname.endsWith(".map"))) return "cache-first";
   return "pass";
 }
+
+/** The cache of the build whose precache list hashes to `version`. */
+export const cacheName = (version: string) => `shell-${version}`;
+
+/** The caches that `activate` deletes: earlier builds' shells, nothing else on the origin. */
+export const staleCaches = (names: readonly string[], current: string) => names.filter((n) => n.startsWith("shell-") && n !== current);

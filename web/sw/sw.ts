@@ -15,14 +15,14 @@
 import * as v from "valibot";
 import { PushPayload } from "../../worker/protocol/notify";
 import { notificationIcon } from "../state/notify-icon";
-import { strategyFor } from "./routes";
+import { cacheName, staleCaches, strategyFor } from "./routes";
 
 declare const self: ServiceWorkerGlobalScope;
 /** Set by scripts/build-web.mjs (esbuild `define`). */
 declare const PRECACHE: readonly string[];
 declare const CACHE_VERSION: string;
 
-const CACHE = `shell-${CACHE_VERSION}`;
+const CACHE = cacheName(CACHE_VERSION);
 const PRECACHED: ReadonlySet<string> = new Set(PRECACHE);
 
 /** What a notification carries for its click. */
@@ -41,7 +41,7 @@ self.addEventListener("install", (e) => {
 self.addEventListener("activate", (e) => {
   e.waitUntil(
     (async () => {
-      for (const name of await caches.keys()) if (name.startsWith("shell-") && name !== CACHE) await caches.delete(name);
+      for (const name of staleCaches(await caches.keys(), CACHE)) await caches.delete(name);
       await self.clients.claim();
     })(),
   );
