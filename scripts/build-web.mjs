@@ -11,8 +11,15 @@
  * dist/assets/main-<hash>.js (the entry), the chunks it shares with the parts loaded on
  * demand (chunk-<hash>.js) and those parts (<module>-<hash>.js, one per dynamic `import()`),
  * dist/assets/styles-<hash>.css (web/styles/index.css and everything it imports, as one file)
- * (+ .map), dist/sw.js (the service worker, web/sw/sw.ts) and dist/_headers, which tells the static-asset server to cache hashed files
- * forever and to send a CSP with every page.
+ * (+ .map), dist/sw.js (the service worker, web/sw/sw.ts), the web app manifest and icons
+ * (web/manifest.webmanifest, web/icons/*, as they are; scripts/icons.mjs draws the icons) and
+ * dist/_headers, which tells the static-asset server to cache hashed files forever and to send
+ * a CSP with every page.
+ *
+ * Offline: the service worker precaches the app shell. Its list (`PRECACHE`: "/" for
+ * index.html, the stylesheet, the entry and the chunks it imports, the manifest and icons) and
+ * a version (`CACHE_VERSION`, a hash of those paths and their bytes, so every build that
+ * changes any of them has a cache of its own) go into its bundle as constants.
  *
  * Code splitting: ESM output with `splitting`, so every dynamic `import()` in web/ becomes a
  * chunk fetched when it first runs, and code shared by several chunks goes into a shared chunk.
@@ -23,6 +30,7 @@
 import { context, build } from "esbuild";
 import { readFile, writeFile, rm, mkdir, readdir } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { chunkGraph, report, kib } from "./bundle-size.mjs";
 import { valibotPurePlugin } from "./valibot-pure.mjs";
@@ -61,8 +69,16 @@ const HEADERS = `/*
 /**
  * The service worker (web/sw/sw.ts): its own classic-script bundle at /sw.js, a fixed name
  * at the root (a service worker controls only the paths under its own), never cached long.
+ * `files` maps what the build writes (paths under dist) to its bytes; `shell` lists the URL
+ * paths to precache, each one a file of `files` ("/" is index.html).
  */
-async function buildServiceWorker() {
+async function buildServiceWorker(shell, files) {
+  const hash = createHash("sha256");
+  for (const u of shell) {
+    const bytes = files.get(u === "/" ? "index.html" : u.slice(1));
+    if (!bytes) throw new Error(`build-web: ${u} is precached but not written`);
+    hash.update(`${u}\n${bytes.length}\n`).update(bytes);
+  }
   const r = await build({
     absWorkingDir: root,
     entryPoints: ["web/sw/sw.ts"],
@@ -73,6 +89,7 @@ async function buildServiceWorker() {
     write: false,
     legalComments: "none",
     logLevel: "warning",
+    define: { PRECACHE: JSON.stringify(shell), CACHE_VERSION: JSON.stringify(hash.digest("hex").slice(0, 16)) },
   });
   return Buffer.from(r.outputFiles[0].contents);
 }
@@ -101,7 +118,10 @@ const writePlugin = {
         .replace("<!--JS-->", `<script type="module" src="${url(entry)}"></script>`);
       files.set("index.html", Buffer.from(html));
       files.set("_headers", Buffer.from(HEADERS));
-      files.set("sw.js", await buildServiceWorker());
+      const statics = await staticFiles();
+      for (const [rel, bytes] of statics) files.set(rel, bytes);
+      const shell = ["/", url(css), ...critical.map(url), ...[...statics.keys()].map((rel) => `/${rel}`)];
+      files.set("sw.js", await buildServiceWorker(shell, files));
       let changed = 0;
       for (const [rel, bytes] of files) {
         const file = path.join(dist, rel);
@@ -123,6 +143,27 @@ const writePlugin = {
     });
   },
 };
+
+/**
+ * Files served as they are (dist-relative path → bytes): the web app manifest and the icons.
+ * The manifest's colours are the page's background (`--bg` in web/styles/tokens.css, as the
+ * meta theme-color of index.html): a mismatch fails the build rather than flash another colour
+ * when the installed app starts.
+ */
+async function staticFiles() {
+  const manifest = await readFile(path.join(web, "manifest.webmanifest"));
+  const bg = /--bg:\s*(#[0-9a-f]+)\s*;/i.exec(await readFile(TOKENS, "utf8"))?.[1];
+  const { theme_color, background_color } = JSON.parse(manifest.toString("utf8"));
+  if (!bg || theme_color !== bg || background_color !== bg) {
+    throw new Error(`build-web: web/manifest.webmanifest: theme_color and background_color must be --bg of web/styles/tokens.css (${bg})`);
+  }
+  /** @type {Map<string, Buffer>} */
+  const out = new Map([["manifest.webmanifest", manifest]]);
+  for (const rel of (await listFiles(path.join(web, "icons"))).sort()) {
+    out.set(`icons/${rel.split(path.sep).join("/")}`, await readFile(path.join(web, "icons", rel)));
+  }
+  return out;
+}
 
 /** @type {Map<string, Buffer>} */
 let lastFiles = new Map();

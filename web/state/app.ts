@@ -60,6 +60,10 @@ export function createAppModel() {
   let checking: Promise<void> | null = null;
 
   window.addEventListener("popstate", () => (path.value = location.pathname));
+  // Opened offline (the service worker's cached shell): ask again once the network is back.
+  window.addEventListener("online", () => {
+    if (sessionError.peek() !== null) void checkSession();
+  });
 
   async function checkSession(): Promise<void> {
     sessionError.value = null;

@@ -30,17 +30,21 @@ export function App() {
   }
 }
 
-/** Before we know who is signed in (or when we could not ask). */
+/**
+ * Before we know who is signed in (or when we could not ask). Opened without a network (the
+ * service worker serves the shell), it says so, and the app model asks again when it is back.
+ */
 function Pending() {
   const app = useApp();
   const error = app.sessionError.value;
+  const offline = error !== null && !navigator.onLine;
   return (
     <main class="center-page" aria-busy={!error}>
       {error ? (
         <div class="card">
-          <h1>Can't connect</h1>
+          <h1>{offline ? "You're offline" : "Can't connect"}</h1>
           <p class="error" role="alert">
-            {error}
+            {offline ? "Chat connects again as soon as you are back online." : error}
           </p>
           <button type="button" class="button primary" onClick={() => void app.checkSession()}>
             Try again
