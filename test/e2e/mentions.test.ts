@@ -1,7 +1,8 @@
 /**
  * Mentions in Chromium: Alice picks Bruno from the `@` list with the keyboard; Bruno, in
  * another room, sees the `@` badge beside the room in his sidebar; he opens it and finds the
- * message highlighted with a chip of his name; the badge goes.
+ * message highlighted with a chip of his name; the badge goes. Alice edits the message: the
+ * mention stays a chip.
  */
 import { describe, expect, it } from "vitest";
 import { WAIT, composer, conversation, log, newRoom, skipBrowser, twoInARoom, useSession } from "./browser";
@@ -55,6 +56,16 @@ describe.skipIf(skipBrowser)("mentions", () => {
     await box.pressSequentially("Thanks @B");
     await picker.getByRole("option").filter({ hasText: "Bruno" }).click();
     await expect.poll(() => box.inputValue()).toBe("Thanks @Bruno ");
+
+    // Editing keeps the mention: ↑ shows it as @Bruno in the composer, and the saved text is a chip again.
+    await box.fill("");
+    await box.press("ArrowUp");
+    await expect.poll(() => box.inputValue()).toBe("Dinner? @Bruno at eight");
+    await box.fill("Dinner? @Bruno at nine");
+    await box.press("Enter");
+    const edited = log(bruno.page).locator(".msg.mentioned", { hasText: "at nine" });
+    await edited.locator(".mention.me", { hasText: "@Bruno" }).waitFor({ timeout: WAIT });
+    await edited.locator(".edited-mark").waitFor({ timeout: WAIT });
 
     // After a reload it is still a chip (the ids came back with the history), and no badge returns.
     await bruno.page.reload();
