@@ -281,12 +281,17 @@ export class ChatRoom extends DurableObject<Env> {
    * `userId`'s hub watches the room until `until`: it has sockets open (the app is open
    * somewhere) and renews the lease while it does. Only watching hubs hear of the room's
    * news (sidebar activity, rings); the others read it from D1 when their user returns.
+   * What the room has flushed has reached that user's app: delivered (read receipts).
    */
   watch(roomId: string, userId: string, until: number): void {
     this.#rpc("watch", () => {
       if (this.#gone) return;
       this.#store.rememberRoomId(roomId);
       this.#store.watch(userId, until);
+      // A hub watches while its user has the app open, and their sidebar has the room's
+      // newest flushed message (it just fetched the list, or heard of each since): delivered.
+      const newest = this.#store.newestFlushed();
+      if (newest) this.#io.reached([userId], newest.seq);
     });
   }
 
