@@ -350,6 +350,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
 
     this.#store.rememberRoomId(who.room);
+    if (who.dm) this.#io.dmKnown();
     this.#store.addMember(who.id);
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until, since: who.memberSince };
     const mine = this.#io.views(undefined, userTag(me.uid));

@@ -7,6 +7,7 @@
  *   clamped. Read implies delivered.
  * - Delivered: a message reached one of the member's devices — a socket of theirs in the
  *   room received it (the fan-out says so), their hub heard of it (the sidebar), or they read it.
+ *   Tracked in DMs only (room-io.ts `reached`): ticks show it there, and nowhere else.
  * - Privacy (the WhatsApp rule): `hidden` members ("Send read receipts" off) share no read
  *   position, and are shown no one else's; delivered positions stay visible.
  *

@@ -64,6 +64,8 @@ export class RoomIO {
    */
   #delivered = new Map<string, number>();
   #reached = new Map<string, number>();
+  /** The room is a DM (read once per wake: deliveries are tracked only there). */
+  #dm: boolean | undefined;
   /** People whose read position or privacy changed since the last receipts frame. */
   #touched = new Set<string>();
   /** Mirror of the scheduled alarm (null: none). */
@@ -145,14 +147,26 @@ export class RoomIO {
 
   // ── read receipts (receipts.ts) ──────────────────────────────────────────────
 
+  /** The room turned out to be a DM (a socket's identity said so). */
+  dmKnown(): void {
+    this.#store.rememberDm();
+    this.#dm = true;
+  }
+
   /** `uid`'s read position or privacy changed (already stored): it goes out with the receipts gate's next frame. */
   receiptsChanged(uid: string): void {
     this.#touched.add(uid);
     this.#fanout.receipts(uid);
   }
 
-  /** Messages up to `seq` reached these people's devices (stored with the next receipts frame). */
+  /**
+   * Messages up to `seq` reached these people's devices (stored with the next receipts frame).
+   * Only in a DM, the one place ticks show deliveries: in a group every message would change
+   * every connected member's position, a frame of hundreds of entries to hundreds of sockets.
+   */
   reached(uids: Iterable<string>, seq: number): void {
+    this.#dm ??= this.#store.isDm();
+    if (!this.#dm) return;
     for (const uid of uids) {
       if ((this.#reached.get(uid) ?? -1) >= seq) continue;
       this.#reached.set(uid, seq);
@@ -163,6 +177,8 @@ export class RoomIO {
 
   /** Every person with an open socket received the fan-out of messages up to `seq`. */
   #reachedSockets(seq: number): void {
+    this.#dm ??= this.#store.isDm();
+    if (!this.#dm) return;
     const uids = new Set<string>();
     for (const ws of this.#ctx.getWebSockets()) {
       const a = ws.readyState === WebSocket.OPEN ? this.attachmentOf(ws) : null;

@@ -246,6 +246,6 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     }
     const { user, room, joinedAt } = await memberAccess(c);
     return c.env.ROOMS.getByName(room.id).fetch(
-      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, until: user.until, room: room.id, memberSince: joinedAt, hidesReads: user.receipts === false }),
+      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, until: user.until, room: room.id, memberSince: joinedAt, hidesReads: user.receipts === false, dm: room.kind === "dm" }),
     );
   });

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import type { Receipt, ServerFrame } from "../protocol";
-import { api, connect, connectHub, errorOf, guest, joinRoom, newRoom, post, sleep, untilWatching, type Client, type Person } from "./helpers";
+import { account, api, connect, connectHub, errorOf, guest, joinRoom, newRoom, post, sleep, startDm, untilWatching, type Client, type Person } from "./helpers";
 
 /** Sends messages as `c` and waits for their acks; returns the last seq. */
 async function say(c: Client, ...texts: string[]): Promise<number> {
@@ -83,8 +83,9 @@ describe("read receipts", () => {
     expect(about(a, ben.id).map((r) => r.read)).toEqual([3, last]);
   });
 
-  it("marks a message delivered when a socket of the other person got it, or their hub did", async () => {
-    const { ann, ben, room } = await pair();
+  it("marks a DM message delivered when a socket of the other person got it, or their hub did", async () => {
+    const [ann, ben] = [await account("Ann"), await account("Ben")];
+    const { room } = (await startDm(ann.cookie, ben.username)).body;
     const a = await connect(room.id, ann.cookie);
     const b = await connect(room.id, ben.cookie);
     const seq = await say(a, "hello");
@@ -97,6 +98,17 @@ describe("read receipts", () => {
     await runDurableObjectAlarm(env.ROOMS.getByName(room.id));
     await until(a, ben.id, (r) => r.delivered >= next);
     expect(about(a, ben.id).every((r) => r.read === undefined)).toBe(true);
+  });
+
+  it("tracks no deliveries in a group (ticks are a DM's): only reads travel there", async () => {
+    const { ann, ben, room } = await pair();
+    const a = await connect(room.id, ann.cookie);
+    await connect(room.id, ben.cookie);
+    const seq = await say(a, "hello all");
+    await read(room.id, ben, seq);
+    await until(a, ben.id, (r) => r.read === seq);
+    expect(about(a, ann.id)).toEqual([]);
+    expect(about(a, ben.id)).toEqual([{ id: ben.id, delivered: seq, read: seq }]);
   });
 });
 

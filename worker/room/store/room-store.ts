@@ -159,6 +159,15 @@ export class RoomStore {
     if (this.roomId() === undefined) this.#s.kv.put("room", id);
   }
 
+  /** The room is a DM (the Worker says so with every socket): only DMs track deliveries (receipts.ts). */
+  isDm(): boolean {
+    return this.#s.kv.get<boolean>("dm") === true;
+  }
+
+  rememberDm(): void {
+    if (!this.isDm()) this.#s.kv.put("dm", true);
+  }
+
   /** When `uid`'s membership last ended (removed or left), if it did. */
   membershipEnded(uid: string): number | undefined {
     return this.#s.kv.get<number>(`ended:${uid}`);
