@@ -257,6 +257,7 @@ export class ChatRoom extends DurableObject<Env> {
       this.#store.endMembership(userId, endedAt);
       this.#store.unwatch(userId);
       this.#store.removeMember(userId);
+      this.#store.dropReceipt(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
       this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);

@@ -62,5 +62,7 @@ describe("the store's receipts", () => {
     expect(store.hiddenReaders()).toEqual(new Set(["b"]));
     store.setReceipt("b", { read: 0, delivered: 2, hidden: false });
     expect(store.hiddenReaders().size).toBe(0);
+    store.dropReceipt("a");
+    expect(store.receipt("a")).toBeUndefined();
   });
 });

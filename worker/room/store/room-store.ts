@@ -563,6 +563,11 @@ export class RoomStore {
     return this.receipts([uid]).get(uid);
   }
 
+  /** A member left or was removed: their position goes with them. */
+  dropReceipt(uid: string): void {
+    this.#s.sql.exec("DELETE FROM receipts WHERE uid = ?", uid);
+  }
+
   /** The members who do not share read receipts (they see no one else's either). */
   hiddenReaders(): Set<string> {
     return new Set(this.#s.sql.exec<{ uid: string }>("SELECT uid FROM receipts WHERE hidden = 1").toArray().map((r) => r.uid));
