@@ -100,6 +100,18 @@ describe("read receipts", () => {
     expect(about(a, ben.id).every((r) => r.read === undefined)).toBe(true);
   });
 
+  it("marks a DM's flushed messages delivered when the other person opens the app (their hub starts watching it)", async () => {
+    const [ann, ben] = [await account("Ann"), await account("Ben")];
+    const { room } = (await startDm(ann.cookie, ben.username)).body;
+    const a = await connect(room.id, ann.cookie);
+    const seq = await say(a, "see this when you're back");
+    await runDurableObjectAlarm(env.ROOMS.getByName(room.id));
+    await sleep(600);
+    expect(about(a, ben.id)).toEqual([]);
+    await connectHub(ben.cookie);
+    await until(a, ben.id, (r) => r.delivered === seq && r.read === undefined);
+  });
+
   it("tracks no deliveries in a group (ticks are a DM's): only reads travel there", async () => {
     const { ann, ben, room } = await pair();
     const a = await connect(room.id, ann.cookie);
