@@ -14,6 +14,7 @@ import {
   InviteResponse,
   RoomResponse,
   RoomsResponse,
+  ReceiptsSettingResponse,
   SessionResponse,
   CreateUploadResponse,
   UploadDoneResponse,
@@ -103,6 +104,8 @@ export const api = {
   signup: (body: SignupBody) => call("POST", "/api/auth/signup", SessionResponse, body),
   login: (body: LoginBody) => call("POST", "/api/auth/login", SessionResponse, body),
   logout: () => call("POST", "/api/auth/logout", null, {}),
+  /** "Send read receipts": the viewer's own setting. */
+  setReadReceipts: (on: boolean) => call("PUT", "/api/me/receipts", ReceiptsSettingResponse, { on }),
 
   rooms: (signal?: AbortSignal) => call("GET", "/api/rooms", RoomsResponse, undefined, signal),
   createRoom: (body: CreateRoomBody) => call("POST", "/api/rooms", RoomResponse, body),

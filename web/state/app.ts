@@ -113,6 +113,15 @@ export function createAppModel() {
       path.value = to;
     },
 
+    /** "Send read receipts" on or off (off: others don't see our reads, and we see no one's). */
+    async setReadReceipts(on: boolean): Promise<ApiFailure | null> {
+      const r = await api.setReadReceipts(on);
+      if (!r.ok) return r;
+      const was = session.peek();
+      if (was) session.value = { ...was, receipts: r.data.on };
+      return null;
+    },
+
     /** Becomes a guest named `name`. */
     async continueAsGuest(name: string): Promise<ApiFailure | null> {
       const r = await api.createSession({ name });

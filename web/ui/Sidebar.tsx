@@ -74,6 +74,10 @@ export function Sidebar({
                   ]
                 : []),
               {
+                label: me.receipts === false ? "Turn on read receipts" : "Turn off read receipts",
+                onSelect: () => void app.setReadReceipts(me.receipts === false).then((f) => (notice.value = f ? failureText(f) : null)),
+              },
+              {
                 label: "Log out",
                 onSelect: () => {
                   if (guest) open.value = "logout";

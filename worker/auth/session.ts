@@ -107,6 +107,7 @@ export async function withViewer<T>(c: Ctx, query: ((sid: string, d: DB) => Batc
       name: users.name,
       username: users.username,
       kind: users.kind,
+      receipts: users.readReceipts,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,
     })
@@ -128,7 +129,7 @@ export async function withViewer<T>(c: Ctx, query: ((sid: string, d: DB) => Batc
     const touch = now - row.lastSeenAt > TOUCH_EVERY_MS;
     if (touch) await d.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, sid));
     const until = sessionDeadline(row.expiresAt, touch ? now : row.lastSeenAt);
-    viewer = { id: row.id, name: row.name, username: row.username, kind: row.kind, sid, until };
+    viewer = { id: row.id, name: row.name, username: row.username, kind: row.kind, receipts: row.receipts, sid, until };
   } else if (row) {
     await d.delete(sessions).where(eq(sessions.id, sid));
   }
@@ -151,4 +152,4 @@ export async function revokeSession(c: Ctx): Promise<Viewer | null> {
   return viewer;
 }
 
-export const me = (v: Viewer): Me => ({ id: v.id, name: v.name, username: v.username, kind: v.kind });
+export const me = (v: Viewer): Me => ({ id: v.id, name: v.name, username: v.username, kind: v.kind, receipts: v.receipts !== false });

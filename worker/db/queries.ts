@@ -94,6 +94,11 @@ export async function roomIdsOf(d: DB, userId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
+/** The user's own "Send read receipts" setting. */
+export async function setReadReceipts(d: DB, userId: string, on: boolean): Promise<void> {
+  await d.update(users).set({ readReceipts: on }).where(eq(users.id, userId));
+}
+
 /** The user's hub is live (has the app open) until `until`; 0: no longer. */
 export async function setHubLive(d: DB, userId: string, until: number): Promise<void> {
   await d.update(users).set({ hubLiveUntil: until }).where(eq(users.id, userId));

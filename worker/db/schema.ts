@@ -22,6 +22,8 @@ export const users = sqliteTable("users", {
    * gone). The Worker tells only live hubs that the room list changed.
    */
   hubLiveUntil: integer("hub_live_until").notNull().default(0),
+  /** "Send read receipts": off, the person shares no read position and sees no one else's (the WhatsApp rule). */
+  readReceipts: integer("read_receipts", { mode: "boolean" }).notNull().default(true),
 });
 
 export const sessions = sqliteTable(

@@ -6,6 +6,7 @@
  * Persisted or wire-visible shapes: bump PROTOCOL (limits.ts) on any incompatible change.
  */
 import * as v from "valibot";
+import { ReceiptSchema } from "./receipts";
 import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_QUOTE, MAX_REQ, ReqIdSchema } from "./limits";
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallStateSchema, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
@@ -214,6 +215,8 @@ export const ServerFrameSchema = v.variant("type", [
      * that ended while it was away. A running call also follows as a `call` frame.
      */
     call: v.optional(v.nullable(CallStateSchema)),
+    /** The members' read and delivered positions, as this viewer may see them (receipts.ts). */
+    receipts: v.optional(v.array(ReceiptSchema)),
     sync: v.optional(
       v.object({
         from: Seq,
@@ -240,6 +243,8 @@ export const ServerFrameSchema = v.variant("type", [
    * costs one small frame per socket, not the whole list).
    */
   v.object({ type: v.literal("presence"), joined: v.array(PeerSchema), left: v.array(v.string()) }),
+  /** Read/delivered positions that changed (coalesced: at most a few frames a second); each entry replaces that member's. */
+  v.object({ type: v.literal("receipts"), receipts: v.array(ReceiptSchema) }),
   v.object({ type: v.literal("typing"), user: PeerSchema, on: v.boolean(), ttl: v.number() }),
   /**
    * Message `seq` was edited by its author at `edited` (ms): show `text` and "(edited)", with

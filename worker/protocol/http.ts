@@ -29,6 +29,8 @@ export const MeSchema = v.object({
   /** Null for guests. */
   username: v.nullable(v.string()),
   kind: v.picklist(["guest", "account"]),
+  /** "Send read receipts" (absent: on). Off: they share no read position and see no one else's. */
+  receipts: v.optional(v.boolean()),
 });
 export type Me = v.InferOutput<typeof MeSchema>;
 

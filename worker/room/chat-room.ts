@@ -39,6 +39,7 @@ import { connTag, identityFrom, sessionOver, sessionTag, userTag } from "./ident
 import * as messages from "./messages";
 import { memberListNeeded } from "./mentions";
 import * as presence from "./presence";
+import * as receipts from "./receipts";
 import { MessageBudget, TokenBuckets, type Rate } from "./rate-limit";
 import { RoomIO, type Attachment } from "./room-io";
 import { SESSION_EXPIRED, answerHeartbeats, close, envNumber, finishClose } from "./sockets";
@@ -209,6 +210,35 @@ export class ChatRoom extends DurableObject<Env> {
     return this.#rpc("dropAttachment", () => this.#store.dropFile(id));
   }
 
+  /**
+   * `userId` read the room up to `seq` (POST /api/rooms/:id/read; `hidesReads`: their "Send read
+   * receipts" is off). Their position only moves forward, clamped to the room's last seq;
+   * the others see it with the receipts gate's next frame. Returns the clamped seq.
+   */
+  read(userId: string, seq: number, hidesReads: boolean): number {
+    return this.#rpc("read", () => {
+      const last = this.#store.bounds().last;
+      this.#setHidesReads(userId, hidesReads);
+      const next = receipts.advance(this.#store.receipt(userId), { read: seq }, last);
+      if (next) {
+        this.#store.setReceipt(userId, next);
+        this.#io.receiptsChanged(userId);
+      }
+      return Math.min(seq, last);
+    });
+  }
+
+  /**
+   * `userId` switched "Send read receipts" (PUT /api/me/receipts): the others see their read
+   * position go or come back, and their own sockets get every position as they may now see it.
+   */
+  readReceipts(userId: string, on: boolean): void {
+    this.#rpc("readReceipts", () => {
+      if (this.#gone || !this.#setHidesReads(userId, !on)) return;
+      this.#io.send({ users: [userId] }, { type: "receipts", receipts: receipts.view(this.#store.receipts(), !on) }, null);
+    });
+  }
+
   /** The newest seq the room has assigned (0 when none). */
   lastSeq(): number {
     return this.#rpc("lastSeq", () => this.#store.bounds().last);
@@ -227,6 +257,7 @@ export class ChatRoom extends DurableObject<Env> {
       this.#store.endMembership(userId, endedAt);
       this.#store.unwatch(userId);
       this.#store.removeMember(userId);
+      this.#store.dropReceipt(userId);
       const conns = this.#io.conns(userTag(userId));
       const members = frameTo({ all: true }, { type: "members" });
       this.#io.apply([...this.#shut(conns, code, reason, now), ...callEffects.removed(this.#store, this.#budget, userId, endedAt), members], null, now);
@@ -251,12 +282,17 @@ export class ChatRoom extends DurableObject<Env> {
    * `userId`'s hub watches the room until `until`: it has sockets open (the app is open
    * somewhere) and renews the lease while it does. Only watching hubs hear of the room's
    * news (sidebar activity, rings); the others read it from D1 when their user returns.
+   * What the room has flushed has reached that user's app: delivered (read receipts).
    */
   watch(roomId: string, userId: string, until: number): void {
     this.#rpc("watch", () => {
       if (this.#gone) return;
       this.#store.rememberRoomId(roomId);
       this.#store.watch(userId, until);
+      // A hub watches while its user has the app open, and their sidebar has the room's
+      // newest flushed message (it just fetched the list, or heard of each since): delivered.
+      const newest = this.#store.newestFlushed();
+      if (newest) this.#io.reached([userId], newest.seq);
     });
   }
 
@@ -315,6 +351,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
 
     this.#store.rememberRoomId(who.room);
+    if (who.dm) this.#io.dmKnown();
     this.#store.addMember(who.id);
     const me: Attachment = { uid: who.id, name: who.name, conn: randomId(9), at: now, exp: who.until, since: who.memberSince };
     const mine = this.#io.views(undefined, userTag(me.uid));
@@ -328,7 +365,11 @@ export class ChatRoom extends DurableObject<Env> {
     const online = this.#io.online(now);
     const call = this.#store.call();
     const view = call ? calls.view(call) : null;
-    const hello: Effect[] = [frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, ...replay })];
+    this.#setHidesReads(me.uid, who.hidesReads === true);
+    const seen = receipts.view(this.#store.receipts(), who.hidesReads === true);
+    const hello: Effect[] = [
+      frameTo({ conn: me.conn }, { type: "welcome", v: PROTOCOL, me: { id: me.uid, name: me.name }, online, budget: this.#cfg.budget, call: view, receipts: seen, ...replay }),
+    ];
     if (view) hello.push(frameTo({ conn: me.conn }, { type: "call", call: view }));
     const replaced = this.#shut(excess, Close.TOO_MANY_CONNECTIONS, `more than ${MAX_SOCKETS_PER_PERSON} connections of yours to this room; this was the oldest`, now);
     this.#io.apply([...replaced, ...hello, ...presence.joined(theirs, me, now, this.#cfg.ghostAfterMs)], { ws: server, conn: me.conn }, now, { sockets: true });
@@ -463,6 +504,15 @@ export class ChatRoom extends DurableObject<Env> {
       ...presence.shut(this.#io.views(), conns, code, reason, now, this.#cfg.ghostAfterMs),
       ...conns.flatMap((c) => callEffects.disconnected(this.#store, this.#budget, c, now)),
     ];
+  }
+
+  /** Stores whether `uid` hides reads; true when that changed (the others hear of it with the next receipts frame). */
+  #setHidesReads(uid: string, hidden: boolean): boolean {
+    const p = this.#store.receipt(uid);
+    if ((p?.hidden ?? false) === hidden) return false;
+    this.#store.setReceipt(uid, { ...(p ?? receipts.NO_POSITION), hidden });
+    this.#io.receiptsChanged(uid);
+    return true;
   }
 
   #guard(entry: string, fn: () => void): void {

@@ -8,11 +8,13 @@ function harness() {
   const sent: number[][] = [];
   const presence: { joined: string[]; left: string[] }[] = [];
   const delays: number[] = [];
+  const receipts: string[][] = [];
   const timers: Array<{ at: number; fn: () => void }> = [];
   const fanout = new Fanout(
     {
       deliver: (list) => sent.push(list.map((m) => m.seq)),
       deliverPresence: (d) => presence.push({ joined: d.joined.map((p) => p.id), left: d.left }),
+      deliverReceipts: (uids) => receipts.push([...uids]),
       later: (fn, ms) => (delays.push(ms), timers.push({ at: now + ms, fn })),
     },
     10,
@@ -31,7 +33,7 @@ function harness() {
   };
   const m = (seq: number) => ({ seq }) as Message;
   const tick = (ms: number) => (now += ms); // time passes, but no timer runs (a runtime busy with events)
-  return { fanout, sent, presence, delays, timers, advance, tick, m };
+  return { fanout, sent, presence, receipts, delays, timers, advance, tick, m };
 }
 
 describe("adaptive fan-out", () => {
@@ -178,5 +180,33 @@ describe("adaptive fan-out", () => {
     h.fanout.publish(h.m(3));
     h.advance(20);
     expect(h.sent).toEqual([[1], [3]]);
+  });
+});
+
+describe("the receipts gate", () => {
+  it("holds changes for the gap and sends every member that changed in one frame, each once", () => {
+    const h = harness();
+    for (const uid of ["b", "c", "b", "b", "c"]) h.fanout.receipts(uid);
+    expect(h.receipts).toEqual([]);
+    h.advance(399);
+    expect(h.receipts).toEqual([]);
+    h.advance(1);
+    expect(h.receipts).toEqual([["b", "c"]]);
+    // A steady stream of reads (one every 50 ms for 2 s) costs one frame per gap, not one per read.
+    for (let i = 0; i < 40; i++) {
+      h.fanout.receipts(i % 2 ? "b" : "d");
+      h.advance(50);
+    }
+    h.advance(400);
+    expect(h.receipts.length).toBeLessThanOrEqual(1 + Math.ceil(2000 / 400) + 1);
+    expect(h.receipts.length).toBeGreaterThan(1);
+  });
+
+  it("forgets what waits when the room is deleted", () => {
+    const h = harness();
+    h.fanout.receipts("b");
+    h.fanout.drop();
+    h.advance(1000);
+    expect(h.receipts).toEqual([]);
   });
 });

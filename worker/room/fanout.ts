@@ -25,6 +25,11 @@
  * (the object evicted within those milliseconds) would only delay them to the next
  * reconnect's replay.
  *
+ * Read receipts have a gate too, one that always waits: a change (a read, a message that
+ * reached someone's device) is held for `receiptsGapMs`, and one frame then carries every
+ * member whose position changed meanwhile. So a busy room costs at most a few receipts
+ * frames a second, however many messages and readers it has (receipts.ts).
+ *
  * There is deliberately no clock here. A check can run late when the runtime is busy with a
  * stream of events; sending what waits inline once it is "overdue" looks like a fix but, at
  * 500 members, turns into a cycle (every inline fan-out delays the next check further) that
@@ -44,6 +49,8 @@ export interface FanoutDeps {
   deliver(messages: Message[]): void;
   /** Sends one `presence` frame to every socket (but connection `except`). */
   deliverPresence(delta: PresenceDelta, except?: string): void;
+  /** Sends the positions of these members (their receipts changed) to every socket. */
+  deliverReceipts(uids: ReadonlySet<string>): void;
   /** Runs `fn` after `ms` (setTimeout in the room; a fake in tests). */
   later(fn: () => void, ms: number): void;
 }
@@ -52,6 +59,8 @@ export interface FanoutDeps {
 export const MAX_WINDOW_MS = 10;
 /** At most one presence frame per this long (the first change of a quiet spell goes at once). */
 export const PRESENCE_GAP_MS = 250;
+/** Receipt changes wait this long and leave together, one frame per gap at most. */
+export const RECEIPTS_GAP_MS = 400;
 
 export class Fanout {
   readonly #deps: FanoutDeps;
@@ -63,6 +72,10 @@ export class Fanout {
   /** A presence frame went out less than presenceGapMs ago: changes wait for the gate's check. */
   #presenceHeld = false;
   #presenceGen = 0;
+  readonly #receiptsGapMs: number;
+  /** Members whose receipts changed since the last receipts frame (a check is scheduled while not empty). */
+  #receipts = new Set<string>();
+  #receiptsGen = 0;
   /** A check is scheduled: a fan-out went out and what arrives now waits for it. */
   #busy = false;
   /** Which scheduled check is the current one (`drop` retires the pending one). */
@@ -70,8 +83,9 @@ export class Fanout {
   /** The delay of the next check: 0 while the room keeps up, longer under load. */
   #window = 0;
 
-  constructor(deps: FanoutDeps, maxWindowMs = MAX_WINDOW_MS, presenceGapMs = PRESENCE_GAP_MS) {
+  constructor(deps: FanoutDeps, maxWindowMs = MAX_WINDOW_MS, presenceGapMs = PRESENCE_GAP_MS, receiptsGapMs = RECEIPTS_GAP_MS) {
     this.#deps = deps;
+    this.#receiptsGapMs = receiptsGapMs;
     this.#maxWindowMs = maxWindowMs;
     this.#presenceGapMs = presenceGapMs;
   }
@@ -122,6 +136,20 @@ export class Fanout {
     this.#holdPresence();
   }
 
+  /** The receipts of `uid` changed: they go out with the others' at the end of the gap. */
+  receipts(uid: string): void {
+    const first = this.#receipts.size === 0;
+    this.#receipts.add(uid);
+    if (!first) return;
+    const gen = ++this.#receiptsGen;
+    this.#deps.later(() => {
+      if (gen !== this.#receiptsGen) return;
+      const uids = this.#receipts;
+      this.#receipts = new Set();
+      this.#deps.deliverReceipts(uids);
+    }, this.#receiptsGapMs);
+  }
+
   #schedule(): void {
     this.#busy = true;
     const gen = ++this.#gen;
@@ -151,6 +179,8 @@ export class Fanout {
   drop(): void {
     this.#waiting = [];
     this.#presence.clear();
+    this.#receipts.clear();
+    this.#receiptsGen++;
     this.#busy = false;
     this.#presenceHeld = false;
     this.#window = 0;

@@ -5,7 +5,7 @@
  */
 import type { Peer } from "../protocol";
 
-const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", until: "x-chat-session-until", room: "x-chat-room", since: "x-chat-member-since" } as const;
+const H = { uid: "x-chat-uid", name: "x-chat-name", sid: "x-chat-sid", until: "x-chat-session-until", room: "x-chat-room", since: "x-chat-member-since", receipts: "x-chat-receipts", dm: "x-chat-dm" } as const;
 
 /** A signed-in person and the session they came with (the session id tags their sockets). */
 export interface UserIdentity extends Peer {
@@ -21,6 +21,10 @@ export interface Identity extends UserIdentity {
   room: string;
   /** When the membership the Worker checked began (joined_at, ms). */
   memberSince: number;
+  /** "Send read receipts" is off: the room shows them no one's reads, and nobody theirs. */
+  hidesReads?: boolean;
+  /** The room is a DM (deliveries are tracked only there: receipts.ts). */
+  dm?: boolean;
 }
 
 /** A fresh upgrade request for a room object (with `room`) or a user hub, carrying only verified values. */
@@ -36,6 +40,8 @@ export function upgradeRequest(url: string, who: UserIdentity | Identity): Reque
   if ("room" in who) {
     headers[H.room] = who.room;
     headers[H.since] = String(who.memberSince);
+    if (who.hidesReads) headers[H.receipts] = "0";
+    if (who.dm) headers[H.dm] = "1";
   }
   return new Request(url, { headers });
 }
@@ -56,7 +62,14 @@ export function identityFrom(req: Request): Identity | null {
   const who = userIdentityFrom(req);
   const room = req.headers.get(H.room);
   const since = Number(req.headers.get(H.since) ?? NaN);
-  return who && room && Number.isSafeInteger(since) ? { ...who, room, memberSince: since } : null;
+  if (!who || !room || !Number.isSafeInteger(since)) return null;
+  return {
+    ...who,
+    room,
+    memberSince: since,
+    ...(req.headers.get(H.receipts) === "0" ? { hidesReads: true } : {}),
+    ...(req.headers.get(H.dm) === "1" ? { dm: true } : {}),
+  };
 }
 
 /** Socket tags (≤ 10 per socket, ≤ 256 chars each): find a user's or a session's sockets. */

@@ -13,6 +13,7 @@ import { Fanout } from "./fanout";
 import { activityOf } from "./flush";
 import { connTag, userTag } from "./identity";
 import { Roster, type SocketView } from "./presence";
+import { advance, view, type Position } from "./receipts";
 import { Strikes, coolDown } from "./rate-limit";
 import { attachment, close, lastSeen, send } from "./sockets";
 import type { RoomStore } from "./store/room-store";
@@ -56,6 +57,17 @@ export class RoomIO {
    * ring never waits behind a big room's announcement; Web Push on a third.
    */
   #chains = { rings: Promise.resolve(), activity: Promise.resolve(), push: Promise.resolve() };
+  /**
+   * Delivered positions the fan-out saw (a socket of that person got the message) and the
+   * hubs reported, not yet stored: the receipts gate stores them with the frame it sends.
+   * `#reached` remembers what was marked, so a message marks each person once, not per socket.
+   */
+  #delivered = new Map<string, number>();
+  #reached = new Map<string, number>();
+  /** The room is a DM (read once per wake: deliveries are tracked only there). */
+  #dm: boolean | undefined;
+  /** People whose read position or privacy changed since the last receipts frame. */
+  #touched = new Set<string>();
   /** Mirror of the scheduled alarm (null: none). */
   #alarmAt: number | null = null;
 
@@ -66,7 +78,11 @@ export class RoomIO {
     this.#alarm = alarm;
     this.#roster = new Roster(alarm.ghostAfterMs / 10);
     this.#fanout = new Fanout({
-      deliver: (list: Message[]) => this.send({ all: true }, { type: "msgs", messages: list }, null),
+      deliver: (list: Message[]) => {
+        this.send({ all: true }, { type: "msgs", messages: list }, null);
+        this.#reachedSockets(list.at(-1)?.seq ?? 0);
+      },
+      deliverReceipts: (uids) => this.#sendReceipts(uids),
       deliverPresence: (d, except) => this.send(except === undefined ? { all: true } : { all: true, except }, { type: "presence", joined: d.joined, left: d.left }, null),
       later: (fn, ms) => setTimeout(fn, ms),
     });
@@ -127,6 +143,79 @@ export class RoomIO {
   send(to: To, frame: ServerFrame, origin: Origin): void {
     const data = JSON.stringify(frame);
     for (const ws of this.#sockets(to, origin)) send(ws, data);
+  }
+
+  // ── read receipts (receipts.ts) ──────────────────────────────────────────────
+
+  /** The room turned out to be a DM (a socket's identity said so). */
+  dmKnown(): void {
+    this.#store.rememberDm();
+    this.#dm = true;
+  }
+
+  /** `uid`'s read position or privacy changed (already stored): it goes out with the receipts gate's next frame. */
+  receiptsChanged(uid: string): void {
+    this.#touched.add(uid);
+    this.#fanout.receipts(uid);
+  }
+
+  /**
+   * Messages up to `seq` reached these people's devices (stored with the next receipts frame).
+   * Only in a DM, the one place ticks show deliveries: in a group every message would change
+   * every connected member's position, a frame of hundreds of entries to hundreds of sockets.
+   */
+  reached(uids: Iterable<string>, seq: number): void {
+    this.#dm ??= this.#store.isDm();
+    if (!this.#dm) return;
+    for (const uid of uids) {
+      if ((this.#reached.get(uid) ?? -1) >= seq) continue;
+      this.#reached.set(uid, seq);
+      this.#delivered.set(uid, seq);
+      this.#fanout.receipts(uid);
+    }
+  }
+
+  /** Every person with an open socket received the fan-out of messages up to `seq`. */
+  #reachedSockets(seq: number): void {
+    this.#dm ??= this.#store.isDm();
+    if (!this.#dm) return;
+    const uids = new Set<string>();
+    for (const ws of this.#ctx.getWebSockets()) {
+      const a = ws.readyState === WebSocket.OPEN ? this.attachmentOf(ws) : null;
+      if (a && !a.shut) uids.add(a.uid);
+    }
+    this.reached(uids, seq);
+  }
+
+  /**
+   * The receipts gate's frame: stores the delivered positions waiting, then sends the
+   * positions of `uids` to every socket, serialized twice at most: as the people who share
+   * reads see them, and without read positions for those who do not (the WhatsApp rule).
+   */
+  #sendReceipts(uids: ReadonlySet<string>): void {
+    const last = this.#store.bounds().last;
+    const stored = this.#store.receipts([...uids]);
+    const changed = new Map<string, Position>();
+    for (const uid of uids) {
+      let p = stored.get(uid);
+      let moved = this.#touched.delete(uid);
+      const d = this.#delivered.get(uid);
+      this.#delivered.delete(uid);
+      const next = d === undefined ? null : advance(p, { delivered: d }, last);
+      if (next) {
+        this.#store.setReceipt(uid, (p = next));
+        moved = true;
+      }
+      if (moved && p) changed.set(uid, p);
+    }
+    if (changed.size === 0) return;
+    const hidden = this.#store.hiddenReaders();
+    const full = JSON.stringify({ type: "receipts", receipts: view(changed, false) } satisfies ServerFrame);
+    const bare = hidden.size === 0 ? full : JSON.stringify({ type: "receipts", receipts: view(changed, true) } satisfies ServerFrame);
+    for (const ws of this.#ctx.getWebSockets()) {
+      const a = this.attachmentOf(ws);
+      if (a) send(ws, hidden.has(a.uid) ? bare : full);
+    }
   }
 
   // ── the alarm ──────────────────────────────────────────────────────────────
@@ -294,7 +383,11 @@ export class RoomIO {
     this.#enqueue(notice.type === "activity" ? "activity" : "rings", async () => {
       if (unwatched.length > 0) to.push(...(await liveHubs(db(this.#env.DB), unwatched, now)));
       const results = await Promise.allSettled(to.map((u) => deliver(this.#env.HUBS.getByName(u), roomId, notice)));
-      for (const r of results) if (r.status === "rejected") console.error(`ChatRoom:hub ${notice.type} failed`, r.reason);
+      results.forEach((r, i) => {
+        if (r.status === "rejected") console.error(`ChatRoom:hub ${notice.type} failed`, r.reason);
+        // A hub that showed the news on a screen of its user: the message reached one of their devices.
+        else if (notice.type === "activity" && typeof r.value === "number" && r.value > 0) this.reached([to[i]!], notice.lastSeq);
+      });
     });
   }
 
@@ -343,7 +436,8 @@ export class RoomIO {
   }
 }
 
-function deliver(hub: ReturnType<Env["HUBS"]["getByName"]>, roomId: string, n: HubNotice): Promise<void> {
+/** Tells one hub; an `activity` answers how many of its user's screens it reached. */
+function deliver(hub: ReturnType<Env["HUBS"]["getByName"]>, roomId: string, n: HubNotice): Promise<unknown> {
   switch (n.type) {
     case "activity":
       return hub.activity({ roomId, lastSeq: n.lastSeq, lastMessage: n.lastMessage, ...(n.mentioned ? { mentioned: n.mentioned } : {}) });

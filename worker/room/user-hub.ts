@@ -115,10 +115,11 @@ export class UserHub extends DurableObject<Env> {
   // ── RPC ────────────────────────────────────────────────────────────────────
 
   /** New messages in one of the user's rooms (`mentioned`: those of them that mention anyone; the user's are counted here). */
-  activity(a: Omit<Activity, "mentions"> & { mentioned?: MentionRow[] }): void {
+  /** Answers how many of the user's open screens it reached (the room counts the message as delivered to them then). */
+  activity(a: Omit<Activity, "mentions"> & { mentioned?: MentionRow[] }): number {
     const uid = this.ctx.storage.kv.get<string>("uid");
     const mentions = uid === undefined ? [] : mentionsOf(a.mentioned, uid);
-    this.#broadcast({ type: "activity", roomId: a.roomId, lastSeq: a.lastSeq, lastMessage: a.lastMessage, ...(mentions.length > 0 ? { mentions } : {}) });
+    return this.#broadcast({ type: "activity", roomId: a.roomId, lastSeq: a.lastSeq, lastMessage: a.lastMessage, ...(mentions.length > 0 ? { mentions } : {}) });
   }
 
   /** A call is ringing the user in one of their rooms. */
@@ -184,20 +185,25 @@ export class UserHub extends DurableObject<Env> {
   }
 
   /**
-   * Sends one serialized frame to every live socket. A socket silent for longer
+   * Sends one serialized frame to every live socket (returns how many). A socket silent for longer
    * than GHOST_AFTER_MS (no heartbeat) is a client that vanished without a close:
    * it is closed here instead of by a timer or an alarm; so is one whose session has ended.
    */
-  #broadcast(f: HubFrame): void {
+  #broadcast(f: HubFrame): number {
     const data = JSON.stringify(f);
     const now = Date.now();
+    let sent = 0;
     for (const ws of this.ctx.getWebSockets()) {
       if (ws.readyState !== WebSocket.OPEN) continue;
       const a = attachment<Attachment>(ws);
       if (a && sessionOver(a, now)) close(ws, Close.UNAUTHORIZED, SESSION_EXPIRED);
       else if (now - lastSeen(this.ctx, ws, a?.at ?? 0) > this.#ghostAfterMs) close(ws, Close.GHOST, "no heartbeat");
-      else send(ws, data);
+      else {
+        send(ws, data);
+        sent++;
+      }
     }
+    return sent;
   }
 }
 

@@ -209,8 +209,9 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     const { seq, unread } = parseOr400(ReadBody, await jsonBody(c));
     // Clamped to what the room has actually assigned. The room's own count, not
     // D1's: the newest messages may not be flushed yet, and the reader has seen them.
-    const last = seq > 0 ? await c.env.ROOMS.getByName(room.id).lastSeq() : 0;
-    const read = Math.min(seq, last);
+    // A plain read also moves the reader's receipt in the room (only forward: receipts.ts).
+    const stub = c.env.ROOMS.getByName(room.id);
+    const read = seq === 0 ? 0 : unread ? Math.min(seq, await stub.lastSeq()) : await stub.read(user.id, seq, user.receipts === false);
     // "Mark as unread" moves the position back to exactly `read`; a plain read only raises it.
     await markRead(db(c.env.DB), room.id, user.id, read, unread === true);
     // The reader's other tabs and devices clear the badge too (the reader's own hub: it
@@ -245,6 +246,6 @@ export const roomRoutes = new Hono<{ Bindings: Env }>()
     }
     const { user, room, joinedAt } = await memberAccess(c);
     return c.env.ROOMS.getByName(room.id).fetch(
-      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, until: user.until, room: room.id, memberSince: joinedAt }),
+      upgradeRequest(c.req.url, { id: user.id, name: user.name, sid: user.sid, until: user.until, room: room.id, memberSince: joinedAt, hidesReads: user.receipts === false, dm: room.kind === "dm" }),
     );
   });

@@ -61,6 +61,7 @@ describe("room channel", () => {
       edited: null,
       presence: null,
       typing: null,
+      receipts: null,
       members: () => got.push("members"),
       call: null,
       "call.ended": null,

@@ -7,6 +7,7 @@
  *   outbox    our pending messages, paced, re-sent      ./outbox.ts
  *   presence  who is online and typing                  ./presence.ts
  *   members   room details, member list, owner actions  ./members.ts
+ *   receipts  members' read and delivered positions     ./receipts.ts
  *
  * Frames are routed here, in one place, so the order across parts is explicit (a welcome
  * updates the timeline and settles the outbox before the outbox re-sends). The model also
@@ -42,6 +43,7 @@ import { Members } from "./members";
 import { MAX_PENDING, Outbox } from "./outbox";
 import { OwnTyping, Presence } from "./presence";
 import { closeProblem, problemOf, type RoomProblem } from "./problems";
+import { Receipts } from "./receipts";
 import { PAGE, Timeline } from "./timeline";
 
 /** A passing notice stays this long. */
@@ -160,6 +162,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
   const members = new Members(initial, { me, online: presence.online, end });
   const outbox = new Outbox(user.id, roomId, channel.send);
   const typing = new OwnTyping(channel.send);
+  const receipts = new Receipts();
 
   /** The first problem stays; the host hears of it once. */
   function report(p: RoomProblem) {
@@ -202,6 +205,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
           presence.setOnline(w.online);
           members.seen(w.online);
           timeline.welcome(w);
+          receipts.welcome(w.receipts);
           outbox.settle(mine(w.messages));
         });
         // Re-sends the outbox with the same cids; the room dedupes and re-acks.
@@ -225,6 +229,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
           members.seen(f.joined);
         }),
       typing: (f) => presence.typing(f),
+      receipts: (f) => receipts.change(f.receipts),
       reaction: (f) => timeline.react(f),
       edited: (f) => timeline.edited(f),
       deleted: (f) => timeline.deleted(f.seq),
@@ -318,6 +323,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     /** Who the owner banned (empty for everyone else). */
     bans: members.bans,
     typingText: presence.typingText,
+    /** Members' read and delivered positions (read receipts). */
+    receipts: receipts.positions,
     connection: channel.state,
     hasMore: timeline.hasMore,
     loadingOlder: timeline.loadingOlder,

@@ -2,7 +2,7 @@ import { useComputed, useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { RoomStore } from "../../state/room";
 import { MessageItem } from "./MessageRow";
-import { buildRows, type MsgRow } from "./rows";
+import { buildRows, withReceipts, type MsgRow } from "./rows";
 
 /** How close to the bottom (px) still counts as "at the bottom" (sticky autoscroll). */
 const STICK_PX = 48;
@@ -40,7 +40,8 @@ export function MessageList({ store }: { store: RoomStore }) {
     const oldest = store.messages.value[0]?.seq;
     return after !== null && (oldest === undefined || oldest <= after + 1 || !store.hasMore.value) ? after : null;
   });
-  const rows = useComputed(() => buildRows(store.messages.value, store.pending.value, store.me.value, Date.now(), unreadAfter.value));
+  const built = useComputed(() => buildRows(store.messages.value, store.pending.value, store.me.value, Date.now(), unreadAfter.value));
+  const rows = useComputed(() => withReceipts(built.value, store.receipts.value, store.me.value.id, store.room.value.kind === "dm"));
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   /** The first row in view and its offset from the top of the viewport, as of the last scroll or update. */

@@ -2,14 +2,15 @@
  * One message row: avatar and name at the head of a group, the quote of the message it answers
  * (a click brings that one into view), the text (its Markdown as Preact nodes, never an HTML
  * string) and "(edited)", attachments, reactions, its delivery state (sending, waiting, failed
- * with Retry/Discard) and its actions (react, reply, and a menu: edit, mark as unread, delete;
- * a long press on touch screens).
+ * with Retry/Discard), its read receipts (a DM's ticks on ours, a group's "Seen by" avatars) and
+ * its actions (react, reply, and a menu: edit, mark as unread, seen by…, delete; a long press
+ * on touch screens).
  */
 import { useSignal } from "@preact/signals";
 import { Component } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { mentionsUser } from "../../../worker/protocol";
-import { prefetch } from "../../state/lazy";
+import { lazy, prefetch } from "../../state/lazy";
 import { plainText } from "../../state/markdown";
 import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
@@ -19,8 +20,19 @@ import { Menu, type MenuItem } from "../Menu";
 import { CallEntry } from "../calls/CallEntry";
 import { ConfirmDialog } from "../dialogs";
 import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
+import { lazyComponent } from "../Lazy";
 import { Markdown } from "./Markdown";
-import type { MsgRow } from "./rows";
+import type { MsgRow, Tick } from "./rows";
+
+/** The "Seen by…" list: its own chunk, loaded when first opened. */
+const SeenByDialog = lazyComponent(lazy(() => import("./SeenBy")), (m) => m.SeenByDialog);
+/** At most this many "Seen by" avatars under a message; the rest is "+N". */
+const SEEN_AVATARS = 3;
+const TICKS: Record<Tick, { mark: string; label: string }> = {
+  sent: { mark: "✓", label: "Sent" },
+  delivered: { mark: "✓✓", label: "Delivered" },
+  read: { mark: "✓✓", label: "Read" },
+};
 
 type ItemProps = {
   row: MsgRow;
@@ -74,6 +86,7 @@ const messageOf = (row: MsgRow): Message => ({ seq: row.seq!, cid: row.cid, uid:
 function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   const picking = useSignal(false);
   const confirmDelete = useSignal(false);
+  const seenBy = useSignal(false);
   /** Touch screens: a long press shows the message's actions (no hover there). */
   const pressed = useSignal(false);
   const pressTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -158,6 +171,13 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
             onToggle={(emoji, on) => store.react(row.seq!, emoji, on)}
           />
         )}
+        {row.tick && (
+          <span class={`tick ${row.tick}`} title={TICKS[row.tick].label} data-tick={row.tick}>
+            <span aria-hidden="true">{TICKS[row.tick].mark}</span>
+            <span class="sr-only">{TICKS[row.tick].label}</span>
+          </span>
+        )}
+        {row.seenBy && <SeenAvatars ids={row.seenBy.split(",")} store={store} onOpen={() => (seenBy.value = true)} />}
         {row.status === "sending" && <div class="state">{queued ? "Waiting for connection…" : "Sending…"}</div>}
         {row.status === "failed" && (
           <div class="state failed" role="alert">
@@ -190,7 +210,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
               🗑
             </button>
           )}
-          <Menu label="More actions" class="msg-more" items={moreItems(row, store)}>
+          <Menu label="More actions" class="msg-more" items={moreItems(row, store, () => (seenBy.value = true))}>
             ⋯
           </Menu>
           {picking.value && (
@@ -206,6 +226,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
           )}
         </div>
       )}
+      {seenBy.value && row.seq !== null && <SeenByDialog store={store} seq={row.seq} author={row.uid} onClose={() => (seenBy.value = false)} />}
       {confirmDelete.value && (
         <ConfirmDialog
           title="Delete this message?"
@@ -220,11 +241,25 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
   );
 }
 
-/** The row's menu: reply, edit (ours, not a call's entry), mark as unread. */
-function moreItems(row: MsgRow, store: RoomStore): MenuItem[] {
+/** The row's menu: reply, edit (ours, not a call's entry), mark as unread, seen by… (groups). */
+function moreItems(row: MsgRow, store: RoomStore, showSeen: () => void): MenuItem[] {
   const m = messageOf(row);
   const items: MenuItem[] = [{ label: "Reply", onSelect: () => store.reply(m) }];
   if (row.mine && !row.call && row.text) items.push({ label: "Edit", onSelect: () => store.edit(m) });
   items.push({ label: "Mark as unread", onSelect: () => store.markUnread(m.seq) });
+  if (store.room.value.kind === "group") items.push({ label: "Seen by…", onSelect: showSeen });
   return items;
+}
+
+/** "Seen by" under the newest message these members have read: a few avatars and "+N". */
+function SeenAvatars({ ids, store, onOpen }: { ids: string[]; store: RoomStore; onOpen: () => void }) {
+  const names = ids.map((id) => store.nameOf(id));
+  return (
+    <button type="button" class="seen-by" title={`Seen by ${names.join(", ")}`} aria-label={`Seen by ${names.join(", ")}`} onClick={onOpen}>
+      {ids.slice(0, SEEN_AVATARS).map((id, i) => (
+        <Avatar key={id} uid={id} name={names[i]!} size="sm" />
+      ))}
+      {ids.length > SEEN_AVATARS && <span class="seen-more">+{ids.length - SEEN_AVATARS}</span>}
+    </button>
+  );
 }

@@ -2,7 +2,7 @@
  * The rows the message list draws: confirmed messages in seq order, then our pending ones,
  * with day separators and sender groups. Pure: unit-tested in rows.test.ts.
  */
-import { mentionIdsOf, type Attachment, type CallSummary, type Message, type Peer, type Reaction, type ReplyQuote } from "../../../worker/protocol";
+import { mentionIdsOf, type Attachment, type CallSummary, type Message, type Peer, type Reaction, type Receipt, type ReplyQuote } from "../../../worker/protocol";
 import { dayKey, dayLabel } from "../../state/messages";
 import type { Pending } from "../../state/room";
 
@@ -35,7 +35,13 @@ export type Row =
       edited?: number;
       /** The ids it mentions (worker/protocol/mentions.ts). */
       mentions?: string[];
+      /** Ours in a DM, confirmed: ✓ sent, ✓✓ delivered (reached a device of theirs), ✓✓ read. */
+      tick?: Tick;
+      /** In a group: who has read up to exactly this message (their "Seen by" avatars), comma-joined ids. */
+      seenBy?: string;
     };
+
+export type Tick = "sent" | "delivered" | "read";
 
 export type MsgRow = Extract<Row, { kind: "msg" }>;
 
@@ -97,4 +103,52 @@ export function buildRows(
     }
   }
   return rows;
+}
+
+/** "Seen by" avatars are drawn only under this many of the newest messages. */
+export const SEEN_BY_ROWS = 30;
+
+/**
+ * Read receipts on the rows (a new row object only where a mark changes, so the others skip
+ * rendering). In a DM, our confirmed messages get a tick from the other person's position.
+ * In a group, each other member's avatar goes under the newest message they have read (not
+ * their own), if that is among the newest SEEN_BY_ROWS messages.
+ */
+export function withReceipts(rows: readonly Row[], positions: ReadonlyMap<string, Receipt>, me: string | null, dm: boolean): Row[] {
+  if (!me) return [...rows];
+  if (dm) {
+    const other = [...positions.values()].find((r) => r.id !== me);
+    return rows.map((r) => {
+      if (r.kind !== "msg" || !r.mine || r.seq === null || r.call || r.deleted) return r;
+      return { ...r, tick: tickOf(r.seq, other) };
+    });
+  }
+  const seen = new Map<number, string[]>();
+  const recent = rows.filter((r): r is MsgRow => r.kind === "msg" && r.seq !== null).slice(-SEEN_BY_ROWS);
+  for (const p of positions.values()) {
+    if (p.id === me || p.read === undefined) continue;
+    // The newest message up to their position that is not theirs.
+    for (let i = recent.length - 1; i >= 0; i--) {
+      const r = recent[i]!;
+      if (r.seq! > p.read || r.uid === p.id) continue;
+      seen.set(r.seq!, [...(seen.get(r.seq!) ?? []), p.id]);
+      break;
+    }
+  }
+  if (seen.size === 0) return [...rows];
+  return rows.map((r) => {
+    const ids = r.kind === "msg" && r.seq !== null ? seen.get(r.seq) : undefined;
+    return ids ? { ...r, seenBy: ids.sort().join(",") } : r;
+  });
+}
+
+/** Our message `seq` as the other person's position has it. */
+export function tickOf(seq: number, other: Receipt | undefined): Tick {
+  if (other?.read !== undefined && other.read >= seq) return "read";
+  return other && other.delivered >= seq ? "delivered" : "sent";
+}
+
+/** Who has seen message `seq` (read up to it or past it), but its author and us. */
+export function seenOf(seq: number, author: string, positions: ReadonlyMap<string, Receipt>, me: string): string[] {
+  return [...positions.values()].filter((p) => p.id !== me && p.id !== author && p.read !== undefined && p.read >= seq).map((p) => p.id);
 }

@@ -11,7 +11,8 @@
 import { attachReactions, type Attachment as FileMeta, type CallSummary, type Message, type ReplyQuote } from "../../protocol";
 import type { StoredCall } from "../call";
 import type { Cooldown } from "../rate-limit";
-import type { Storage } from "./ports";
+import type { Position } from "../receipts";
+import type { SqlValue, Storage } from "./ports";
 import { migrate } from "./schema";
 
 /** A message as the room is about to store it (the store assigns seq; the caller gives ts). */
@@ -118,6 +119,13 @@ export interface MentionRow {
 }
 
 /** The cid a duplicate's tombstone is stored under: clients cannot send one with a colon. */
+interface ReceiptRow extends Record<string, SqlValue> {
+  uid: string;
+  read: number;
+  delivered: number;
+  hidden: number;
+}
+
 export const duplicateCid = (seq: number) => `dup:${seq}`;
 
 export class RoomStore {
@@ -149,6 +157,15 @@ export class RoomStore {
 
   rememberRoomId(id: string): void {
     if (this.roomId() === undefined) this.#s.kv.put("room", id);
+  }
+
+  /** The room is a DM (the Worker says so with every socket): only DMs track deliveries (receipts.ts). */
+  isDm(): boolean {
+    return this.#s.kv.get<boolean>("dm") === true;
+  }
+
+  rememberDm(): void {
+    if (!this.isDm()) this.#s.kv.put("dm", true);
   }
 
   /** When `uid`'s membership last ended (removed or left), if it did. */
@@ -530,6 +547,41 @@ export class RoomStore {
   /** Forgets leases that ran out before `now`. */
   dropLapsedWatchers(now: number): void {
     this.#s.sql.exec("DELETE FROM watchers WHERE until < ?", now);
+  }
+
+  // ── read receipts (receipts.ts) ─────────────────────────────────────────────
+
+  /** Every member's position (those the room has heard of). */
+  receipts(uids?: readonly string[]): Map<string, Position> {
+    const rows = uids
+      ? this.#s.sql.exec<ReceiptRow>("SELECT uid, read, delivered, hidden FROM receipts WHERE uid IN (SELECT value FROM json_each(?))", JSON.stringify(uids))
+      : this.#s.sql.exec<ReceiptRow>("SELECT uid, read, delivered, hidden FROM receipts");
+    return new Map(rows.toArray().map((r) => [r.uid, { read: r.read, delivered: r.delivered, hidden: r.hidden === 1 }]));
+  }
+
+  receipt(uid: string): Position | undefined {
+    return this.receipts([uid]).get(uid);
+  }
+
+  /** A member left or was removed: their position goes with them. */
+  dropReceipt(uid: string): void {
+    this.#s.sql.exec("DELETE FROM receipts WHERE uid = ?", uid);
+  }
+
+  /** The members who do not share read receipts (they see no one else's either). */
+  hiddenReaders(): Set<string> {
+    return new Set(this.#s.sql.exec<{ uid: string }>("SELECT uid FROM receipts WHERE hidden = 1").toArray().map((r) => r.uid));
+  }
+
+  setReceipt(uid: string, p: Position): void {
+    this.#s.sql.exec(
+      `INSERT INTO receipts (uid, read, delivered, hidden) VALUES (?, ?, ?, ?)
+       ON CONFLICT (uid) DO UPDATE SET read = excluded.read, delivered = excluded.delivered, hidden = excluded.hidden`,
+      uid,
+      p.read,
+      p.delivered,
+      p.hidden ? 1 : 0,
+    );
   }
 
   // ── reactions ───────────────────────────────────────────────────────────────

@@ -108,6 +108,14 @@ export const MIGRATIONS: readonly Migration[] = [
       sql.exec("CREATE TABLE IF NOT EXISTS members (uid TEXT PRIMARY KEY, role TEXT NOT NULL) WITHOUT ROWID");
     },
   },
+  {
+    version: 7,
+    name: "read receipts: each member's read and delivered positions, and whether they share reads",
+    up({ sql }) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS receipts (uid TEXT PRIMARY KEY, read INTEGER NOT NULL DEFAULT 0,
+        delivered INTEGER NOT NULL DEFAULT 0, hidden INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
