@@ -99,6 +99,24 @@ export async function setHubLive(d: DB, userId: string, until: number): Promise<
   await d.update(users).set({ hubLiveUntil: until }).where(eq(users.id, userId));
 }
 
+/** The user closed the app at `at`: their hub is no longer live, and they were last seen then. */
+export async function setLastSeen(d: DB, userId: string, at: number): Promise<void> {
+  await d.update(users).set({ hubLiveUntil: 0, lastSeenAt: at }).where(eq(users.id, userId));
+}
+
+/**
+ * Everyone who shares a room with the user (each once), with whether their hub is live at
+ * `now` and when they were last seen: one query, whatever the number of rooms.
+ */
+export async function coMembers(d: DB, userId: string, now: number): Promise<{ id: string; live: boolean; lastSeen: number }[]> {
+  const rows = await d.all<{ id: string; live: number; last_seen: number }>(sql`
+    SELECT u.id, u.hub_live_until > ${now} AS live, u.last_seen_at AS last_seen
+      FROM users u
+     WHERE u.id <> ${userId}
+       AND u.id IN (SELECT o.user_id FROM room_members mine JOIN room_members o ON o.room_id = mine.room_id WHERE mine.user_id = ${userId})`);
+  return rows.map((r) => ({ id: r.id, live: r.live === 1, lastSeen: r.last_seen }));
+}
+
 /** Of these users, those whose hub is live at `now` (one bound parameter for the whole list). */
 export async function liveHubs(d: DB, userIds: readonly string[], now: number): Promise<string[]> {
   if (userIds.length === 0) return [];

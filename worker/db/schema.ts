@@ -22,6 +22,8 @@ export const users = sqliteTable("users", {
    * gone). The Worker tells only live hubs that the room list changed.
    */
   hubLiveUntil: integer("hub_live_until").notNull().default(0),
+  /** When (ms) the user last closed the app (their last tab went away): "last seen" (0: never). */
+  lastSeenAt: integer("last_seen_at").notNull().default(0),
 });
 
 export const sessions = sqliteTable(

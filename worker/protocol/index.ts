@@ -6,3 +6,4 @@ export * from "./calls";
 export * from "./media";
 export * from "./mentions";
 export * from "./notify";
+export * from "./presence";
