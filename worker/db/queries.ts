@@ -308,6 +308,7 @@ interface SummaryRow {
   name: string;
   topic: string;
   other_name: string | null;
+  dm_key: string | null;
   last_read: number;
   joined_at: number;
   seq: number | null;
@@ -333,7 +334,7 @@ interface SummaryRow {
  */
 export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[]> {
   const rows = await d.all<SummaryRow>(sql`
-    SELECT r.id, r.kind, r.name, r.topic, rm.last_read_seq AS last_read, rm.joined_at,
+    SELECT r.id, r.kind, r.name, r.topic, r.dm_key, rm.last_read_seq AS last_read, rm.joined_at,
            (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
              WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
            m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts,
@@ -351,9 +352,11 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
        AND NOT (r.kind = 'dm' AND r.created_by <> rm.user_id AND m.seq IS NULL)`);
   const list = rows.map((r): RoomSummary => {
     const lastSeq = r.seq ?? 0;
+    const peer = r.kind === "dm" ? r.dm_key?.split(":").find((id) => id !== userId) : undefined;
     return {
       id: r.id,
       kind: r.kind,
+      ...(peer ? { peer } : {}),
       name: r.kind === "dm" ? (r.other_name ?? r.name) : r.name,
       topic: r.topic,
       lastMessage:
