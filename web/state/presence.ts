@@ -3,7 +3,7 @@
  * ("Online", "Away", "last seen 10 min ago"), and whether this tab is away — hidden, or
  * no input for AWAY_IDLE_MS — which the sidebar tells the user's hub.
  */
-import { AWAY_IDLE_MS, type Presence } from "../../worker/protocol";
+import { AWAY_IDLE_MS, type Presence, type PresenceStatus } from "../../worker/protocol";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -66,4 +66,23 @@ export function watchAway(onChange: (away: boolean) => void): { away: () => bool
       for (const e of INPUT_EVENTS) window.removeEventListener(e, onInput);
     },
   };
+}
+
+/**
+ * A member's status in an open room: the room sees their sockets there (online), the hub
+ * knows the rest (away, or the app open elsewhere).
+ */
+export function memberStatus(inRoom: boolean, p: Presence | undefined): PresenceStatus {
+  if (p?.status === "away") return "away";
+  return inRoom || p?.status === "online" ? "online" : "offline";
+}
+
+/**
+ * What a DM's header says under the name: the other member's presence as their hub told
+ * ours — never our own connection (null: not known yet).
+ */
+export function dmHeader(members: readonly { id: string; me: boolean }[], presence: ReadonlyMap<string, Presence>, now: number): { text: string; status: PresenceStatus } | null {
+  const other = members.find((m) => !m.me);
+  const p = other && presence.get(other.id);
+  return p ? { text: presenceText(p, now), status: p.status } : null;
 }
