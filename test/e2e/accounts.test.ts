@@ -139,7 +139,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await log(p).getByText("Hello back", { exact: true }).waitFor({ timeout: WAIT });
     await bob.page.waitForTimeout(1500); // the read position is posted debounced
     await bob.page.reload({ timeout: WAIT });
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    await connection(bob.page, "Connected").waitFor({ timeout: WAIT });
     expect(await conversations(bob.page).locator(".badge").count()).toBe(0);
 
     // Starting it again from Bob's side finds the same DM.

@@ -167,7 +167,7 @@ export class UserHub extends DurableObject<Env> {
   async roomsChanged(): Promise<void> {
     this.#broadcast({ type: "rooms" });
     const uid = this.#openUid();
-    if (uid !== null) await this.#watch(uid);
+    if (uid !== null) await Promise.all([this.#watch(uid), this.#meetNew(uid)]);
   }
 
   /**
@@ -236,16 +236,8 @@ export class UserHub extends DurableObject<Env> {
         kv.delete("peers"); // Stale by the next hello: coming online fetches it anew.
         await setLastSeen(d, uid, now);
       }
-      const me: Presence = { id: uid, status, lastSeen: kv.get<number>("last_seen") ?? 0 };
       const rows = await coMembers(d, uid, now);
-      const answers = new Map<string, Presence>();
-      for (const group of slices(presencePlan(rows).tell, PRESENCE_CALLS_AT_ONCE)) {
-        const results = await Promise.allSettled(group.map((id) => this.env.HUBS.getByName(id).presence(me)));
-        results.forEach((r, i) => {
-          if (r.status === "rejected") console.error("UserHub:presence a hub failed", r.reason);
-          else if (r.value) answers.set(group[i]!, r.value);
-        });
-      }
+      const answers = await this.#tell(presencePlan(rows).tell, { id: uid, status, lastSeen: kv.get<number>("last_seen") ?? 0 });
       if (was === "offline" && status !== "offline") {
         const list = presenceList(rows, answers);
         kv.put("peers", Object.fromEntries(list.map((p) => [p.id, p])));
@@ -255,6 +247,43 @@ export class UserHub extends DurableObject<Env> {
       console.error("UserHub:presenceChanged", err);
     }
     return true;
+  }
+
+  /**
+   * The user shares a room with new people (their room list changed): tells the live hubs
+   * of those not known yet the user's presence, and the tabs theirs (so a new DM's header
+   * knows at once). Only while the user is online; best effort.
+   */
+  async #meetNew(uid: string): Promise<void> {
+    const kv = this.ctx.storage.kv;
+    const status = kv.get<PresenceStatus>("status") ?? "offline";
+    const known = kv.get<Record<string, Presence>>("peers");
+    if (status === "offline" || !known) return;
+    try {
+      const fresh = (await coMembers(db(this.env.DB), uid, Date.now())).filter((r) => !(r.id in known));
+      if (fresh.length === 0) return;
+      const answers = await this.#tell(presencePlan(fresh).tell, { id: uid, status, lastSeen: kv.get<number>("last_seen") ?? 0 });
+      const list = presenceList(fresh, answers);
+      const peers = kv.get<Record<string, Presence>>("peers") ?? {};
+      for (const p of list) peers[p.id] = p;
+      kv.put("peers", peers);
+      this.#broadcast({ type: "presence", users: list });
+    } catch (err) {
+      console.error("UserHub:meetNew", err);
+    }
+  }
+
+  /** Tells these (live) hubs the user's presence, at most PRESENCE_CALLS_AT_ONCE at a time; returns their answers. */
+  async #tell(hubs: readonly string[], me: Presence): Promise<Map<string, Presence>> {
+    const answers = new Map<string, Presence>();
+    for (const group of slices(hubs, PRESENCE_CALLS_AT_ONCE)) {
+      const results = await Promise.allSettled(group.map((id) => this.env.HUBS.getByName(id).presence(me)));
+      results.forEach((r, i) => {
+        if (r.status === "rejected") console.error("UserHub:presence a hub failed", r.reason);
+        else if (r.value) answers.set(group[i]!, r.value);
+      });
+    }
+    return answers;
   }
 
   /** Best effort: a hub wrongly marked idle misses room list notices until the client's next refetch. */

@@ -93,6 +93,17 @@ describe("presence", () => {
     expect(hello.users).toEqual([{ id: ben.id, status: "offline", lastSeen: seen }]);
   });
 
+  it("people who come to share a room learn each other's presence at once (both live)", async () => {
+    const [ann, ben] = await Promise.all([guest("Ann"), guest("Ben")]);
+    const anns = await online(ann);
+    const bens = await online(ben);
+    await anns.next("presence", (x) => x.all === true);
+    await bens.next("presence", (x) => x.all === true);
+    await room(ann, ben); // Ben joins Ann's room: his room list changed.
+    await told(bens, ann.id, "online");
+    await told(anns, ben.id, "online");
+  });
+
   it("GET /api/rooms names a DM's other member as `peer` (a group has none)", async () => {
     const [ann, ben] = await Promise.all([account("Ann"), account("Ben")]);
     const group = await room(ann, ben);
