@@ -20,11 +20,15 @@ export type Presence = v.InferOutput<typeof PresenceSchema>;
 export const HubClientFrameSchema = v.variant("type", [v.object({ type: v.literal("presence"), away: v.boolean() })]);
 export type HubClientFrame = v.InferOutput<typeof HubClientFrameSchema>;
 
-export const HubErrorCode = { BAD_JSON: "bad_json", INVALID_FRAME: "invalid_frame" } as const;
+export const HubErrorCode = { BAD_JSON: "bad_json", INVALID_FRAME: "invalid_frame", FRAME_TOO_LARGE: "frame_too_large" } as const;
+
+/** A frame to the hub is tiny; anything longer is refused unread. */
+export const MAX_HUB_FRAME = 512;
 export type HubErrorCode = (typeof HubErrorCode)[keyof typeof HubErrorCode];
 
 /** Parses a frame a tab sent its hub; an error says why it was refused. */
 export function parseHubClientFrame(raw: unknown): { ok: true; frame: HubClientFrame } | { ok: false; code: HubErrorCode; message: string } {
+  if (typeof raw === "string" && raw.length > MAX_HUB_FRAME) return { ok: false, code: HubErrorCode.FRAME_TOO_LARGE, message: `frame is larger than ${MAX_HUB_FRAME} characters` };
   let data: unknown;
   try {
     data = typeof raw === "string" ? JSON.parse(raw) : undefined;

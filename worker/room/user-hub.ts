@@ -22,6 +22,7 @@ import { Close, parseHubClientFrame, type HubFrame, type Presence, type Presence
 import { db } from "../db/client";
 import { coMembers, liveHubs, roomIdsOf, setHubLive, setLastSeen } from "../db/queries";
 import { PRESENCE_CALLS_AT_ONCE, presenceList, presencePlan, slices, statusOf } from "./hub-presence";
+import { Strikes } from "./rate-limit";
 import { sessionOver, sessionTag, userIdentityFrom } from "./identity";
 import { mentionsOf } from "./mentions";
 import type { MentionRow } from "./store/room-store";
@@ -47,8 +48,14 @@ export const WATCH_LEASE_MS = 10 * 60_000;
 /** A hub with open sockets renews its leases this often (well within the lease). */
 export const WATCH_RENEW_MS = WATCH_LEASE_MS / 2;
 
+/** A user whose tabs change their presence this often within PRESENCE_FLIPS_WINDOW_MS (each change is told to every live co-member's hub) is flooding: the socket is closed with 1008. */
+const PRESENCE_FLIPS = 30;
+const PRESENCE_FLIPS_WINDOW_MS = 60_000;
+
 export class UserHub extends DurableObject<Env> {
   readonly #ghostAfterMs: number;
+  /** Presence changes the tabs caused, in memory (an eviction forgets them, which only forgives). */
+  readonly #flips = new Strikes(PRESENCE_FLIPS, PRESENCE_FLIPS_WINDOW_MS);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -119,7 +126,7 @@ export class UserHub extends DurableObject<Env> {
     ws.serializeAttachment(next);
     const peers = this.ctx.storage.kv.get<Record<string, Presence>>("peers");
     if (!a.hello && peers) send(ws, JSON.stringify({ type: "presence", users: Object.values(peers), all: true } satisfies HubFrame));
-    await this.#presenceChanged(a.uid);
+    if ((await this.#presenceChanged(a.uid)) && this.#flips.add(a.uid, Date.now())) close(ws, Close.POLICY, "too many presence changes");
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -128,10 +128,21 @@ describe("presence", () => {
     bens.clear();
     bens.send(JSON.stringify({ type: "nope" }));
     expect(await bens.next("error")).toMatchObject({ code: "invalid_frame" });
+    bens.clear();
+    bens.send(JSON.stringify({ type: "presence", away: true, pad: "x".repeat(600) }));
+    expect(await bens.next("error")).toMatchObject({ code: "frame_too_large" });
     expect(await hubStorage(ben.id, "status")).toBe("online");
     expect(bens.closed).toBeNull();
 
     bens.send(JSON.stringify({ type: "presence", away: true }));
     await told(anns, ben.id, "away");
+  });
+
+  it("a tab flipping its presence in a flood is closed with 1008 (each change costs every live co-member's hub a call)", async () => {
+    const ben = await guest("Ben");
+    const bens = await online(ben);
+    await bens.next("presence", (x) => x.all === true);
+    for (let i = 0; i < 40 && bens.closed === null; i++) bens.send(JSON.stringify({ type: "presence", away: i % 2 === 0 }));
+    expect((await bens.waitClosed()).code).toBe(1008);
   });
 });
