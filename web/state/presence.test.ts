@@ -99,9 +99,15 @@ describe("away", () => {
       window.dispatchEvent(new Event("pointerdown"));
       expect(changes).toEqual([true, false, true, false]);
 
+      // Idle, then hidden, then shown again: back in use at once.
+      vi.advanceTimersByTime(AWAY_IDLE_MS);
+      setHidden(true);
+      setHidden(false);
+      expect(changes).toEqual([true, false, true, false, true, false]);
+
       w.stop();
       setHidden(true);
-      expect(changes).toHaveLength(4);
+      expect(changes).toHaveLength(6);
     });
   });
 });

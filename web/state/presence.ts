@@ -55,14 +55,19 @@ export function watchAway(onChange: (away: boolean) => void): { away: () => bool
     lastInput = Date.now();
     if (away) check(); // Back from idle at once; otherwise the timer sees the new time when it fires.
   };
-  document.addEventListener("visibilitychange", check);
+  // Coming back to the tab counts as input.
+  const onVisibility = () => {
+    if (document.visibilityState === "visible") lastInput = Date.now();
+    check();
+  };
+  document.addEventListener("visibilitychange", onVisibility);
   for (const e of INPUT_EVENTS) window.addEventListener(e, onInput, { passive: true });
   check();
   return {
     away: () => away,
     stop() {
       clearTimeout(idleTimer);
-      document.removeEventListener("visibilitychange", check);
+      document.removeEventListener("visibilitychange", onVisibility);
       for (const e of INPUT_EVENTS) window.removeEventListener(e, onInput);
     },
   };
