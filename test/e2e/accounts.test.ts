@@ -113,7 +113,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await p.waitForURL((u) => u.href !== roomUrl && /\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
     const dmUrl = p.url();
     await p.getByRole("heading", { name: "Bob", level: 1 }).waitFor({ timeout: WAIT });
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "Connected").waitFor({ timeout: WAIT });
     // A DM has no invite link and no room menu.
     expect(await p.getByRole("button", { name: "Copy invite link" }).count()).toBe(0);
     await send(p, "Psst, a private hello");
