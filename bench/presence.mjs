@@ -95,10 +95,11 @@ try {
     const t = now();
     const out = await act();
     await until(() => done(out), label);
+    const ms = now() - t;
     await sleep(1000); // stragglers
     const frames = live.reduce((s, h) => s + h.frames, 0) - before;
     const woken = hubFiles(dir) - files;
-    console.log(`  ${label.padEnd(10)} frames to co-members' tabs ${String(frames).padStart(4)} (live hubs ${LIVE})   new hub storage ${woken}   ${(now() - t).toFixed(0)} ms`);
+    console.log(`  ${label.padEnd(10)} frames to co-members' tabs ${String(frames).padStart(4)} (live hubs ${LIVE})   new hub storage ${woken}   every live co-member told in ${ms.toFixed(0)} ms`);
     return out;
   };
   const ph = await step("online", () => hub(base, p.cookie), (h) => h.all?.users.length === CO && live.every((x) => x.about.get(p.id) === "online"));
