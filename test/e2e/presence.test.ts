@@ -4,7 +4,7 @@
  */
 import { describe, it } from "vitest";
 import type { Page } from "playwright-core";
-import { WAIT, conversation, person, say, skipBrowser, startDm, useSession } from "./browser";
+import { WAIT, conversation, person, say, shoot, skipBrowser, startDm, useSession } from "./browser";
 
 /** Bob's tab goes to the background (as when he switches tabs): the page sees it hidden. */
 const hide = (p: Page) =>
@@ -31,6 +31,7 @@ describe.skipIf(skipBrowser)("presence", () => {
     await hide(bob.page);
     await dot("away").waitFor({ timeout: WAIT });
     await header.filter({ hasText: /^Away$/ }).waitFor({ timeout: WAIT });
+    await shoot(p, "presence-away", [[1280, 800]]);
 
     await bob.page.close();
     await dot("offline").waitFor({ timeout: WAIT });
