@@ -44,7 +44,7 @@ export const quiet = Object.freeze({ msgs: noop, ack: noop, error: noop, close: 
  * @param {string} path
  * @param {{ cookie?: string, body?: unknown, method?: string, ip?: string }} [init]
  */
-async function api(base, path, { cookie, body, method = "POST", ip } = {}) {
+export async function api(base, path, { cookie, body, method = "POST", ip } = {}) {
   const res = await fetch(base + path, {
     method,
     // The Worker refuses state changes without a same-origin Origin (CSRF defence).

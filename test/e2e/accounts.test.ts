@@ -113,7 +113,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await p.waitForURL((u) => u.href !== roomUrl && /\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
     const dmUrl = p.url();
     await p.getByRole("heading", { name: "Bob", level: 1 }).waitFor({ timeout: WAIT });
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "Connected").waitFor({ timeout: WAIT });
     // A DM has no invite link and no room menu.
     expect(await p.getByRole("button", { name: "Copy invite link" }).count()).toBe(0);
     await send(p, "Psst, a private hello");
@@ -139,7 +139,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await log(p).getByText("Hello back", { exact: true }).waitFor({ timeout: WAIT });
     await bob.page.waitForTimeout(1500); // the read position is posted debounced
     await bob.page.reload({ timeout: WAIT });
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    await connection(bob.page, "Connected").waitFor({ timeout: WAIT });
     expect(await conversations(bob.page).locator(".badge").count()).toBe(0);
 
     // Starting it again from Bob's side finds the same DM.

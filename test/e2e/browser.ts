@@ -380,7 +380,7 @@ export async function startDm(from: Guest, username: string): Promise<string> {
   await dialog.getByRole("textbox", { name: "Username" }).fill(username);
   await dialog.getByRole("button", { name: "Start conversation" }).click();
   await p.waitForURL((u) => u.href !== before && /^\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
-  await connection(p, "Online").waitFor({ timeout: WAIT });
+  await connection(p, "Connected").waitFor({ timeout: WAIT }); // A DM's header shows the other person's presence instead.
   return p.url();
 }
 

@@ -288,4 +288,28 @@ describe("sidebar store", () => {
     lastSocket().open();
     expect(rings.hub.value).toEqual([]);
   });
+
+  it("says hello with the tab's away state on every open, keeps presence from the hub's list and changes, and reports away", async () => {
+    const sock = lastSocket();
+    sock.open();
+    expect(sock.frames()).toEqual([{ type: "presence", away: false }]);
+    sock.receive({ type: "presence", all: true, users: [{ id: "bob", status: "online", lastSeen: 0 }, { id: "cat", status: "offline", lastSeen: 5 }] });
+    sock.receive({ type: "presence", users: [{ id: "bob", status: "away", lastSeen: 0 }] });
+    expect([...store.presence.value.values()]).toEqual([
+      { id: "bob", status: "away", lastSeen: 0 },
+      { id: "cat", status: "offline", lastSeen: 5 },
+    ]);
+    // A whole list replaces what was known (Cat is no longer in a room with us).
+    sock.receive({ type: "presence", all: true, users: [{ id: "bob", status: "offline", lastSeen: 9 }] });
+    expect([...store.presence.value.keys()]).toEqual(["bob"]);
+
+    (document as unknown as { visibilityState: string }).visibilityState = "hidden";
+    document.dispatchEvent(new Event("visibilitychange"));
+    expect(sock.frames().at(-1)).toEqual({ type: "presence", away: true });
+    // Reconnected while hidden: the hello says away.
+    sock.drop();
+    await vi.advanceTimersByTimeAsync(BACKOFF_BASE_MS * 2);
+    lastSocket().open();
+    expect(lastSocket().frames()[0]).toEqual({ type: "presence", away: true });
+  });
 });

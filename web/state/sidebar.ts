@@ -12,12 +12,16 @@
  * - After a reconnect the list is refetched: activity sent while we were away is lost.
  * - `call.ring` / `call.ring_ended` are not the sidebar's: they go to `onRing` (the shell's
  *   rings, state/call/rings.ts), and `onReconnect` says when frames may have been missed.
+ * - `presence` frames keep `presence` (the people we share a room with: online, away, last
+ *   seen); the tab tells the hub when it is away (hidden or idle, presence.ts) and says
+ *   hello on every open, which the hub answers with the whole list.
  */
 import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
-import { Close, assertNever, parseHubFrame, type HubFrame, type Me, type RoomSummary } from "../../worker/protocol";
+import { Close, assertNever, parseHubFrame, type HubClientFrame, type HubFrame, type Me, type Presence, type RoomSummary } from "../../worker/protocol";
 import { api, hubSocketUrl } from "../api";
 import { createConnection } from "./connection";
 import { Emitter } from "./emitter";
+import { watchAway } from "./presence";
 
 /** Read positions are posted at most this often per room (the last one always goes). */
 export const READ_DEBOUNCE_MS = 1000;
@@ -52,6 +56,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
    * (notifications listen: state/notify.ts).
    */
   const news = new Emitter<[room: RoomSummary, viewing: boolean, mentioned: boolean]>();
+  /** The presence of the people we share a room with, by user id. */
+  const presence = signal<ReadonlyMap<string, Presence>>(new Map());
 
   /** Highest seq we have told the server (or are about to) per room. */
   const readSeq = new Map<string, number>();
@@ -119,6 +125,11 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         return;
       case "read":
         return onRead(frame);
+      case "presence":
+        return onPresence(frame);
+      case "error":
+        console.warn(`hub: refused a frame (${frame.code}): ${frame.message}`);
+        return;
       default:
         return assertNever(frame);
     }
@@ -151,6 +162,12 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     };
     rooms.value = [...list.slice(0, i), next, ...list.slice(i + 1)].sort(byActivity);
     news.emit(next, viewing, mentioned > 0);
+  }
+
+  function onPresence(f: Extract<HubFrame, { type: "presence" }>) {
+    const next = new Map(f.all ? [] : presence.peek());
+    for (const p of f.users) next.set(p.id, p);
+    presence.value = next;
   }
 
   /** Read on this device or another: the badge counts only what is after it. */
@@ -195,13 +212,19 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     void api.markRead(id, seq);
   }
 
+  const away = watchAway((a) => sendHub({ type: "presence", away: a }));
   let conn = dial();
+
+  function sendHub(f: HubClientFrame) {
+    conn.send(JSON.stringify(f));
+  }
 
   function dial() {
     return createConnection({
       url: hubSocketUrl,
       onOpen: () => {
         failedOpens = 0;
+        sendHub({ type: "presence", away: away.away() }); // Hello: the hub answers with everyone's presence.
         // What happened while we were away did not reach us as frames (a ring that ended included).
         if (opens++ > 0) {
           opts.onReconnect?.();
@@ -233,6 +256,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     loaded: loaded as ReadonlySignal<boolean>,
     error: error as ReadonlySignal<string | null>,
     active: active as ReadonlySignal<string | null>,
+    presence: presence as ReadonlySignal<ReadonlyMap<string, Presence>>,
     /** The user's room list changed (a `rooms` frame): open rooms refresh their details. Returns the unsubscribe. */
     onRoomsChanged: roomsChanged.on,
     /** Unread in rooms that are not muted (a muted room's badge is grey, and not counted here). */
@@ -286,6 +310,7 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
       disposed = true;
       roomsChanged.clear();
       news.clear();
+      away.stop();
       for (const t of readTimers.values()) clearTimeout(t);
       readTimers.clear();
       conn.stop();

@@ -4,17 +4,26 @@
  * its heading (with the online count) at once, these rows when this chunk is here.
  */
 import { useSignal } from "@preact/signals";
+import type { Presence } from "../../worker/protocol";
+import { memberStatus, presenceText } from "../state/presence";
 import { failureText } from "../api";
 import type { MemberRow, RoomStore } from "../state/room";
 import { Avatar } from "./Avatar";
+import { PresenceDot } from "./Presence";
 
-export function RoomMembers({ store, manage, onRemove }: { store: RoomStore; manage: boolean; onRemove: (m: MemberRow) => void }) {
+/** `presence`: what our hub knows of people (away, last seen); the room itself sees who is connected to it. */
+export function RoomMembers({ store, manage, onRemove, presence, now }: { store: RoomStore; manage: boolean; onRemove: (m: MemberRow) => void; presence: ReadonlyMap<string, Presence>; now: number }) {
   const banError = useSignal<string | null>(null);
+  const statusOf = (m: MemberRow) => memberStatus(m.online, presence.get(m.id));
+  const textOf = (m: MemberRow) => {
+    const s = statusOf(m);
+    return s === "offline" ? presenceText(presence.get(m.id), now) || "offline" : s === "online" ? "online" : "away";
+  };
   return (
     <>
       <ul aria-label="Members">
         {store.members.value.map((m) => (
-          <li key={m.id} class={m.online ? "member online" : "member"} data-online={m.online}>
+          <li key={m.id} class={`member ${statusOf(m)}`} data-online={m.online} data-presence={statusOf(m)}>
             <Avatar uid={m.id} name={m.name} size="sm" />
             <span class="member-name">
               <span class="member-line">
@@ -29,8 +38,8 @@ export function RoomMembers({ store, manage, onRemove }: { store: RoomStore; man
                 </span>
               )}
             </span>
-            <span class="presence-dot" title={m.online ? "Online" : "Offline"} />
-            <span class="sr-only">{m.online ? ", online" : ", offline"}</span>
+            <PresenceDot status={statusOf(m)} title={textOf(m)} />
+            <span class="sr-only">, {textOf(m)}</span>
             {manage && !m.me && (
               <button
                 type="button"

@@ -6,6 +6,8 @@ import type { RoomStore } from "../state/room";
 import { CallButtons } from "./calls/CallButtons";
 import { CallScreen, IncomingCall } from "./calls/code";
 import { ConnectionBadge } from "./ConnectionBadge";
+import { dmHeader } from "../state/presence";
+import { useMinute } from "./Presence";
 import { CopyLink } from "./CopyLink";
 import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
@@ -52,6 +54,9 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
   const owner = room.role === "owner";
   const group = room.kind === "group";
   const close = () => (open.value = null);
+  const now = useMinute();
+  // A DM's header shows the other person's presence (from our hub), not our connection.
+  const dm = group ? null : dmHeader(store.members.value, sidebar.presence.value, now);
 
   // The members drawer (phones) closes with Escape, like any overlay.
   useEffect(() => {
@@ -85,7 +90,12 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
         <div class="room-title">
           <h1 title={room.name}>{room.name}</h1>
           <div class="room-sub">
-            <ConnectionBadge store={store} />
+            <ConnectionBadge store={store} quiet={!group} />
+            {dm && (
+              <span class={`peer-presence ${dm.status}`} data-presence={dm.status}>
+                {dm.text}
+              </span>
+            )}
             {room.topic && (
               <span class="topic" title={room.topic}>
                 {room.topic}
@@ -132,7 +142,7 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
         <section class="chat" aria-label="Conversation">
           <MessageList store={store} />
           <TypingLine store={store} />
-          <Composer store={store} />
+          <Composer store={store} presence={sidebar.presence} />
         </section>
         {membersOpen.value && <div class="scrim" aria-hidden="true" onClick={() => (membersOpen.value = false)} />}
         <aside
@@ -146,7 +156,7 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
               · {store.onlineCount.value} of {store.members.value.length} online
             </span>
           </h2>
-          <Members store={store} manage={owner && group} onRemove={(m) => (open.value = { remove: m })} />
+          <Members store={store} manage={owner && group} onRemove={(m) => (open.value = { remove: m })} presence={sidebar.presence.value} now={now} />
         </aside>
       </div>
 

@@ -1,5 +1,5 @@
 import { useSignal } from "@preact/signals";
-import type { RoomSummary } from "../../worker/protocol";
+import type { Presence, RoomSummary } from "../../worker/protocol";
 import { failureText } from "../api";
 import { lazy } from "../state/lazy";
 import { previewLine, shortWhen } from "../state/messages";
@@ -9,6 +9,7 @@ import { useApp } from "./context";
 import { ChevronDown, ComposeIcon, PlusIcon, SearchIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
+import { PersonDot, useMinute } from "./Presence";
 import { Menu } from "./Menu";
 import type { SidebarDialog } from "./SidebarDialogs";
 import { isMuted } from "../state/sidebar";
@@ -45,6 +46,8 @@ export function Sidebar({
   if (!me) return null;
   const guest = me.kind === "guest";
   const rooms = store.rooms.value;
+  const presence = store.presence.value;
+  const now = useMinute();
   const close = () => (open.value = null);
 
   async function logout() {
@@ -120,7 +123,7 @@ export function Sidebar({
           {rooms.length > 0 ? (
             <ul>
               {rooms.map((r) => (
-                <ConversationItem key={r.id} room={r} meId={me.id} current={currentId === r.id} />
+                <ConversationItem key={r.id} room={r} meId={me.id} current={currentId === r.id} peer={r.peer ? presence.get(r.peer) : undefined} now={now} />
               ))}
             </ul>
           ) : store.loaded.value ? (
@@ -149,13 +152,17 @@ export function Sidebar({
   );
 }
 
-function ConversationItem({ room, meId, current }: { room: RoomSummary; meId: string; current: boolean }) {
+/** `peer`: a DM's other member's presence (a dot on the avatar). */
+function ConversationItem({ room, meId, current, peer, now }: { room: RoomSummary; meId: string; current: boolean; peer: Presence | undefined; now: number }) {
   const preview = previewLine(room.lastMessage, room.kind, meId);
   const when = room.lastMessage?.ts ?? room.activityAt;
   return (
     <li>
       <Link href={`/r/${room.id}`} class={room.unread ? "conv unread" : "conv"} current={current}>
-        <Avatar uid={room.id} name={room.name} round={room.kind === "dm"} />
+        <span class="conv-avatar">
+          <Avatar uid={room.id} name={room.name} round={room.kind === "dm"} />
+          <PersonDot p={peer} now={now} />
+        </span>
         <span class="conv-main">
           <span class="conv-top">
             <span class="conv-name">{room.name}</span>

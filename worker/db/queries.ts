@@ -104,6 +104,24 @@ export async function setHubLive(d: DB, userId: string, until: number): Promise<
   await d.update(users).set({ hubLiveUntil: until }).where(eq(users.id, userId));
 }
 
+/** The user closed the app at `at`: their hub is no longer live, and they were last seen then. */
+export async function setLastSeen(d: DB, userId: string, at: number): Promise<void> {
+  await d.update(users).set({ hubLiveUntil: 0, lastSeenAt: at }).where(eq(users.id, userId));
+}
+
+/**
+ * Everyone who shares a room with the user (each once), with whether their hub is live at
+ * `now` and when they were last seen: one query, whatever the number of rooms.
+ */
+export async function coMembers(d: DB, userId: string, now: number): Promise<{ id: string; live: boolean; lastSeen: number }[]> {
+  const rows = await d.all<{ id: string; live: number; last_seen: number }>(sql`
+    SELECT u.id, u.hub_live_until > ${now} AS live, u.last_seen_at AS last_seen
+      FROM users u
+     WHERE u.id <> ${userId}
+       AND u.id IN (SELECT o.user_id FROM room_members mine JOIN room_members o ON o.room_id = mine.room_id WHERE mine.user_id = ${userId})`);
+  return rows.map((r) => ({ id: r.id, live: r.live === 1, lastSeen: r.last_seen }));
+}
+
 /** Of these users, those whose hub is live at `now` (one bound parameter for the whole list). */
 export async function liveHubs(d: DB, userIds: readonly string[], now: number): Promise<string[]> {
   if (userIds.length === 0) return [];
@@ -295,6 +313,7 @@ interface SummaryRow {
   name: string;
   topic: string;
   other_name: string | null;
+  dm_key: string | null;
   last_read: number;
   joined_at: number;
   seq: number | null;
@@ -320,7 +339,7 @@ interface SummaryRow {
  */
 export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[]> {
   const rows = await d.all<SummaryRow>(sql`
-    SELECT r.id, r.kind, r.name, r.topic, rm.last_read_seq AS last_read, rm.joined_at,
+    SELECT r.id, r.kind, r.name, r.topic, r.dm_key, rm.last_read_seq AS last_read, rm.joined_at,
            (SELECT u.name FROM room_members om JOIN users u ON u.id = om.user_id
              WHERE r.kind = 'dm' AND om.room_id = r.id AND om.user_id <> rm.user_id LIMIT 1) AS other_name,
            m.seq, m.user_id AS uid, m.user_name, m.body, m.created_at AS ts,
@@ -338,9 +357,11 @@ export async function roomSummaries(d: DB, userId: string): Promise<RoomSummary[
        AND NOT (r.kind = 'dm' AND r.created_by <> rm.user_id AND m.seq IS NULL)`);
   const list = rows.map((r): RoomSummary => {
     const lastSeq = r.seq ?? 0;
+    const peer = r.kind === "dm" ? r.dm_key?.split(":").find((id) => id !== userId) : undefined;
     return {
       id: r.id,
       kind: r.kind,
+      ...(peer ? { peer } : {}),
       name: r.kind === "dm" ? (r.other_name ?? r.name) : r.name,
       topic: r.topic,
       lastMessage:

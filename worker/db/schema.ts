@@ -24,6 +24,8 @@ export const users = sqliteTable("users", {
   hubLiveUntil: integer("hub_live_until").notNull().default(0),
   /** "Send read receipts": off, the person shares no read position and sees no one else's (the WhatsApp rule). */
   readReceipts: integer("read_receipts", { mode: "boolean" }).notNull().default(true),
+  /** When (ms) the user last closed the app (their last tab went away): "last seen" (0: never). */
+  lastSeenAt: integer("last_seen_at").notNull().default(0),
 });
 
 export const sessions = sqliteTable(

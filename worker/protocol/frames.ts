@@ -11,6 +11,7 @@ import { MAX_BODY, MAX_CID, MAX_FRAME, MAX_NAME, MAX_QUOTE, MAX_REQ, ReqIdSchema
 import { CallClientFrames, CallErrorCode, CallServerFrames, CallStateSchema, CallSummarySchema } from "./calls";
 import { AttachmentSchema, MAX_ATTACHMENTS, MediaClientFrames, MediaErrorCode, MediaServerFrames, ReactionSchema } from "./media";
 import { MentionErrorCode, MentionsSchema, mentionIdsOf } from "./mentions";
+import { HubErrorCode, PresenceSchema } from "./presence";
 
 /**
  * A client's message id: letters, digits, `-` and `_` (a UUID fits). Ids with a colon are
@@ -366,6 +367,14 @@ export const HubFrameSchema = v.variant("type", [
    * everywhere. `unread`: they marked it unread from `seq + 1` on (the position went back).
    */
   v.object({ type: v.literal("read"), roomId: v.string(), seq: Seq, unread: v.optional(v.boolean()) }),
+  /**
+   * Presence of people who share a room with the user (presence.ts). `all`: the whole list
+   * (sent when the user comes online or a tab says hello), replacing what the tab had;
+   * otherwise the changes.
+   */
+  v.object({ type: v.literal("presence"), users: v.array(PresenceSchema), all: v.optional(v.boolean()) }),
+  /** A frame the tab sent was refused (the channel goes on working). */
+  v.object({ type: v.literal("error"), code: v.picklist(Object.values(HubErrorCode)), message: v.string() }),
 ]);
 export type HubFrame = v.InferOutput<typeof HubFrameSchema>;
 

@@ -154,6 +154,8 @@ export type RoomResponse = v.InferOutput<typeof RoomResponse>;
 export const RoomSummarySchema = v.object({
   id: v.string(),
   kind: RoomKind,
+  /** A DM's other member (their presence shows on its avatar and in its header). */
+  peer: v.optional(v.string()),
   name: v.string(),
   topic: v.string(),
   lastMessage: v.nullable(LastMessageSchema),

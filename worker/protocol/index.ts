@@ -7,3 +7,4 @@ export * from "./media";
 export * from "./mentions";
 export * from "./notify";
 export * from "./receipts";
+export * from "./presence";

@@ -216,7 +216,9 @@ describe("the user's channel (GET /api/me/ws)", () => {
     await flush(room.id);
     await bensHub.next("activity");
     await sleep(50);
-    expect(hub.frames).toEqual([]);
+    // Only her (empty) presence list: Ben shares no room with her.
+    expect(hub.frames.filter((f) => f.type !== "presence")).toEqual([]);
+    expect(hub.frames.flatMap((f) => (f.type === "presence" ? f.users : []))).toEqual([]);
   });
 
   it("gets `rooms` when a DM's first message reaches D1, when joining by link, when a room is renamed, removed from, or deleted", async () => {

@@ -1,6 +1,6 @@
-import { useSignal } from "@preact/signals";
+import { useSignal, type ReadonlySignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useMemo, useRef } from "preact/hooks";
-import { MAX_ATTACHMENTS, MAX_BODY } from "../../../worker/protocol";
+import { MAX_ATTACHMENTS, MAX_BODY, type Presence } from "../../../worker/protocol";
 import { lazy, loadFailed, prefetch } from "../../state/lazy";
 import type { RoomStore } from "../../state/room";
 import { loadDraft, saveDraft } from "../../state/storage";
@@ -36,7 +36,8 @@ export function cleanText(text: string): string {
  * working: messages queue in the outbox and go out on reconnect. The draft is saved per
  * room on every keystroke, so a reload or a crash loses nothing.
  */
-export function Composer({ store }: { store: RoomStore }) {
+/** `presence`: the people's presence our hub knows (a dot in the mention picker). */
+export function Composer({ store, presence }: { store: RoomStore; presence?: ReadonlySignal<ReadonlyMap<string, Presence>> }) {
   const roomId = store.id;
   const uid = store.user.id;
   const text = useSignal(loadDraft(uid, roomId));
@@ -269,7 +270,7 @@ export function Composer({ store }: { store: RoomStore }) {
         />
       ) : (
       <div class="composer-row">
-        {picking && pickerCode && <pickerCode.MentionPicker items={choices} index={mentionIndex.value} onChoose={chooseMention} />}
+        {picking && pickerCode && <pickerCode.MentionPicker items={choices} index={mentionIndex.value} onChoose={chooseMention} presence={presence?.value} />}
         <input
           ref={fileInput}
           type="file"
