@@ -78,7 +78,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     const username = uniqueUsername("bob");
     await fillSignup(p, username, "bob-password-1", "Bob");
     await p.waitForURL(roomUrl, { timeout: WAIT });
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "Connected").waitFor({ timeout: WAIT });
     await conversation(p, "Design").waitFor({ timeout: WAIT });
 
     // Both see both, with usernames; Alice is the owner.
@@ -156,7 +156,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
 
     const p = alice.page;
     await p.goto(roomUrl, { timeout: WAIT });
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "Connected").waitFor({ timeout: WAIT });
     await p.getByRole("button", { name: "Room options" }).click();
     await p.getByRole("menuitem", { name: "Reset invite link" }).click();
     const confirm = p.getByRole("dialog", { name: "Reset the invite link?" });
@@ -190,7 +190,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await p.getByRole("textbox", { name: "Display name" }).fill("Carol");
     await p.getByRole("button", { name: "Continue as guest" }).click();
     await p.waitForURL(roomUrl, { timeout: WAIT });
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "Connected").waitFor({ timeout: WAIT });
     await member(alice.page, "Carol").filter({ hasText: ", online" }).waitFor({ timeout: WAIT });
 
     await p.getByRole("button", { name: "Save your account" }).click();
@@ -244,7 +244,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     await banned.getByRole("button", { name: "Unban Carol" }).click();
     await banned.waitFor({ state: "detached", timeout: WAIT });
     await carol.page.getByRole("button", { name: "Join Design" }).click();
-    await connection(carol.page, "Online").waitFor({ timeout: WAIT });
+    await connection(carol.page, "Connected").waitFor({ timeout: WAIT });
     await member(p, "Carol").waitFor({ timeout: WAIT });
   });
 
@@ -259,7 +259,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
 
     const other = await bob.context.newPage();
     await other.goto(roomUrl, { timeout: WAIT });
-    await connection(other, "Online").waitFor({ timeout: WAIT });
+    await connection(other, "Connected").waitFor({ timeout: WAIT });
 
     const p = bob.page;
     await p.getByRole("button", { name: "Account menu" }).click();
@@ -283,7 +283,7 @@ describe.skipIf(skipBrowser)("accounts, invites, DMs and the sidebar", () => {
     const { alice, bob, roomUrl } = await twoInARoom(s, { room: "Design" });
     const p = alice.page;
     await bob.page.goto(roomUrl, { timeout: WAIT });
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    await connection(bob.page, "Connected").waitFor({ timeout: WAIT });
 
     await p.getByRole("button", { name: "Room options" }).click();
     await p.getByRole("menuitem", { name: "Edit name and topic" }).click();

@@ -222,7 +222,7 @@ export async function newRoom(g: Guest, name: string, topic?: string): Promise<s
   await dialog.getByRole("button", { name: "Create room" }).click();
   // The new room's URL, not the one of a room already open.
   await p.waitForURL((u) => u.href !== before && /^\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
-  await connection(p, "Online").waitFor({ timeout: WAIT });
+  await connection(p, "Connected").waitFor({ timeout: WAIT });
   return p.url();
 }
 
@@ -250,7 +250,7 @@ export async function joinByLink(g: Guest, inviteUrl: string, name: string): Pro
   await g.page.getByRole("textbox", { name: "Display name" }).fill(name);
   await g.page.getByRole("button", { name: "Continue as guest" }).click();
   await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
-  await connection(g.page, "Online").waitFor({ timeout: WAIT });
+  await connection(g.page, "Connected").waitFor({ timeout: WAIT });
 }
 
 /**
@@ -330,7 +330,7 @@ export async function joiner(s: Session, invite: string, name: string, opts: { a
   await g.page.getByRole("heading", { level: 1 }).waitFor({ timeout: WAIT });
   const who = await signUpHere(g, name);
   await g.page.waitForURL(/\/r\/[A-Za-z0-9_-]{22}$/, { timeout: WAIT });
-  await connection(g.page, "Online").waitFor({ timeout: WAIT });
+  await connection(g.page, "Connected").waitFor({ timeout: WAIT });
   return who;
 }
 
@@ -380,7 +380,7 @@ export async function startDm(from: Guest, username: string): Promise<string> {
   await dialog.getByRole("textbox", { name: "Username" }).fill(username);
   await dialog.getByRole("button", { name: "Start conversation" }).click();
   await p.waitForURL((u) => u.href !== before && /^\/r\/[A-Za-z0-9_-]{22}$/.test(u.pathname), { timeout: WAIT });
-  await connection(p, "Connected").waitFor({ timeout: WAIT }); // A DM's header shows the other person's presence instead.
+  await connection(p, "Connected").waitFor({ timeout: WAIT });
   return p.url();
 }
 

@@ -98,7 +98,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     await connection(bob.page, "(Offline|Reconnecting)").waitFor({ timeout: WAIT });
     await bob.page.waitForTimeout(1000);
     await bob.context.setOffline(false);
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    await connection(bob.page, "Connected").waitFor({ timeout: WAIT });
     // Alice sees Bob back (not "Reconnecting…") and both are connected again.
     await callView(alice.page).locator(".tile.remote .tile-state").waitFor({ state: "detached", timeout: WAIT });
     await waitConnected(alice.page, 1);
@@ -134,7 +134,7 @@ describe.skipIf(skipBrowser)("calls in the browser", () => {
     const { alice, bob, roomUrl } = await inAVideoCall(s);
     const tab2 = await alice.context.newPage();
     await tab2.goto(roomUrl);
-    await connection(tab2, "Online").waitFor({ timeout: WAIT });
+    await connection(tab2, "Connected").waitFor({ timeout: WAIT });
     await header(tab2).getByRole("button", { name: "Join here" }).click();
     await waitConnected(tab2, 1);
     await callView(alice.page).waitFor({ state: "detached", timeout: WAIT });

@@ -122,7 +122,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
     const { bob } = await afterAChat();
     await composer(bob.page).fill("half-written thought");
     await bob.page.reload({ timeout: WAIT });
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    await connection(bob.page, "Connected").waitFor({ timeout: WAIT });
     await expect.poll(() => messageTexts(bob.page), { timeout: WAIT }).toEqual(HISTORY);
     expect(await composer(bob.page).inputValue()).toBe("half-written thought");
     await composer(bob.page).fill("");
@@ -140,7 +140,7 @@ describe.skipIf(skipBrowser)("chat in the browser", () => {
     expect(await messageTexts(alice.page)).not.toContain("sent offline 1");
 
     await bob.context.setOffline(false);
-    await connection(bob.page, "Online").waitFor({ timeout: WAIT });
+    await connection(bob.page, "Connected").waitFor({ timeout: WAIT });
 
     const expected = [...HISTORY, "sent offline 1", "sent offline 2"];
     for (const p of [alice.page, bob.page]) {

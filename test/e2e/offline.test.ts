@@ -81,7 +81,7 @@ describe.skipIf(skipBrowser)("install and offline", () => {
     expect(await p.locator("main.center-page").evaluate((e) => getComputedStyle(e).display)).not.toBe("inline");
 
     await alice.context.setOffline(false);
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "Connected").waitFor({ timeout: WAIT });
     await log(p).getByText("written online", { exact: true }).waitFor({ timeout: WAIT });
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, it } from "vitest";
 import type { Page } from "playwright-core";
-import { WAIT, conversation, person, say, shoot, skipBrowser, startDm, useSession } from "./browser";
+import { WAIT, conversation, person, say, shoot, skipBrowser, startDm, twoInARoom, useSession } from "./browser";
 
 /** Bob's tab goes to the background (as when he switches tabs): the page sees it hidden. */
 const hide = (p: Page) =>
@@ -36,5 +36,21 @@ describe.skipIf(skipBrowser)("presence", () => {
     await bob.page.close();
     await dot("offline").waitFor({ timeout: WAIT });
     await header.filter({ hasText: /^last seen just now$/ }).waitFor({ timeout: WAIT });
+  });
+
+  it("a group's header counts who is online and who is away, and shows no connection badge while connected", async () => {
+    const { alice, bob } = await twoInARoom(s);
+    const p = alice.page;
+    const count = p.locator(".room-header .member-count");
+    await count.filter({ hasText: /^2 members · 2 online$/ }).waitFor({ timeout: WAIT });
+    await p.getByRole("status").filter({ hasText: /^Connected$/ }).waitFor({ timeout: WAIT });
+
+    await hide(bob.page);
+    await count.filter({ hasText: /^2 members · 1 online, 1 away$/ }).waitFor({ timeout: WAIT });
+    await p.locator(".members h2").filter({ hasText: /· 2 · 1 online, 1 away$/ }).waitFor({ timeout: WAIT });
+    await shoot(p, "presence-group");
+
+    await bob.page.close();
+    await count.filter({ hasText: /^2 members · 1 online$/ }).waitFor({ timeout: WAIT });
   });
 });

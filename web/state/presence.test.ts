@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AWAY_IDLE_MS, type Presence } from "../../worker/protocol";
 import { stubBrowser } from "./fakes";
-import { dmHeader, lastSeenText, memberStatus, presenceText, tabAway, watchAway } from "./presence";
+import { dmHeader, lastSeenText, memberCounts, memberStatus, presenceText, tabAway, watchAway } from "./presence";
 
 const MIN = 60_000;
 const now = Date.UTC(2026, 5, 15, 12, 0);
@@ -60,6 +60,23 @@ describe("member status", () => {
     expect(memberStatus(true, { id: "b", status: "away", lastSeen: 0 })).toBe("away");
     expect(memberStatus(false, { id: "b", status: "offline", lastSeen: 1 })).toBe("offline");
     expect(memberStatus(false, undefined)).toBe("offline");
+  });
+
+  it("counts the away apart from the online, whether or not they are in the room", () => {
+    const presence = new Map<string, Presence>([
+      ["a", { id: "a", status: "away", lastSeen: 0 }],
+      ["b", { id: "b", status: "online", lastSeen: 0 }],
+      ["d", { id: "d", status: "offline", lastSeen: 1 }],
+    ]);
+    const members = [
+      { id: "a", online: true },
+      { id: "b", online: false },
+      { id: "c", online: true },
+      { id: "d", online: false },
+      { id: "e", online: false },
+    ];
+    expect(memberCounts(members, presence)).toEqual({ online: 2, away: 1 });
+    expect(memberCounts([], presence)).toEqual({ online: 0, away: 0 });
   });
 });
 

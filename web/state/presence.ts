@@ -82,6 +82,16 @@ export function memberStatus(inRoom: boolean, p: Presence | undefined): Presence
   return inRoom || p?.status === "online" ? "online" : "offline";
 }
 
+/** How many of a room's members are online and how many away (`memberStatus` of each). */
+export function memberCounts(members: readonly { id: string; online: boolean }[], presence: ReadonlyMap<string, Presence>): { online: number; away: number } {
+  const n = { online: 0, away: 0 };
+  for (const m of members) {
+    const s = memberStatus(m.online, presence.get(m.id));
+    if (s !== "offline") n[s]++;
+  }
+  return n;
+}
+
 /**
  * What a DM's header says under the name: the other member's presence as their hub told
  * ours — never our own connection (null: not known yet).

@@ -10,12 +10,13 @@ const LABEL: Record<ConnectionState, string> = {
 
 /**
  * Socket state merged with the browser's online/offline events (the connection tracks both).
- * `quiet` (a DM, whose header shows the other person's presence): while connected, it says
- * so only to screen readers, as "Connected", so that no "Online" reads as theirs.
+ * While connected it says so only to screen readers, as "Connected": the header's visible line
+ * is about people (a DM's other person, a group's members), and a green "Online" there would
+ * read as theirs. Anything else (connecting, offline…) shows.
  */
-export function ConnectionBadge({ store, quiet }: { store: RoomStore; quiet?: boolean }) {
+export function ConnectionBadge({ store }: { store: RoomStore }) {
   const state = store.connection.value;
-  if (quiet && state === "online") {
+  if (state === "online") {
     return (
       <span class="conn conn-online sr-only" role="status">
         Connected

@@ -6,7 +6,7 @@ import type { RoomStore } from "../state/room";
 import { CallButtons } from "./calls/CallButtons";
 import { CallScreen, IncomingCall } from "./calls/code";
 import { ConnectionBadge } from "./ConnectionBadge";
-import { dmHeader } from "../state/presence";
+import { dmHeader, memberCounts } from "../state/presence";
 import { useMinute } from "./Presence";
 import { CopyLink } from "./CopyLink";
 import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
@@ -57,6 +57,9 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
   const now = useMinute();
   // A DM's header shows the other person's presence (from our hub), not our connection.
   const dm = group ? null : dmHeader(store.members.value, sidebar.presence.value, now);
+  // Away people are not counted as online (the room sees their socket; their hub says away).
+  const count = memberCounts(store.members.value, sidebar.presence.value);
+  const countText = `${count.online} online${count.away ? `, ${count.away} away` : ""}`;
 
   // The members drawer (phones) closes with Escape, like any overlay.
   useEffect(() => {
@@ -90,7 +93,12 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
         <div class="room-title">
           <h1 title={room.name}>{room.name}</h1>
           <div class="room-sub">
-            <ConnectionBadge store={store} quiet={!group} />
+            <ConnectionBadge store={store} />
+            {group && (
+              <span class="member-count">
+                {store.members.value.length} {store.members.value.length === 1 ? "member" : "members"} · {countText}
+              </span>
+            )}
             {dm && (
               <span class={`peer-presence ${dm.status}`} data-presence={dm.status}>
                 {dm.text}
@@ -113,7 +121,7 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
         >
           <PeopleIcon />
           <span class="sr-only">Show members, </span>
-          {store.onlineCount.value}
+          {count.online}
           <span class="sr-only"> online</span>
         </button>
         {room.invite && <CopyLink url={`${location.origin}/join/${room.invite}`} label="Copy invite link" />}
@@ -153,7 +161,7 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
           <h2>
             Members{" "}
             <span class="muted">
-              · {store.onlineCount.value} of {store.members.value.length} online
+              · {store.members.value.length} · {countText}
             </span>
           </h2>
           <Members store={store} manage={owner && group} onRemove={(m) => (open.value = { remove: m })} presence={sidebar.presence.value} now={now} />

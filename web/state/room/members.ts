@@ -39,7 +39,6 @@ export class Members {
   readonly room: ReadonlySignal<RoomDetail>;
   /** Online first, then by name. */
   readonly rows: ReadonlySignal<MemberRow[]>;
-  readonly onlineCount: ReadonlySignal<number>;
   /** Banned people, newest first (empty unless we own the room). */
   readonly bans: ReadonlySignal<readonly Ban[]>;
 
@@ -60,7 +59,6 @@ export class Members {
         .map((p) => ({ ...p, name: names.get(p.id) ?? p.name, online: on.has(p.id), me: p.id === me }))
         .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
     });
-    this.onlineCount = computed(() => this.rows.value.filter((m) => m.online).length);
   }
 
   /** People seen online (welcome, presence): anyone we don't know is listed now and the details are fetched. */

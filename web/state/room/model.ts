@@ -319,7 +319,6 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     editing: editing as ReadonlySignal<Editing | null>,
     pending: outbox.pending,
     members: members.rows,
-    onlineCount: members.onlineCount,
     /** Who the owner banned (empty for everyone else). */
     bans: members.bans,
     typingText: presence.typingText,
