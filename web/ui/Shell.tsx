@@ -38,7 +38,14 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   // The page's calls (rings, the one-call lock, the held call) hear the user channel's rings.
   const calls = useMemo(createCalls, [user.id]);
   const sidebar = useMemo(
-    () => createSidebarStore(user, { onSessionLost: app.sessionLost, onRing: calls.rings.receive, onReconnect: calls.rings.reset }),
+    () =>
+      createSidebarStore(user, {
+        onSessionLost: app.sessionLost,
+        onRing: calls.rings.receive,
+        onReconnect: calls.rings.reset,
+        // Opened offline: the server is reachable again, so confirm who is signed in.
+        onOpen: () => void (app.offline.peek() && app.checkSession()),
+      }),
     [user.id],
   );
   useEffect(() => () => calls.dispose(), [calls]);
@@ -82,26 +89,40 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   }, [sidebar]);
 
   return (
-    <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
-      <HeldCall holder={calls.holder} />
-      <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
-      <Sidebar
-        store={sidebar}
-        currentId={route.name === "room" ? route.id : null}
-        notifier={notifier.value}
-        onSearch={() => (searching.value = true)}
-        onSearchHint={() => switcherPart.load()}
-      />
-      {searching.value && <Switcher rooms={sidebar.rooms} onClose={() => (searching.value = false)} />}
-      <main class="main">
-        {route.name === "room" ? (
-          // Keyed by id: a different room gets a fresh store and socket.
-          <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} calls={calls} />
-        ) : (
-          <Welcome name={user.name} />
-        )}
-      </main>
-    </div>
+    <>
+      <OfflineBar />
+      <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
+        <HeldCall holder={calls.holder} />
+        <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
+        <Sidebar
+          store={sidebar}
+          currentId={route.name === "room" ? route.id : null}
+          notifier={notifier.value}
+          onSearch={() => (searching.value = true)}
+          onSearchHint={() => switcherPart.load()}
+        />
+        {searching.value && <Switcher rooms={sidebar.rooms} onClose={() => (searching.value = false)} />}
+        <main class="main">
+          {route.name === "room" ? (
+            // Keyed by id: a different room gets a fresh store and socket.
+            <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} calls={calls} />
+          ) : (
+            <Welcome name={user.name} />
+          )}
+        </main>
+      </div>
+    </>
+  );
+}
+
+/** Over the whole shell while the browser is offline, or the server could not be reached since the app opened. */
+function OfflineBar() {
+  const app = useApp();
+  if (!app.offline.value && app.online.value) return null;
+  return (
+    <p class="offline-bar" role="status">
+      {app.offline.value ? "You're offline: showing what this device saved. Messages will send when you're back." : "You're offline. Messages will send when you're back."}
+    </p>
   );
 }
 
