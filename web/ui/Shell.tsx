@@ -50,6 +50,8 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   );
   useEffect(() => () => calls.dispose(), [calls]);
   const searching = useSignal(false);
+  // The browser is offline, or the app opened without reaching the server (and has not since).
+  const offline = app.offline.value || !app.online.value;
   // Ctrl+K (⌘K on a Mac) opens the switcher from anywhere in the app, the composer included.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -89,8 +91,8 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   }, [sidebar]);
 
   return (
-    <>
-      <OfflineBar />
+    <div class="app-frame">
+      {offline && <OfflineBar saved={app.offline.value} />}
       <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
         <HeldCall holder={calls.holder} />
         <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
@@ -111,17 +113,15 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
           )}
         </main>
       </div>
-    </>
+    </div>
   );
 }
 
-/** Over the whole shell while the browser is offline, or the server could not be reached since the app opened. */
-function OfflineBar() {
-  const app = useApp();
-  if (!app.offline.value && app.online.value) return null;
+/** `saved`: the app opened without the server, from what the device kept. */
+function OfflineBar({ saved }: { saved: boolean }) {
   return (
     <p class="offline-bar" role="status">
-      {app.offline.value ? "You're offline: showing what this device saved. Messages will send when you're back." : "You're offline. Messages will send when you're back."}
+      {saved ? "You're offline — showing what this device saved. Messages will send when you're back." : "You're offline — messages will send when you're back."}
     </p>
   );
 }
