@@ -4,10 +4,10 @@
  * gone on sign-out and on a 401, and replaced by the server's answer once it comes.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Close, type Me, type RoomSummary } from "../../worker/protocol";
+import { Close, MAX_BODY, type Me, type RoomSummary } from "../../worker/protocol";
 import { createAppModel, type AppModel } from "./app";
 import { FakeSocket, json, roomSummary, stubBrowser } from "./fakes";
-import { KEEP_MESSAGES, KEEP_ROOMS, forgetDevice, loadRoom, loadRooms, rememberUser, rememberedUser, saveRoom, saveRooms } from "./offline";
+import { KEEP_MESSAGES, KEEP_ROOMS, KEEP_ROOM_CHARS, forgetDevice, loadRoom, loadRooms, rememberUser, rememberedUser, saveRoom, saveRooms } from "./offline";
 import { createRoomStore, type RoomStore } from "./room";
 import { alice, m, members, room, roomResponse, welcome } from "./room/fixtures";
 import { createSidebarStore, type SidebarStore } from "./sidebar";
@@ -228,6 +228,16 @@ describe("a room's messages kept on the device", () => {
     expect(store.messages.value.map((x) => x.text)).toEqual(["m3"]);
     expect(socket.frames().filter((f) => f.type === "send").map((f) => f.text)).toEqual(["later"]);
     expect(vi.mocked(fetch).mock.calls.map(([url]) => String(url))).toContain(`/api/rooms/${room.id}`);
+  });
+
+  it("keeps fewer messages of a room whose newest ones are long (the outbox shares localStorage)", () => {
+    const long = Array.from({ length: KEEP_MESSAGES }, (_, i) => ({ ...m(i + 1), text: "x".repeat(MAX_BODY) }));
+    saveRoom(alice.id, { room, members }, long);
+    const kept = loadRoom(alice.id, room.id)!;
+    expect(kept.messages.length).toBeGreaterThan(0);
+    expect(kept.messages.length).toBeLessThan(KEEP_MESSAGES);
+    expect(kept.messages.at(-1)?.seq).toBe(KEEP_MESSAGES);
+    expect(storage.get(`chat:offline:room:${alice.id}:${room.id}`)!.length).toBeLessThanOrEqual(KEEP_ROOM_CHARS);
   });
 
   it("keeps the last KEEP_ROOMS rooms opened, and forgets a room we were removed from", () => {

@@ -25,6 +25,13 @@ import { getParsed, removeAll, set } from "./storage";
 /** The newest messages kept per room, and how many rooms keep theirs. */
 export const KEEP_MESSAGES = 50;
 export const KEEP_ROOMS = 5;
+/**
+ * At most this many characters per room (fewer of its newest messages when long ones would
+ * go over; members beyond KEEP_MEMBERS are left out): five rooms stay far below the browser's
+ * ~5 MB of localStorage, which the outbox (what the person wrote and is not sent yet) shares.
+ */
+export const KEEP_ROOM_CHARS = 200_000;
+export const KEEP_MEMBERS = 200;
 
 const PREFIX = "chat:offline:";
 const meKey = `${PREFIX}me`;
@@ -66,7 +73,14 @@ export function saveRoom(uid: string, room: { room: RoomDetail; members: readonl
     const recent = [id, ...recentRooms(uid).filter((r) => r !== id)];
     for (const old of recent.slice(KEEP_ROOMS)) set(roomKey(uid, old), null);
     set(recentKey(uid), JSON.stringify(recent.slice(0, KEEP_ROOMS)));
-    set(roomKey(uid, id), JSON.stringify({ room: { room: room.room, members: room.members }, messages: messages.slice(-KEEP_MESSAGES) }));
+    const details = { room: room.room, members: room.members.slice(0, KEEP_MEMBERS) };
+    let kept = messages.slice(-KEEP_MESSAGES);
+    let json = JSON.stringify({ room: details, messages: kept });
+    while (json.length > KEEP_ROOM_CHARS && kept.length > 0) {
+      kept = kept.slice(Math.ceil(kept.length / 2));
+      json = JSON.stringify({ room: details, messages: kept });
+    }
+    set(roomKey(uid, id), json.length > KEEP_ROOM_CHARS ? null : json);
   });
 }
 
