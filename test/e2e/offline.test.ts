@@ -91,7 +91,7 @@ describe.skipIf(skipBrowser)("install and offline", () => {
     await say(bob, "while Alice was away");
 
     await alice.context.setOffline(false);
-    await connection(p, "Online").waitFor({ timeout: WAIT });
+    await connection(p, "(Online|Connected)").waitFor({ timeout: WAIT });
     await p.getByRole("status").filter({ hasText: "You're offline" }).waitFor({ state: "detached", timeout: WAIT });
     await log(p).getByText("while Alice was away", { exact: true }).waitFor({ timeout: WAIT });
     await expect.poll(() => messageTexts(bob.page), { timeout: WAIT }).toContain("written offline");
