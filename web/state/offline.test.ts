@@ -251,4 +251,18 @@ describe("a room's messages kept on the device", () => {
     FakeSocket.all.at(-1)!.drop(Close.FORBIDDEN); // removed from the room
     expect(loadRoom(alice.id, ids[1]!)).toBeNull();
   });
+
+  it("a room we leave is not kept, even by the write its closing flushes", async () => {
+    store = createRoomStore(roomResponse, alice);
+    FakeSocket.all.at(-1)!.open();
+    FakeSocket.all.at(-1)!.receive(welcome([m(1)], 1));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(loadRoom(alice.id, room.id)?.messages).toHaveLength(1);
+    FakeSocket.all.at(-1)!.receive({ type: "msgs", messages: [m(2)] }); // a write is pending
+    answer = () => new Response(null, { status: 204 });
+    expect(await store.leave()).toBeNull();
+    store.dispose();
+    store = null;
+    expect(loadRoom(alice.id, room.id)).toBeNull();
+  });
 });

@@ -271,7 +271,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
 
   const keep = laterWrite(() => {
     const p = problem.peek()?.kind;
-    if (p !== "removed" && p !== "deleted") saveRoom(user.id, members.snapshot(), timeline.messages.peek());
+    if (!ending.peek() && p !== "removed" && p !== "deleted") saveRoom(user.id, members.snapshot(), timeline.messages.peek());
   });
 
   /** Looked at: shown in a visible tab. A hidden tab counts unread (the tab title shows it). */
@@ -318,6 +318,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     const r = await request();
     if (r.ok) {
       channel.stop();
+      forgetRoom(user.id, roomId);
       return null;
     }
     ending.value = false;
