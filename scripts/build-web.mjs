@@ -17,7 +17,8 @@
  * a CSP with every page.
  *
  * Offline: the service worker precaches the app shell. Its list (`PRECACHE`: "/" for
- * index.html, the stylesheet, the entry and the chunks it imports, the manifest and icons) and
+ * index.html, the stylesheet, the entry and the chunks it imports, every part loaded on demand,
+ * the manifest and icons) and
  * a version (`CACHE_VERSION`, a hash of those paths and their bytes, so every build that
  * changes any of them has a cache of its own) go into its bundle as constants.
  *
@@ -120,7 +121,10 @@ const writePlugin = {
       files.set("_headers", Buffer.from(HEADERS));
       const statics = await staticFiles();
       for (const [rel, bytes] of statics) files.set(rel, bytes);
-      const shell = ["/", url(css), ...critical.map(url), ...[...statics.keys()].map((rel) => `/${rel}`)];
+      // Every part loaded on demand too: the app opened offline needs its sidebar, its composer's parts…,
+      // and a part the page loaded before the service worker controlled it never went through its cache.
+      const parts = Object.keys(outputs).filter((o) => o.endsWith(".js") && !critical.includes(o));
+      const shell = ["/", url(css), ...critical.map(url), ...parts.map(url), ...[...statics.keys()].map((rel) => `/${rel}`)];
       files.set("sw.js", await buildServiceWorker(shell, files));
       let changed = 0;
       for (const [rel, bytes] of files) {

@@ -1,11 +1,12 @@
 /**
  * Install and offline: the web app manifest and its icons are served as what they are, and
  * once the app has loaded (its service worker active), it opens without a network: the
- * service worker answers the reload with the cached shell, which says it is offline, not
- * Chromium's error page, and opens the room once the network is back.
+ * service worker answers the reload with the cached shell, and the app shows what the device
+ * kept (the sidebar, the room, its messages) and says it is offline, not Chromium's error
+ * page; back online it reconnects by itself. Signed out, nothing of the person is left to show.
  */
 import { describe, expect, it } from "vitest";
-import { WAIT, connection, log, newRoom, person, say, skipBrowser, useSession } from "./browser";
+import { WAIT, connection, conversation, log, messageTexts, newRoom, person, say, send, shoot, skipBrowser, twoInARoom, useSession } from "./browser";
 
 interface Manifest {
   name: string;
@@ -51,15 +52,14 @@ describe.skipIf(skipBrowser)("install and offline", () => {
     }
   });
 
-  it("loaded once, the app opens offline: the shell from the service worker says so, and opens the room when back online", async () => {
-    const alice = await person(s, "Alice");
-    const roomUrl = await newRoom(alice, "Offline test");
-    await say(alice, "written online");
+  it("loaded once, the app opens offline as it was (the sidebar, the room and its messages, saying so) and reconnects by itself", async () => {
+    const { alice, bob, roomUrl } = await twoInARoom(s, { room: "Offline test" });
+    await say(alice, "written online", bob);
     const p = alice.page;
-    // Registered for everyone after the first load (no notifications asked): it takes the page.
+    // Registered for everyone after the first load (notifications not allowed): it takes the page.
     await p.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT });
-    expect(await p.evaluate(() => Notification.permission)).toBe("default");
-    // One cache, this build's: the page, everything index.html links, the manifest and icons; no API.
+    expect(await p.evaluate(() => Notification.permission)).not.toBe("granted");
+    // One cache, this build's: the page, everything index.html links, the parts loaded on demand, the manifest and icons; no API.
     const cached = await p.evaluate(async () => {
       const names = (await caches.keys()).filter((n) => n.startsWith("shell-"));
       const keys = await (await caches.open(names[0]!)).keys();
@@ -69,19 +69,65 @@ describe.skipIf(skipBrowser)("install and offline", () => {
     const linked = [...(await (await fetch(`${s.base}/`)).text()).matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
     expect(linked.some((u) => u?.endsWith(".css")) && linked.some((u) => u?.endsWith(".js"))).toBe(true);
     expect(cached.paths).toEqual(expect.arrayContaining(["/", "/manifest.webmanifest", "/icons/icon-192.png", "/icons/icon-maskable-512.png", ...linked]));
+    expect(cached.paths.filter((u) => /^\/assets\/Sidebar-.*\.js$/.test(u))).toHaveLength(1);
     expect(cached.paths.filter((u) => u.startsWith("/api"))).toEqual([]);
 
     await alice.context.setOffline(true);
     const res = await p.reload({ timeout: WAIT });
     expect(res?.fromServiceWorker()).toBe(true);
     expect(p.url()).toBe(roomUrl);
-    await p.getByRole("heading", { name: "You're offline" }).waitFor({ timeout: WAIT });
-    await p.getByRole("alert").filter({ hasText: "back online" }).waitFor({ timeout: WAIT });
+    // The app, not a card: the sidebar lists the room, the room shows what she saw, and both say offline.
+    await p.getByRole("status").filter({ hasText: "You're offline — showing what this device saved" }).waitFor({ timeout: WAIT });
+    await conversation(p, "Offline test").waitFor({ timeout: WAIT });
+    await p.getByRole("heading", { name: "Offline test" }).waitFor({ timeout: WAIT });
+    await log(p).getByText("written online", { exact: true }).waitFor({ timeout: WAIT });
+    await connection(p, "Offline").waitFor({ timeout: WAIT });
     // The app's stylesheet came from the cache too: the page is styled, not bare HTML.
-    expect(await p.locator("main.center-page").evaluate((e) => getComputedStyle(e).display)).not.toBe("inline");
+    expect(await p.locator(".shell").evaluate((e) => getComputedStyle(e).display)).toBe("flex");
+    // What she writes now waits in the outbox; Bob writes meanwhile.
+    await send(p, "written offline");
+    await log(p).getByText("written offline", { exact: true }).waitFor({ timeout: WAIT });
+    await shoot(p, "offline-room");
+    await say(bob, "while Alice was away");
 
     await alice.context.setOffline(false);
     await connection(p, "Connected").waitFor({ timeout: WAIT });
-    await log(p).getByText("written online", { exact: true }).waitFor({ timeout: WAIT });
+    await p.getByRole("status").filter({ hasText: "You're offline" }).waitFor({ state: "detached", timeout: WAIT });
+    await log(p).getByText("while Alice was away", { exact: true }).waitFor({ timeout: WAIT });
+    await expect.poll(() => messageTexts(bob.page), { timeout: WAIT }).toContain("written offline");
+    // Connected again: a new message from Bob arrives live, and hers went exactly once.
+    await say(bob, "and now live", alice);
+    expect((await messageTexts(p)).filter((t) => t === "written offline")).toHaveLength(1);
+  });
+
+  it("after signing out, an offline reload shows no previous rooms: the 'You're offline' card, then the sign-in screen", async () => {
+    const carol = await person(s, "Carol", { account: true });
+    await newRoom(carol, "Carol's secrets");
+    await say(carol, "secret words");
+    const p = carol.page;
+    await p.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT });
+    // Kept while signed in (a reload flushes what is kept)…
+    await p.reload({ timeout: WAIT });
+    await log(p).getByText("secret words", { exact: true }).waitFor({ timeout: WAIT });
+    const kept = () => p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("chat:offline:")).length);
+    expect(await kept()).toBeGreaterThan(0);
+
+    await p.getByRole("button", { name: "Account menu" }).click();
+    await p.getByRole("menuitem", { name: "Log out" }).click();
+    await p.getByRole("tab", { name: "Log in" }).waitFor({ timeout: WAIT });
+    // …and gone with the session.
+    expect(await kept()).toBe(0);
+
+    await carol.context.setOffline(true);
+    expect((await p.reload({ timeout: WAIT }))?.fromServiceWorker()).toBe(true);
+    await p.getByRole("heading", { name: "You're offline" }).waitFor({ timeout: WAIT });
+    await p.getByRole("alert").filter({ hasText: "back online" }).waitFor({ timeout: WAIT });
+    expect(await p.getByText("Carol's secrets").count()).toBe(0);
+    expect(await p.getByText("secret words").count()).toBe(0);
+    // The app's stylesheet came from the cache too: the card is styled, not bare HTML.
+    expect(await p.locator("main.center-page").evaluate((e) => getComputedStyle(e).display)).not.toBe("inline");
+
+    await carol.context.setOffline(false);
+    await p.getByRole("tab", { name: "Log in" }).waitFor({ timeout: WAIT });
   });
 });

@@ -4,11 +4,12 @@
  * Created once in main.tsx and handed down through context; the sidebar and each open
  * room have their own stores (sidebar.ts, room/).
  */
-import { signal, computed, type ReadonlySignal } from "@preact/signals";
+import { batch, computed, effect, signal, type ReadonlySignal } from "@preact/signals";
 import * as v from "valibot";
 import { LoginBody, SignupBody, type Me } from "../../worker/protocol";
 import { api, type ApiFailure } from "../api";
 import { Emitter } from "./emitter";
+import { forgetDevice, rememberUser, rememberedUser } from "./offline";
 import { forgetUser, saveLastName } from "./storage";
 
 export type Route =
@@ -57,20 +58,44 @@ export function createAppModel() {
    */
   const target = signal<{ roomId: string; seq: number } | null>(null);
 
+  /**
+   * The session is the one this device remembers, not confirmed by the server (which could not
+   * be reached): the shell shows what was kept on the device (offline.ts) and says it is offline.
+   */
+  const offline = signal(false);
+  /** The browser's online/offline events. */
+  const online = signal(navigator.onLine !== false);
+
   let checking: Promise<void> | null = null;
 
   window.addEventListener("popstate", () => (path.value = location.pathname));
+  window.addEventListener("offline", () => (online.value = false));
   // Opened offline (the service worker's cached shell): ask again once the network is back.
   window.addEventListener("online", () => {
-    if (sessionError.peek() !== null) void checkSession();
+    online.value = true;
+    if (sessionError.peek() !== null || offline.peek()) void checkSession();
+  });
+
+  // What the device keeps for opening offline follows the session: the server's answer is
+  // remembered, and no session (sign-out, a 401) clears it, whoever it belonged to.
+  effect(() => {
+    const me = session.value;
+    if (me === null) forgetDevice();
+    else if (me && !offline.value) rememberUser(me);
   });
 
   async function checkSession(): Promise<void> {
     sessionError.value = null;
     const r = await api.getSession();
-    if (r.ok) session.value = r.data.user;
-    else if (r.status === 401) session.value = null;
-    else sessionError.value = r.status === 0 ? "Can't reach the server. Check your connection." : r.message;
+    const kept = !r.ok && r.status === 0 ? rememberedUser() : null;
+    batch(() => {
+      offline.value = kept !== null;
+      if (r.ok) session.value = r.data.user;
+      else if (r.status === 401) session.value = null;
+      // No answer at all: the person this device remembers, with what was kept for them.
+      else if (kept) session.value = kept;
+      else sessionError.value = r.status === 0 ? "Can't reach the server. Check your connection." : r.message;
+    });
   }
 
   return {
@@ -82,6 +107,10 @@ export function createAppModel() {
      */
     onSessionChanged: sessionChanged.on,
     sessionError: sessionError as ReadonlySignal<string | null>,
+    /** Signed in as the person this device remembers, the server not reached yet (see `offline` above). */
+    offline: offline as ReadonlySignal<boolean>,
+    /** The browser says it is online (its online/offline events). */
+    online: online as ReadonlySignal<boolean>,
     checkSession,
     /** document.title, as main.tsx writes it. */
     documentTitle: computed(() => (unread.value > 0 ? `(${unread.value}) ${title.value}` : title.value)),
@@ -176,6 +205,7 @@ export function createAppModel() {
       checking ??= (async () => {
         const r = await api.getSession();
         const was = session.peek();
+        if (r.ok) offline.value = false;
         if (!r.ok) session.value = null;
         else if (was?.id === r.data.user.id) {
           session.value = r.data.user;

@@ -15,12 +15,16 @@
  * - `presence` frames keep `presence` (the people we share a room with: online, away, last
  *   seen); the tab tells the hub when it is away (hidden or idle, presence.ts) and says
  *   hello on every open, which the hub answers with the whole list.
+ * - Offline: the list the server last gave is kept on the device (offline.ts), and shown
+ *   only when the fetch got no answer at all, until the hub's socket opens and a fetch
+ *   replaces it.
  */
-import { signal, computed, batch, type ReadonlySignal } from "@preact/signals";
+import { signal, computed, batch, effect, type ReadonlySignal } from "@preact/signals";
 import { Close, assertNever, parseHubFrame, type HubClientFrame, type HubFrame, type Me, type Presence, type RoomSummary } from "../../worker/protocol";
 import { api, hubSocketUrl } from "../api";
 import { createConnection } from "./connection";
 import { Emitter } from "./emitter";
+import { laterWrite, loadRooms, saveRooms } from "./offline";
 import { watchAway } from "./presence";
 
 /** Read positions are posted at most this often per room (the last one always goes). */
@@ -35,6 +39,8 @@ export interface SidebarOptions {
   onRing?: (frame: Extract<HubFrame, { type: "call.ring" | "call.ring_ended" }>) => void;
   /** The hub socket came back after a drop: frames sent meanwhile were lost. */
   onReconnect?: () => void;
+  /** The hub socket opened (the server is reachable). */
+  onOpen?: () => void;
 }
 
 const byActivity = (a: RoomSummary, b: RoomSummary) => b.activityAt - a.activityAt;
@@ -44,8 +50,10 @@ export const isMuted = (r: RoomSummary, now = Date.now()) => (r.mutedUntil ?? 0)
 
 export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
   const rooms = signal<readonly RoomSummary[]>([]);
-  /** False until the first list arrived. */
+  /** False until the first list arrived (from the server, or from the device when offline: `kept`). */
   const loaded = signal(false);
+  /** The list shown is the one kept on the device: the server was not reached yet. */
+  const kept = signal(false);
   const error = signal<string | null>(null);
   /** The room on screen in a visible tab, if any: it gains no unread count. */
   const active = signal<string | null>(null);
@@ -80,11 +88,12 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         const r = await api.rooms();
         if (disposed) return;
         if (r.ok) {
-          const known = loaded.peek() ? new Set(rooms.peek().map((x) => x.id)) : null;
+          const known = loaded.peek() && !kept.peek() ? new Set(rooms.peek().map((x) => x.id)) : null;
           const list = r.data.rooms.map(withLocalReads).sort(byActivity);
           batch(() => {
             rooms.value = list;
             loaded.value = true;
+            kept.value = false;
             error.value = null;
           });
           // A room new to the list with a message in it is news too: a DM's first message
@@ -94,12 +103,25 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         } else if (r.status === 401) {
           opts.onSessionLost?.();
           return;
-        } else {
+        } else if (r.status === 0 && !loaded.peek() && showKept()) {
+          // No answer: what the server gave last time, until the hub's socket opens and we fetch again.
+        } else if (!kept.peek()) {
           error.value = r.status === 0 ? "Can't reach the server." : `Couldn't load your conversations: ${r.message}`;
         }
       } while (loadAgain);
     })().finally(() => (loading = null));
     return loading;
+  }
+
+  /** Shows the list kept on the device, if there is one. */
+  function showKept(): boolean {
+    const list = loadRooms(user.id);
+    if (!list) return false;
+    batch(() => {
+      rooms.value = list.sort(byActivity);
+      loaded.value = kept.value = true;
+    });
+    return true;
   }
 
   /** The server may not have our latest read position yet (debounced): don't resurrect badges. */
@@ -226,10 +248,9 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
         failedOpens = 0;
         sendHub({ type: "presence", away: away.away() }); // Hello: the hub answers with everyone's presence.
         // What happened while we were away did not reach us as frames (a ring that ended included).
-        if (opens++ > 0) {
-          opts.onReconnect?.();
-          void load();
-        }
+        if (opens++ > 0) opts.onReconnect?.();
+        if (opens > 1 || kept.peek()) void load();
+        opts.onOpen?.();
       },
       onMessage: (data) => {
         const frame = parseHubFrame(data);
@@ -248,12 +269,21 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
     });
   }
 
+  // The list as the server gave it (and as frames changed it) is kept for opening offline.
+  const keep = laterWrite(() => saveRooms(user.id, rooms.peek()));
+  const stopKeeping = effect(() => {
+    rooms.value;
+    if (loaded.value && !kept.value) keep.schedule();
+  });
+
   void load();
 
   return {
     user,
     rooms: rooms as ReadonlySignal<readonly RoomSummary[]>,
     loaded: loaded as ReadonlySignal<boolean>,
+    /** The list shown is the one kept on the device (offline), not the server's. */
+    kept: kept as ReadonlySignal<boolean>,
     error: error as ReadonlySignal<string | null>,
     active: active as ReadonlySignal<string | null>,
     presence: presence as ReadonlySignal<ReadonlyMap<string, Presence>>,
@@ -308,6 +338,8 @@ export function createSidebarStore(user: Me, opts: SidebarOptions = {}) {
 
     dispose() {
       disposed = true;
+      stopKeeping();
+      keep.cancel();
       roomsChanged.clear();
       news.clear();
       away.stop();

@@ -15,7 +15,7 @@ function get(key: string): string | null {
   }
 }
 
-function set(key: string, value: string | null): void {
+export function set(key: string, value: string | null): void {
   try {
     if (value === null || value === "") localStorage.removeItem(key);
     else localStorage.setItem(key, value);
@@ -47,35 +47,40 @@ const StoredOutbox = v.array(
   }),
 );
 
-export function loadOutbox(uid: string, roomId: string): Pending[] {
-  const raw = get(outboxKey(uid, roomId));
-  if (!raw) return [];
+/** The value stored at `key` as `schema` has it, or null (nothing stored, not JSON, another shape). */
+export function getParsed<S extends v.GenericSchema>(key: string, schema: S): v.InferOutput<S> | null {
+  const raw = get(key);
+  if (!raw) return null;
   try {
-    const r = v.safeParse(StoredOutbox, JSON.parse(raw));
-    return r.success ? r.output : [];
+    const r = v.safeParse(schema, JSON.parse(raw));
+    return r.success ? r.output : null;
   } catch {
-    return [];
+    return null;
   }
 }
+
+export const loadOutbox = (uid: string, roomId: string): Pending[] => getParsed(outboxKey(uid, roomId), StoredOutbox) ?? [];
 
 export function saveOutbox(uid: string, roomId: string, pending: readonly Pending[]): void {
   set(outboxKey(uid, roomId), pending.length ? JSON.stringify(pending) : null);
 }
 
-/** On log out: what this user left in this browser goes (drafts, unsent messages). */
-export function forgetUser(uid: string): void {
+/** Removes every key that starts with one of `prefixes`. */
+export function removeAll(prefixes: readonly string[]): void {
   try {
-    const mine = [`chat:draft:${uid}:`, `chat:outbox:${uid}:`];
     const keys: string[] = [];
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
-      if (k && mine.some((p) => k.startsWith(p))) keys.push(k);
+      if (k && prefixes.some((p) => k.startsWith(p))) keys.push(k);
     }
     for (const k of keys) localStorage.removeItem(k);
   } catch {
     // Storage unavailable: nothing was stored either.
   }
 }
+
+/** On log out: what this user left in this browser goes (drafts, unsent messages). */
+export const forgetUser = (uid: string) => removeAll([`chat:draft:${uid}:`, `chat:outbox:${uid}:`]);
 
 const nameKey = "chat:name";
 export const loadLastName = () => get(nameKey) ?? "";

@@ -5,7 +5,8 @@
  * a tab of the app and opens the room there, or opens a new one.
  *
  * The app opens offline: `install` caches the shell (index.html as "/", the entry, the chunks
- * it imports, the stylesheet, the manifest and icons: the build's list, `PRECACHE`) in a cache
+ * it imports, every part loaded on demand, the stylesheet, the manifest and icons: the build's
+ * list, `PRECACHE`) in a cache
  * named after that build (`CACHE_VERSION`, a hash of the list and its bytes); `activate`
  * deletes the caches of earlier builds. `fetch` routes by `strategyFor` (routes.ts): a page
  * load goes to the network and, when that fails, gets the cached shell (which then says it is

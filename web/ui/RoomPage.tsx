@@ -5,6 +5,7 @@ import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
 import { callRoom, createRoomCall, type Calls, type RoomCall } from "../state/call";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
+import { loadRoom } from "../state/offline";
 import type { SidebarStore } from "../state/sidebar";
 import { callCode } from "./calls/code";
 import { useApp } from "./context";
@@ -45,14 +46,19 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     } else state.value = { kind: "loading" };
     if (!kept) void api.getRoom(id).then((r) => {
       if (cancelled) return;
-      if (r.ok) {
-        store = createRoomStore(r.data, user, { app, sidebar });
-        call = createRoomCall(callRoom(store), calls, callCode);
-        state.value = { kind: "ready", store, call };
-      } else if (r.status === 401) app.sessionLost();
-      else if (r.status === 403) state.value = { kind: "problem", problem: { kind: "forbidden", message: NOT_MEMBER } };
-      else if (r.status === 404) state.value = { kind: "problem", problem: NOT_FOUND };
-      else state.value = { kind: "error", message: failureText(r) };
+      // No answer (offline): the room as the device kept it, shown until its socket's welcome.
+      const opened = r.ok ? { room: r.data, messages: undefined } : r.status === 0 ? loadRoom(user.id, id) : null;
+      if (!opened) {
+        if (r.ok) return;
+        if (r.status === 401) app.sessionLost();
+        else if (r.status === 403) state.value = { kind: "problem", problem: { kind: "forbidden", message: NOT_MEMBER } };
+        else if (r.status === 404) state.value = { kind: "problem", problem: NOT_FOUND };
+        else state.value = { kind: "error", message: failureText(r) };
+        return;
+      }
+      store = createRoomStore(opened.room, user, { app, sidebar }, opened.messages);
+      call = createRoomCall(callRoom(store), calls, callCode);
+      state.value = { kind: "ready", store, call };
     });
     return () => {
       cancelled = true;
@@ -66,6 +72,11 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
 
   const s = state.value;
   const store = s.kind === "ready" ? s.store : null;
+  // Couldn't load it offline (nothing kept on this device): try again once the browser is back online.
+  const online = app.online.value;
+  useEffect(() => {
+    if (online && state.peek().kind === "error") attempt.value++;
+  }, [online]);
 
   // On screen: the room is the sidebar's active one and marks what it shows read (in a visible tab).
   useEffect(() => store?.show(), [store]);

@@ -38,11 +38,20 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   // The page's calls (rings, the one-call lock, the held call) hear the user channel's rings.
   const calls = useMemo(createCalls, [user.id]);
   const sidebar = useMemo(
-    () => createSidebarStore(user, { onSessionLost: app.sessionLost, onRing: calls.rings.receive, onReconnect: calls.rings.reset }),
+    () =>
+      createSidebarStore(user, {
+        onSessionLost: app.sessionLost,
+        onRing: calls.rings.receive,
+        onReconnect: calls.rings.reset,
+        // Opened offline: the server is reachable again, so confirm who is signed in.
+        onOpen: () => void (app.offline.peek() && app.checkSession()),
+      }),
     [user.id],
   );
   useEffect(() => () => calls.dispose(), [calls]);
   const searching = useSignal(false);
+  // The browser is offline, or the app opened without reaching the server (and has not since).
+  const offline = app.offline.value || !app.online.value;
   // Ctrl+K (⌘K on a Mac) opens the switcher from anywhere in the app, the composer included.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -82,26 +91,38 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
   }, [sidebar]);
 
   return (
-    <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
-      <HeldCall holder={calls.holder} />
-      <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
-      <Sidebar
-        store={sidebar}
-        currentId={route.name === "room" ? route.id : null}
-        notifier={notifier.value}
-        onSearch={() => (searching.value = true)}
-        onSearchHint={() => switcherPart.load()}
-      />
-      {searching.value && <Switcher rooms={sidebar.rooms} onClose={() => (searching.value = false)} />}
-      <main class="main">
-        {route.name === "room" ? (
-          // Keyed by id: a different room gets a fresh store and socket.
-          <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} calls={calls} />
-        ) : (
-          <Welcome name={user.name} />
-        )}
-      </main>
+    <div class="app-frame">
+      {offline && <OfflineBar saved={app.offline.value} />}
+      <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
+        <HeldCall holder={calls.holder} />
+        <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
+        <Sidebar
+          store={sidebar}
+          currentId={route.name === "room" ? route.id : null}
+          notifier={notifier.value}
+          onSearch={() => (searching.value = true)}
+          onSearchHint={() => switcherPart.load()}
+        />
+        {searching.value && <Switcher rooms={sidebar.rooms} onClose={() => (searching.value = false)} />}
+        <main class="main">
+          {route.name === "room" ? (
+            // Keyed by id: a different room gets a fresh store and socket.
+            <RoomPage key={route.id} id={route.id} user={user} sidebar={sidebar} calls={calls} />
+          ) : (
+            <Welcome name={user.name} />
+          )}
+        </main>
+      </div>
     </div>
+  );
+}
+
+/** `saved`: the app opened without the server, from what the device kept. */
+function OfflineBar({ saved }: { saved: boolean }) {
+  return (
+    <p class="offline-bar" role="status">
+      {saved ? "You're offline — showing what this device saved. Messages will send when you're back." : "You're offline — messages will send when you're back."}
+    </p>
   );
 }
 

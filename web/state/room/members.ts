@@ -91,6 +91,11 @@ export class Members {
     });
   }
 
+  /** The details and members as a RoomResponse (kept on the device for opening offline). */
+  snapshot(): { room: RoomDetail; members: readonly Member[] } {
+    return { room: this.#room.value, members: this.#known.value };
+  }
+
   /** A name for a user id (reaction tooltips): "You" for us, "Someone" for a stranger. */
   nameOf(uid: string): string {
     if (uid === this.#deps.me.peek().id) return "You";

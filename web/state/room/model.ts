@@ -36,6 +36,7 @@ import {
 } from "../../../worker/protocol";
 import { api, socketUrl, type ApiFailure, type ApiResult } from "../../api";
 import type { AppModel } from "../app";
+import { forgetRoom, laterWrite, saveRoom } from "../offline";
 import type { SidebarStore } from "../sidebar";
 import { Channel } from "./channel";
 import type { Pending } from "./list";
@@ -127,7 +128,11 @@ export interface Editing {
   mentions?: string[];
 }
 
-export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost = {}) {
+/**
+ * `kept`: messages kept on the device, shown while offline (RoomPage opens a room from
+ * offline.ts when the server gives no answer) until the first welcome replaces them.
+ */
+export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost = {}, kept?: readonly Message[]) {
   const roomId = initial.room.id;
   const me = signal<Peer>(user);
   const problem = signal<RoomProblem | null>(null);
@@ -163,13 +168,19 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
   const outbox = new Outbox(user.id, roomId, channel.send);
   const typing = new OwnTyping(channel.send);
   const receipts = new Receipts();
+  /** A welcome came: what we hold is the room's, not what the device kept. */
+  const live = signal(false);
+  if (kept) timeline.showKept(kept);
 
   /** The first problem stays; the host hears of it once. */
   function report(p: RoomProblem) {
     if (problem.peek()) return;
     problem.value = p;
     if (p.kind === "unauthorized") void host.app?.sessionLost();
-    else if (p.kind === "removed" || p.kind === "deleted") host.sidebar?.forget(roomId);
+    else if (p.kind === "removed" || p.kind === "deleted") {
+      forgetRoom(user.id, roomId);
+      host.sidebar?.forget(roomId);
+    }
   }
 
   /** Stops for good with `p`. */
@@ -210,6 +221,9 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
         });
         // Re-sends the outbox with the same cids; the room dedupes and re-acks.
         outbox.start(w.budget);
+        // Opened from what the device kept: the details may have changed since.
+        if (kept && !live.peek()) void members.refresh();
+        live.value = true;
       },
       msgs: (f) =>
         batch(() => {
@@ -255,6 +269,11 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     }),
   ];
 
+  const keep = laterWrite(() => {
+    const p = problem.peek()?.kind;
+    if (!ending.peek() && p !== "removed" && p !== "deleted") saveRoom(user.id, members.snapshot(), timeline.messages.peek());
+  });
+
   /** Looked at: shown in a visible tab. A hidden tab counts unread (the tab title shows it). */
   const looking = computed(() => shown.value && visibility.visible.value);
   const stopEffects = [
@@ -272,6 +291,12 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     }),
     effect(() => {
       if (!shown.value) holdRead.value = false;
+    }),
+    // The room as the server gave it (the newest messages, not a jump's window) is kept for opening offline.
+    effect(() => {
+      timeline.messages.value;
+      members.snapshot();
+      if (live.value && !timeline.hasNewer.value) keep.schedule();
     }),
   ];
 
@@ -293,6 +318,7 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     const r = await request();
     if (r.ok) {
       channel.stop();
+      forgetRoom(user.id, roomId);
       return null;
     }
     ending.value = false;
@@ -490,6 +516,8 @@ export function createRoomStore(initial: RoomResponse, user: Me, host: RoomHost 
     dispose() {
       for (const off of unsubscribe) off?.();
       for (const stop of stopEffects) stop();
+      keep.flush();
+      keep.cancel();
       visibility.dispose();
       notice.dispose();
       presence.dispose();

@@ -64,6 +64,17 @@ export class Timeline {
     return (this.#synced = contiguousFrom(this.#synced, this.#messages.peek()));
   }
 
+  /**
+   * Messages kept on the device (offline.ts), shown until the first welcome replaces them with
+   * the room's own page (`since` stays null: the welcome starts over, nothing is merged).
+   */
+  showKept(ms: readonly Message[]): void {
+    batch(() => {
+      this.#messages.value = mergeBySeq([], ms);
+      this.#ready.value = true;
+    });
+  }
+
   welcome(w: ServerFrameOf<"welcome">): void {
     batch(() => {
       const held = this.#messages.peek();
