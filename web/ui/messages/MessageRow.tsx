@@ -19,20 +19,13 @@ import { Avatar } from "../Avatar";
 import { Menu, type MenuItem } from "../Menu";
 import { CallEntry } from "../calls/CallEntry";
 import { ConfirmDialog } from "../dialogs";
-import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
+import { Attachments, EmojiPicker, Reactions, SeenAvatars, TickMark, emojiCode } from "../Media";
 import { lazyComponent } from "../Lazy";
 import { Markdown } from "./Markdown";
-import type { MsgRow, Tick } from "./rows";
+import type { MsgRow } from "./rows";
 
 /** The "Seen by…" list: its own chunk, loaded when first opened. */
 const SeenByDialog = lazyComponent(lazy(() => import("./SeenBy")), (m) => m.SeenByDialog);
-/** At most this many "Seen by" avatars under a message; the rest is "+N". */
-const SEEN_AVATARS = 3;
-const TICKS: Record<Tick, { mark: string; label: string }> = {
-  sent: { mark: "✓", label: "Sent" },
-  delivered: { mark: "✓✓", label: "Delivered" },
-  read: { mark: "✓✓", label: "Read" },
-};
 
 type ItemProps = {
   row: MsgRow;
@@ -171,12 +164,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
             onToggle={(emoji, on) => store.react(row.seq!, emoji, on)}
           />
         )}
-        {row.tick && (
-          <span class={`tick ${row.tick}`} title={TICKS[row.tick].label} data-tick={row.tick}>
-            <span aria-hidden="true">{TICKS[row.tick].mark}</span>
-            <span class="sr-only">{TICKS[row.tick].label}</span>
-          </span>
-        )}
+        {row.tick && <TickMark tick={row.tick} />}
         {row.seenBy && <SeenAvatars ids={row.seenBy.split(",")} store={store} onOpen={() => (seenBy.value = true)} />}
         {row.status === "sending" && <div class="state">{queued ? "Waiting for connection…" : "Sending…"}</div>}
         {row.status === "failed" && (
@@ -249,17 +237,4 @@ function moreItems(row: MsgRow, store: RoomStore, showSeen: () => void): MenuIte
   items.push({ label: "Mark as unread", onSelect: () => store.markUnread(m.seq) });
   if (store.room.value.kind === "group") items.push({ label: "Seen by…", onSelect: showSeen });
   return items;
-}
-
-/** "Seen by" under the newest message these members have read: a few avatars and "+N". */
-function SeenAvatars({ ids, store, onOpen }: { ids: string[]; store: RoomStore; onOpen: () => void }) {
-  const names = ids.map((id) => store.nameOf(id));
-  return (
-    <button type="button" class="seen-by" title={`Seen by ${names.join(", ")}`} aria-label={`Seen by ${names.join(", ")}`} onClick={onOpen}>
-      {ids.slice(0, SEEN_AVATARS).map((id, i) => (
-        <Avatar key={id} uid={id} name={names[i]!} size="sm" />
-      ))}
-      {ids.length > SEEN_AVATARS && <span class="seen-more">+{ids.length - SEEN_AVATARS}</span>}
-    </button>
-  );
 }
