@@ -159,9 +159,9 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
           </button>
         </div>
       )}
-      {rc?.notice.value && (
+      {(rc?.notice.value ?? call.failed.value) && (
         <div class="banner call-notice" role="alert">
-          <span>{rc.notice.value}</span>
+          <span>{rc?.notice.value ?? call.failed.value}</span>
         </div>
       )}
       {rc && <IncomingCall call={rc} />}

@@ -8,7 +8,7 @@ import type { Peer } from "../../../worker/protocol";
 import { lazy } from "../lazy";
 import type { RoomStore } from "../room";
 import { createCalls } from "./calls";
-import { pageCalls, type CallBasics } from "./page";
+import { CALLS_FAILED, pageCalls, type CallBasics } from "./page";
 import type { RingFrame } from "./rings";
 import type { RoomCall } from "./room-call";
 
@@ -111,8 +111,14 @@ describe("pageCalls", () => {
     b.settle().reject(new Error("offline"));
     await flush();
     expect(page.calls.value).toBeNull();
+    // A press meets a failure too: it says so, and the next press fetches again.
+    const first = slot.start("audio");
+    b.settle().reject(new Error("offline"));
+    await first;
+    expect(slot.failed.value).toBe(CALLS_FAILED);
+    expect(slot.starting.value).toBe(false);
     const started = slot.start("audio");
-    expect(b.importer).toHaveBeenCalledTimes(2);
+    expect(b.importer).toHaveBeenCalledTimes(3);
     b.settle().resolve();
     await started;
     expect(b.made[0]!.start).toHaveBeenCalledWith("audio");

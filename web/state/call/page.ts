@@ -26,6 +26,10 @@ export type CallBasics = {
   createRoomCall(store: RoomStore, calls: Calls): RoomCall;
 };
 
+/** What a failed fetch of call code says (here, and room-call.ts for the call code), and for how long. */
+export const CALLS_FAILED = "Couldn't load calls. Check your connection and try again.";
+export const FAILED_SHOWN_MS = 6000;
+
 export type PageCalls = ReturnType<typeof pageCalls>;
 export type RoomCallSlot = ReturnType<PageCalls["forRoom"]>;
 
@@ -80,14 +84,17 @@ export function pageCalls(code: Lazy<CallBasics>) {
 
     /**
      * Room `store`'s call: `held` (the room's stores came back from the holder), at once if the
-     * chunk is here, else as soon as it is. `start` is a
-     * call button pressed before: it waits for the chunk (`starting` meanwhile), then starts
-     * (the room's call then waits for the call code itself, "preparing"). `dispose` stops
-     * waiting; the room's call, once made, is its owner's to dispose.
+     * chunk is here, else as soon as it is. `start` is a call button pressed before: it waits
+     * for the chunk (`starting` meanwhile), then starts (the room's call then waits for the
+     * call code itself, "preparing"); a fetch that fails says so (`failed`) for a while, as
+     * the room's call does for the call code. `dispose` stops waiting; the room's call, once
+     * made, is its owner's to dispose.
      */
     forRoom(store: RoomStore, held: RoomCall | null = null) {
       const call = signal<RoomCall | null>(held);
       const starting = signal(false);
+      const failed = signal<string | null>(null);
+      let failedTimer: ReturnType<typeof setTimeout> | undefined;
       const stop = effect(() => {
         const c = calls.value;
         const m = code.module.value;
@@ -96,6 +103,7 @@ export function pageCalls(code: Lazy<CallBasics>) {
       return {
         call: call as ReadonlySignal<RoomCall | null>,
         starting: starting as ReadonlySignal<boolean>,
+        failed: failed as ReadonlySignal<string | null>,
         async start(media: CallMedia): Promise<void> {
           if (call.peek()) return call.peek()?.start(media);
           starting.value = true;
@@ -103,13 +111,19 @@ export function pageCalls(code: Lazy<CallBasics>) {
             await load();
           } catch (e) {
             loadFailed(e);
+            clearTimeout(failedTimer);
+            failed.value = CALLS_FAILED;
+            failedTimer = setTimeout(() => (failed.value = null), FAILED_SHOWN_MS);
             return;
           } finally {
             starting.value = false;
           }
           await call.peek()?.start(media);
         },
-        dispose: stop,
+        dispose() {
+          stop();
+          clearTimeout(failedTimer);
+        },
       };
     },
 

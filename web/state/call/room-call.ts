@@ -19,14 +19,14 @@ import { loadFailed, prefetch, type Lazy } from "../lazy";
 import type { Calls } from "./calls";
 import { IDLE_SESSION, inCallElsewhere, joinableCall, ringingUs } from "./derive";
 import type { CallModel } from "./model";
+import { CALLS_FAILED, FAILED_SHOWN_MS } from "./page";
 import { newReq, type CallRoom } from "./ports";
 import type { Phase } from "./session";
 
 /** What the call chunk provides for this. */
 export type CallCode = { createCallModel: (room: CallRoom, calls: Calls) => CallModel };
 
-export const CALL_CODE_FAILED = "Couldn't load calls. Check your connection and try again.";
-const FAILED_SHOWN_MS = 6000;
+export { CALLS_FAILED as CALL_CODE_FAILED } from "./page";
 
 export type RoomCall = ReturnType<typeof createRoomCall>;
 
@@ -63,7 +63,7 @@ export function createRoomCall(room: CallRoom, calls: Calls, code: Lazy<CallCode
       loadFailed(e);
       if (!disposed) {
         clearTimeout(failedTimer);
-        failed.value = CALL_CODE_FAILED;
+        failed.value = CALLS_FAILED;
         failedTimer = setTimeout(() => (failed.value = null), FAILED_SHOWN_MS);
       }
       return;
