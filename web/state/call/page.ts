@@ -26,9 +26,24 @@ export type CallBasics = {
   createRoomCall(store: RoomStore, calls: Calls): RoomCall;
 };
 
-/** What a failed fetch of call code says (here, and room-call.ts for the call code), and for how long. */
+/** What a failed fetch of call code says (here, and room-call.ts for the call code), for a while. */
 export const CALLS_FAILED = "Couldn't load calls. Check your connection and try again.";
-export const FAILED_SHOWN_MS = 6000;
+const FAILED_SHOWN_MS = 6000;
+
+/** CALLS_FAILED in `text` for FAILED_SHOWN_MS from each `show()`; `stop()` drops the timer. */
+export function failedNotice() {
+  const text = signal<string | null>(null);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    text: text as ReadonlySignal<string | null>,
+    show() {
+      clearTimeout(timer);
+      text.value = CALLS_FAILED;
+      timer = setTimeout(() => (text.value = null), FAILED_SHOWN_MS);
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
 
 export type PageCalls = ReturnType<typeof pageCalls>;
 export type RoomCallSlot = ReturnType<PageCalls["forRoom"]>;
@@ -93,8 +108,7 @@ export function pageCalls(code: Lazy<CallBasics>) {
     forRoom(store: RoomStore, held: RoomCall | null = null) {
       const call = signal<RoomCall | null>(held);
       const starting = signal(false);
-      const failed = signal<string | null>(null);
-      let failedTimer: ReturnType<typeof setTimeout> | undefined;
+      const failed = failedNotice();
       const stop = effect(() => {
         const c = calls.value;
         const m = code.module.value;
@@ -103,7 +117,7 @@ export function pageCalls(code: Lazy<CallBasics>) {
       return {
         call: call as ReadonlySignal<RoomCall | null>,
         starting: starting as ReadonlySignal<boolean>,
-        failed: failed as ReadonlySignal<string | null>,
+        failed: failed.text,
         async start(media: CallMedia): Promise<void> {
           if (call.peek()) return call.peek()?.start(media);
           starting.value = true;
@@ -111,9 +125,7 @@ export function pageCalls(code: Lazy<CallBasics>) {
             await load();
           } catch (e) {
             loadFailed(e);
-            clearTimeout(failedTimer);
-            failed.value = CALLS_FAILED;
-            failedTimer = setTimeout(() => (failed.value = null), FAILED_SHOWN_MS);
+            failed.show();
             return;
           } finally {
             starting.value = false;
@@ -122,7 +134,7 @@ export function pageCalls(code: Lazy<CallBasics>) {
         },
         dispose() {
           stop();
-          clearTimeout(failedTimer);
+          failed.stop();
         },
       };
     },
