@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dayLabel, humanSize, initials, previewLine, shortWhen } from "./messages";
+import { dayLabel, humanSize, initials } from "./messages";
+import { previewLine, shortWhen } from "./sidebar-lines";
 
 describe("small formatters", () => {
   it("dayLabel: Today, Yesterday, else the date", () => {

@@ -1,10 +1,10 @@
 /**
- * Formatters for people: times and days, avatars, the sidebar's previews, call lines,
- * file sizes. Pure (the clock is a parameter): unit-tested in messages.test.ts. The
- * message list's own logic is in room/list.ts and ui/messages/rows.ts.
+ * Formatters for people: times and days, avatars, call lines, file sizes (the sidebar's
+ * lines are in sidebar-lines.ts, loaded with the sidebar). Pure (the clock is a parameter):
+ * unit-tested in messages.test.ts. The message list's own logic is in room/list.ts and
+ * ui/messages/rows.ts.
  */
-import type { CallSummary, LastMessage } from "../../worker/protocol";
-import { plainText } from "./markdown";
+import type { CallSummary } from "../../worker/protocol";
 
 function pad(n: number) {
   return n < 10 ? "0" + n : String(n);
@@ -56,38 +56,6 @@ export function avatarColor(uid: string): string {
   for (let i = 0; i < uid.length; i++) h = (Math.imul(h, 31) + uid.charCodeAt(i)) | 0;
   const hue = ((h % 360) + 360) % 360;
   return `hsl(${hue} 55% 42%)`;
-}
-
-/**
- * The sidebar's time for a conversation's last activity: "14:05" today, "Yesterday",
- * a weekday within the last week, else a short date.
- */
-export function shortWhen(ts: number, now: number = Date.now()): string {
-  const key = dayKey(ts);
-  if (key === dayKey(now)) return timeLabel(ts);
-  const d = new Date(now);
-  d.setHours(0, 0, 0, 0);
-  const start = d.getTime();
-  const dayMs = 86_400_000;
-  if (ts >= start - dayMs) return "Yesterday";
-  if (ts >= start - 6 * dayMs) return new Date(ts).toLocaleDateString(undefined, { weekday: "short" });
-  const sameYear = new Date(ts).getFullYear() === new Date(now).getFullYear();
-  return new Date(ts).toLocaleDateString(undefined, sameYear ? { day: "numeric", month: "short" } : { dateStyle: "short" });
-}
-
-/**
- * A conversation's last message as the sidebar shows it: "You: …" for ours, the text
- * alone in a DM (the other person is the conversation's name), "Name: …" in a group.
- * One line, as the reader would see it: without Markdown markers, runs of whitespace (line
- * breaks) as single spaces.
- */
-export function previewLine(last: LastMessage | null, kind: "group" | "dm", meId: string): string {
-  if (!last) return "";
-  const words = plainText(last.text).replace(/\s+/g, " ").trim();
-  const files = last.files ? `📎 ${last.files === 1 ? "File" : `${last.files} files`}` : "";
-  const text = last.deleted ? "Message deleted" : words && files ? `${files} · ${words}` : words || files;
-  if (last.uid === meId) return `You: ${text}`;
-  return kind === "dm" ? text : `${last.name}: ${text}`;
 }
 
 /** "3:12", "1:02:03": a call's length. */

@@ -1,7 +1,7 @@
 /**
  * Attachments on messages: inline images with their aspect ratio reserved, video and audio
- * players, file cards with a download link. A chunk loaded on demand (Media.tsx): when a
- * message with attachments first shows, or on idle once a room is drawn. The full-size image
+ * players, file cards with a download link. In the messages' extras chunk (messages/extras.tsx,
+ * loaded as a room opens: Media.tsx). The full-size image
  * dialog (Lightbox.tsx) loads when first opened (or when a pointer comes over an image).
  */
 import { useSignal } from "@preact/signals";

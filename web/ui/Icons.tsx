@@ -1,4 +1,8 @@
-/** Inline SVG icons (no icon font, no requests): decorative, hidden from assistive tech. */
+/**
+ * Inline SVG icons (no icon font, no requests): decorative, hidden from assistive tech. Those
+ * the first chunk draws are here; a part loaded on demand keeps its own beside it (the
+ * sidebar's in Sidebar.tsx, the calls' in calls/icons.tsx), or they would be in the first chunk too.
+ */
 import type { ComponentChildren } from "preact";
 
 export function Svg(props: { size?: number; children: ComponentChildren; fill?: boolean }) {
@@ -44,20 +48,6 @@ export const LinkIcon = () => (
   </Svg>
 );
 
-export const PlusIcon = () => (
-  <Svg>
-    <path d="M12 5v14M5 12h14" />
-  </Svg>
-);
-
-/** "New message": a pencil on a square. */
-export const ComposeIcon = () => (
-  <Svg>
-    <path d="M11 4H6a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-5" />
-    <path d="M17.5 3.5a2.1 2.1 0 0 1 3 3L12 15l-4 1 1-4z" />
-  </Svg>
-);
-
 export const MoreIcon = () => (
   <Svg fill>
     <circle cx="12" cy="5" r="1.8" />
@@ -69,12 +59,6 @@ export const MoreIcon = () => (
 export const BackIcon = () => (
   <Svg size={22}>
     <path d="M15 5l-7 7 7 7" />
-  </Svg>
-);
-
-export const ChevronDown = () => (
-  <Svg size={14}>
-    <path d="M6 9l6 6 6-6" />
   </Svg>
 );
 
@@ -90,22 +74,9 @@ export const PhoneIcon = (p: { size?: number }) => (
   </Svg>
 );
 
-export const HangUpIcon = (p: { size?: number }) => (
-  <Svg size={p.size}>
-    <path d="M3.2 13.6c4.8-4.3 12.8-4.3 17.6 0l-1.9 2.8-3.3-1.3v-2.3a10 10 0 0 0-7.2 0v2.3l-3.3 1.3z" />
-  </Svg>
-);
-
 export const VideoIcon = (p: { size?: number }) => (
   <Svg size={p.size}>
     <rect x="2.5" y="6" width="13" height="12" rx="2" />
     <path d="M15.5 10.5 21.5 7v10l-6-3.5" />
-  </Svg>
-);
-
-export const SearchIcon = () => (
-  <Svg>
-    <circle cx="11" cy="11" r="6.5" />
-    <path d="m20 20-4.2-4.2" />
   </Svg>
 );

@@ -3,11 +3,10 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { isRoomId, type Me } from "../../worker/protocol";
 import { api, failureText } from "../api";
-import { callRoom, createRoomCall, type Calls, type RoomCall } from "../state/call";
+import type { PageCalls, RoomCallSlot } from "../state/call";
 import { NOT_MEMBER, createRoomStore, type RoomProblem, type RoomStore } from "../state/room";
 import { loadRoom } from "../state/offline";
 import type { SidebarStore } from "../state/sidebar";
-import { callCode } from "./calls/code";
 import { useApp } from "./context";
 import { Link } from "./Link";
 import { prefetchMedia } from "./Media";
@@ -17,7 +16,7 @@ type State =
   | { kind: "loading" }
   | { kind: "problem"; problem: RoomProblem }
   | { kind: "error"; message: string }
-  | { kind: "ready"; store: RoomStore; call: RoomCall };
+  | { kind: "ready"; store: RoomStore; call: RoomCallSlot };
 
 const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't exist, or its link is mistyped." };
 
@@ -26,7 +25,7 @@ const NOT_FOUND: RoomProblem = { kind: "not_found", message: "This room doesn't 
  * store (and socket) for as long as the page shows it. The store, told it is shown, does
  * the rest with the sidebar and the app (active room, mark read, refresh, session, removal).
  */
-export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; sidebar: SidebarStore; calls: Calls }) {
+export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; sidebar: SidebarStore; calls: PageCalls }) {
   const app = useApp();
   const state = useSignal<State>(isRoomId(id) ? { kind: "loading" } : { kind: "problem", problem: NOT_FOUND });
   const attempt = useSignal(0);
@@ -35,13 +34,13 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
     if (!isRoomId(id)) return;
     prefetchMedia();
     let store: RoomStore | null = null;
-    let call: RoomCall | null = null;
+    let call: RoomCallSlot | null = null;
     let cancelled = false;
     // Back to the room whose call went on while we were elsewhere: the same stores.
-    const kept = calls.holder.take(id);
+    const kept = calls.take(id);
     if (kept) {
       store = kept.room;
-      call = kept.call;
+      call = calls.forRoom(store, kept.call);
       state.value = { kind: "ready", store, call };
     } else state.value = { kind: "loading" };
     if (!kept) void api.getRoom(id).then((r) => {
@@ -57,15 +56,17 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
         return;
       }
       store = createRoomStore(opened.room, user, { app, sidebar }, opened.messages);
-      call = createRoomCall(callRoom(store), calls, callCode);
+      call = calls.forRoom(store);
       state.value = { kind: "ready", store, call };
     });
     return () => {
       cancelled = true;
       // In its call, the room's stores stay alive off screen; otherwise they go (a call
       // being prepared is hung up first, while the socket is still open).
-      if (store && call && calls.holder.keep(store, call)) return;
       call?.dispose();
+      const c = call?.call.peek() ?? null;
+      if (store && calls.keep(store, c)) return;
+      c?.dispose();
       store?.dispose();
     };
   }, [id, attempt.value]);
@@ -89,7 +90,7 @@ export function RoomPage({ id, user, sidebar, calls }: { id: string; user: Me; s
 
   const name = store?.room.value.name;
   // Ringing: the tab says so (a background tab is where a call is most easily missed).
-  const caller = s.kind === "ready" ? s.call.incoming.value?.caller.name : undefined;
+  const caller = s.kind === "ready" ? s.call.call.value?.incoming.value?.caller.name : undefined;
   useEffect(() => {
     app.setTitle(caller ? `${caller} is calling… · Chat` : name ? `${name} · Chat` : "Chat");
   }, [name, caller]);

@@ -1,15 +1,13 @@
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { lazy } from "../state/lazy";
-import type { RoomCall } from "../state/call";
+import { lazy, prefetch } from "../state/lazy";
+import type { RoomCallSlot } from "../state/call";
 import type { RoomStore } from "../state/room";
-import { CallButtons } from "./calls/CallButtons";
-import { CallScreen, IncomingCall } from "./calls/code";
+import { CallButtons, CallScreen, IdleCallButtons, IncomingCall, callBasics, callCode } from "./calls/code";
 import { ConnectionBadge } from "./ConnectionBadge";
 import { dmHeader, memberCounts } from "../state/presence";
 import { useMinute } from "./Presence";
-import { CopyLink } from "./CopyLink";
-import { BackIcon, MoreIcon, PeopleIcon } from "./Icons";
+import { BackIcon, LinkIcon, MoreIcon, PeopleIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { Menu, type MenuItem } from "./Menu";
@@ -37,6 +35,23 @@ const RoomDialogs = lazyComponent(
   (m) => m.RoomDialogs,
 );
 
+/**
+ * The invite link's button (copying, its fallbacks, the field to copy by hand) is a chunk of
+ * its own, asked for when the room first draws; meanwhile the same button, off, holds its place.
+ */
+const CopyLink = lazyComponent(
+  lazy(() => import("./CopyLink")),
+  (m) => m.CopyLink,
+  ({ label }) => (
+    <div class="copy-link">
+      <button type="button" class="button" disabled>
+        <LinkIcon />
+        <span class="copy-label">{label}</span>
+      </button>
+    </div>
+  ),
+);
+
 /** A room's notification settings (the notifications part). */
 const RoomNotifyDialog = lazyComponent(notifyPart, (m) => m.RoomNotifyDialog);
 
@@ -45,7 +60,7 @@ const RoomNotifyDialog = lazyComponent(notifyPart, (m) => m.RoomNotifyDialog);
  * composer, and the member list (a drawer on phones). `onGone` runs after we left or
  * deleted the room ourselves.
  */
-export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; call: RoomCall; sidebar: SidebarStore; onGone: () => void }) {
+export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; call: RoomCallSlot; sidebar: SidebarStore; onGone: () => void }) {
   const membersOpen = useSignal(false);
   const notifyOpen = useSignal(false);
   const open = useSignal<RoomDialog | null>(null);
@@ -84,6 +99,8 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
       : [notify, { label: "Leave room", onSelect: () => (open.value = "leave"), danger: true }];
 
   const o = open.value;
+  // The room's call, once the call stand-ins are here (state/call/page.ts): at once, in practice.
+  const rc = call.call.value;
   return (
     <div class="room">
       <header class="room-header">
@@ -111,7 +128,18 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
             )}
           </div>
         </div>
-        <CallButtons call={call} />
+        {rc ? (
+          <CallButtons call={rc} />
+        ) : (
+          <IdleCallButtons
+            disabled={call.starting.value || store.connection.value !== "online"}
+            onStart={(media) => void call.start(media)}
+            onHint={() => {
+              prefetch(callBasics);
+              prefetch(callCode);
+            }}
+          />
+        )}
         <button
           type="button"
           class="button ghost members-toggle"
@@ -139,13 +167,13 @@ export function RoomView({ store, call, sidebar, onGone }: { store: RoomStore; c
           </button>
         </div>
       )}
-      {call.notice.value && (
+      {(rc?.notice.value ?? call.failed.value) && (
         <div class="banner call-notice" role="alert">
-          <span>{call.notice.value}</span>
+          <span>{rc?.notice.value ?? call.failed.value}</span>
         </div>
       )}
-      <IncomingCall call={call} />
-      <CallScreen call={call} />
+      {rc && <IncomingCall call={rc} />}
+      {rc && <CallScreen call={rc} />}
       <div class="room-body">
         <section class="chat" aria-label="Conversation">
           <MessageList store={store} />

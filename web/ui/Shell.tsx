@@ -2,9 +2,9 @@ import { effect, useSignal } from "@preact/signals";
 import { useEffect, useMemo } from "preact/hooks";
 import type { Me } from "../../worker/protocol";
 import type { Route } from "../state/app";
-import { createCalls } from "../state/call";
+import { pageCalls } from "../state/call";
 import { createSidebarStore } from "../state/sidebar";
-import { HeldCall, RingingElsewhere } from "./calls/code";
+import { HeldCall, RingingElsewhere, callBasics } from "./calls/code";
 import { useApp } from "./context";
 import { ChatIcon } from "./Icons";
 import { lazyComponent } from "./Lazy";
@@ -36,13 +36,14 @@ const Sidebar = lazyComponent(
 export function Shell({ user, route }: { user: Me; route: Extract<Route, { name: "home" | "room" }> }) {
   const app = useApp();
   // The page's calls (rings, the one-call lock, the held call) hear the user channel's rings.
-  const calls = useMemo(createCalls, [user.id]);
+  // Their code comes in a small chunk fetched now (state/call/page.ts); rings wait for it.
+  const calls = useMemo(() => pageCalls(callBasics), [user.id]);
   const sidebar = useMemo(
     () =>
       createSidebarStore(user, {
         onSessionLost: app.sessionLost,
-        onRing: calls.rings.receive,
-        onReconnect: calls.rings.reset,
+        onRing: calls.receive,
+        onReconnect: calls.reset,
         // Opened offline: the server is reachable again, so confirm who is signed in.
         onOpen: () => void (app.offline.peek() && app.checkSession()),
       }),
@@ -90,12 +91,13 @@ export function Shell({ user, route }: { user: Me; route: Extract<Route, { name:
     };
   }, [sidebar]);
 
+  const page = calls.calls.value;
   return (
     <div class="app-frame">
       {offline && <OfflineBar saved={app.offline.value} />}
       <div class={route.name === "room" ? "shell in-room" : "shell at-home"}>
-        <HeldCall holder={calls.holder} />
-        <RingingElsewhere rings={calls.rings} currentId={route.name === "room" ? route.id : null} />
+        {page && <HeldCall holder={page.holder} />}
+        {page && <RingingElsewhere rings={page.rings} currentId={route.name === "room" ? route.id : null} />}
         <Sidebar
           store={sidebar}
           currentId={route.name === "room" ? route.id : null}

@@ -2,11 +2,11 @@ import { useSignal } from "@preact/signals";
 import type { Presence, RoomSummary } from "../../worker/protocol";
 import { failureText } from "../api";
 import { lazy } from "../state/lazy";
-import { previewLine, shortWhen } from "../state/messages";
+import { previewLine, shortWhen } from "../state/sidebar-lines";
 import type { SidebarStore } from "../state/sidebar";
 import { Avatar } from "./Avatar";
 import { useApp } from "./context";
-import { ChevronDown, ComposeIcon, PlusIcon, SearchIcon } from "./Icons";
+import { Svg } from "./Icons";
 import { lazyComponent } from "./Lazy";
 import { Link } from "./Link";
 import { PersonDot, useMinute } from "./Presence";
@@ -191,3 +191,30 @@ function ConversationItem({ room, meId, current, peer, now }: { room: RoomSummar
     </li>
   );
 }
+
+const PlusIcon = () => (
+  <Svg>
+    <path d="M12 5v14M5 12h14" />
+  </Svg>
+);
+
+/** "New message": a pencil on a square. */
+const ComposeIcon = () => (
+  <Svg>
+    <path d="M11 4H6a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-5" />
+    <path d="M17.5 3.5a2.1 2.1 0 0 1 3 3L12 15l-4 1 1-4z" />
+  </Svg>
+);
+
+const ChevronDown = () => (
+  <Svg size={14}>
+    <path d="M6 9l6 6 6-6" />
+  </Svg>
+);
+
+const SearchIcon = () => (
+  <Svg>
+    <circle cx="11" cy="11" r="6.5" />
+    <path d="m20 20-4.2-4.2" />
+  </Svg>
+);

@@ -19,14 +19,14 @@ import { loadFailed, prefetch, type Lazy } from "../lazy";
 import type { Calls } from "./calls";
 import { IDLE_SESSION, inCallElsewhere, joinableCall, ringingUs } from "./derive";
 import type { CallModel } from "./model";
+import { failedNotice } from "./page";
 import { newReq, type CallRoom } from "./ports";
 import type { Phase } from "./session";
 
 /** What the call chunk provides for this. */
 export type CallCode = { createCallModel: (room: CallRoom, calls: Calls) => CallModel };
 
-export const CALL_CODE_FAILED = "Couldn't load calls. Check your connection and try again.";
-const FAILED_SHOWN_MS = 6000;
+export { CALLS_FAILED as CALL_CODE_FAILED } from "./page";
 
 export type RoomCall = ReturnType<typeof createRoomCall>;
 
@@ -34,8 +34,7 @@ export function createRoomCall(room: CallRoom, calls: Calls, code: Lazy<CallCode
   const model = signal<CallModel | null>(null);
   /** An action is waiting for the call code. */
   const waiting = signal(false);
-  const failed = signal<string | null>(null);
-  let failedTimer: ReturnType<typeof setTimeout> | undefined;
+  const failed = failedNotice();
   let disposed = false;
   const me = () => room.me.value.id;
 
@@ -61,11 +60,7 @@ export function createRoomCall(room: CallRoom, calls: Calls, code: Lazy<CallCode
       await code.load();
     } catch (e) {
       loadFailed(e);
-      if (!disposed) {
-        clearTimeout(failedTimer);
-        failed.value = CALL_CODE_FAILED;
-        failedTimer = setTimeout(() => (failed.value = null), FAILED_SHOWN_MS);
-      }
+      if (!disposed) failed.show();
       return;
     } finally {
       waiting.value = false;
@@ -101,7 +96,7 @@ export function createRoomCall(room: CallRoom, calls: Calls, code: Lazy<CallCode
       return m ? m.busy.value : calls.lock.holders.value.size > 0;
     }),
     /** A notice for a moment ("Call is full", or the code could not load). */
-    notice: computed(() => model.value?.notice.value ?? failed.value),
+    notice: computed(() => model.value?.notice.value ?? failed.text.value),
 
     start: (media: CallMedia) => withModel((m) => m.start(media)),
     accept: (callId: string) => withModel((m) => m.accept(callId)),
@@ -117,7 +112,7 @@ export function createRoomCall(room: CallRoom, calls: Calls, code: Lazy<CallCode
     dispose() {
       disposed = true;
       for (const stop of stops) stop();
-      clearTimeout(failedTimer);
+      failed.stop();
       model.peek()?.dispose();
     },
   };

@@ -1,7 +1,7 @@
 import type { RoomCall } from "../../state/call";
 import { prefetch } from "../../state/lazy";
-import { PhoneIcon, VideoIcon } from "../Icons";
-import { callCode } from "./code";
+import { PhoneIcon } from "../Icons";
+import { callCode, IdleCallButtons } from "./code";
 
 /**
  * Audio and video call buttons, or "Join call" while a call runs here without us. A pointer
@@ -29,14 +29,5 @@ export function CallButtons({ call }: { call: RoomCall }) {
     );
   }
   const busy = phase !== "idle" || !!joinable || !online || call.busy.value;
-  return (
-    <span class="call-buttons" onPointerEnter={() => prefetch(callCode)}>
-      <button type="button" class="button ghost icon" aria-label="Audio call" title="Audio call" disabled={busy} onClick={() => void call.start("audio")}>
-        <PhoneIcon />
-      </button>
-      <button type="button" class="button ghost icon" aria-label="Video call" title="Video call" disabled={busy} onClick={() => void call.start("video")}>
-        <VideoIcon />
-      </button>
-    </span>
-  );
+  return <IdleCallButtons disabled={busy} onStart={(media) => void call.start(media)} onHint={() => prefetch(callCode)} />;
 }

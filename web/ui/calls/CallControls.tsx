@@ -1,8 +1,8 @@
 /** The call's controls: mute, camera, screen share, devices, hang up. */
 import { useSignal } from "@preact/signals";
 import type { CallModel } from "../../state/call";
-import { HangUpIcon, VideoIcon } from "../Icons";
-import { GearIcon, MicIcon, MicOffIcon, ScreenIcon, VideoOffIcon } from "./icons";
+import { VideoIcon } from "../Icons";
+import { GearIcon, HangUpIcon, MicIcon, MicOffIcon, ScreenIcon, VideoOffIcon } from "./icons";
 
 export function CallControls({ call }: { call: CallModel }) {
   const local = call.local.value;

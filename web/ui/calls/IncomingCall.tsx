@@ -1,15 +1,16 @@
 /**
  * The incoming-call banner, one for both kinds of ring: the open room's own call
  * (IncomingCall) and a call ringing us in a room that is not open (RingingElsewhere).
- * Both are in a small chunk (code.tsx) fetched when the shell first renders, apart from the
- * call code: a ring shows at once, before the call code has loaded.
+ * Both are in the call stand-ins' small chunk (basics.tsx) fetched when the shell first
+ * renders, apart from the call code: a ring shows at once, before the call code has loaded.
  */
 import { useEffect } from "preact/hooks";
 import type { RoomCall, Rings } from "../../state/call";
 import { prefetch } from "../../state/lazy";
 import { Avatar } from "../Avatar";
 import { useApp } from "../context";
-import { HangUpIcon, PhoneIcon, VideoIcon } from "../Icons";
+import { PhoneIcon, VideoIcon } from "../Icons";
+import { HangUpIcon } from "./icons";
 import { callCode } from "./code";
 import { useRingtone } from "./ringtone";
 

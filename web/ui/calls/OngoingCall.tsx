@@ -2,9 +2,9 @@ import { useEffect, useRef } from "preact/hooks";
 import type { CallModel } from "../../state/call";
 import type { RoomStore } from "../../state/room";
 import { formatDuration } from "../../state/messages";
-import { HangUpIcon } from "../Icons";
 import { Link } from "../Link";
 import { useNow } from "./clock";
+import { HangUpIcon } from "./icons";
 
 /**
  * The call we are in while its room is off screen: a bar to go back to it or hang up.

@@ -1,4 +1,4 @@
-/** The call controls' icons (Icons.tsx's style), in the call chunk with the controls. */
+/** The calls' icons (Icons.tsx's style), loaded with the calls' chunks, not in the first one. */
 import { Svg } from "../Icons";
 
 export const VideoOffIcon = (p: { size?: number }) => (
@@ -33,5 +33,11 @@ export const GearIcon = (p: { size?: number }) => (
   <Svg size={p.size}>
     <circle cx="12" cy="12" r="3" />
     <path d="M12 2.5v3M12 18.5v3M2.5 12h3M18.5 12h3M5.3 5.3l2.1 2.1M16.6 16.6l2.1 2.1M5.3 18.7l2.1-2.1M16.6 7.4l2.1-2.1" />
+  </Svg>
+);
+
+export const HangUpIcon = (p: { size?: number }) => (
+  <Svg size={p.size}>
+    <path d="M3.2 13.6c4.8-4.3 12.8-4.3 17.6 0l-1.9 2.8-3.3-1.3v-2.3a10 10 0 0 0-7.2 0v2.3l-3.3 1.3z" />
   </Svg>
 );

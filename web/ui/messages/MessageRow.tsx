@@ -4,35 +4,32 @@
  * string) and "(edited)", attachments, reactions, its delivery state (sending, waiting, failed
  * with Retry/Discard), its read receipts (a DM's ticks on ours, a group's "Seen by" avatars) and
  * its actions (react, reply, and a menu: edit, mark as unread, seen by…, delete; a long press
- * on touch screens).
+ * on touch screens; MessageActions.tsx, a chunk).
  */
 import { useSignal } from "@preact/signals";
 import { Component } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import { mentionsUser } from "../../../worker/protocol";
-import { lazy, prefetch } from "../../state/lazy";
+import { lazy } from "../../state/lazy";
 import { plainText } from "../../state/markdown";
 import { fullDate, timeLabel } from "../../state/messages";
 import type { RoomStore } from "../../state/room";
-import type { Message, ReplyQuote } from "../../../worker/protocol";
+import type { ReplyQuote } from "../../../worker/protocol";
 import { Avatar } from "../Avatar";
-import { Menu, type MenuItem } from "../Menu";
 import { CallEntry } from "../calls/CallEntry";
-import { ConfirmDialog } from "../dialogs";
-import { Attachments, EmojiPicker, Reactions, emojiCode } from "../Media";
+import { Attachments, Reactions, SeenAvatars, TickMark } from "../Media";
 import { lazyComponent } from "../Lazy";
 import { Markdown } from "./Markdown";
-import type { MsgRow, Tick } from "./rows";
+import type { MsgRow } from "./rows";
 
 /** The "Seen by…" list: its own chunk, loaded when first opened. */
 const SeenByDialog = lazyComponent(lazy(() => import("./SeenBy")), (m) => m.SeenByDialog);
-/** At most this many "Seen by" avatars under a message; the rest is "+N". */
-const SEEN_AVATARS = 3;
-const TICKS: Record<Tick, { mark: string; label: string }> = {
-  sent: { mark: "✓", label: "Sent" },
-  delivered: { mark: "✓✓", label: "Delivered" },
-  read: { mark: "✓✓", label: "Read" },
-};
+/**
+ * A message's actions (react, reply, delete, the menu), shown on hover, focus or a long press
+ * over the row: a chunk asked for when the first row draws, here before a pointer gets there
+ * in practice (nothing takes their place meanwhile: they float over the row).
+ */
+const MessageActions = lazyComponent(lazy(() => import("./MessageActions")), (m) => m.MessageActions);
 
 type ItemProps = {
   row: MsgRow;
@@ -80,12 +77,7 @@ export function Quote({ q, onOpen }: { q: ReplyQuote; onOpen?: () => void }) {
   );
 }
 
-/** The row's message as the store's actions take it. */
-const messageOf = (row: MsgRow): Message => ({ seq: row.seq!, cid: row.cid, uid: row.uid, name: row.name, text: row.text, ts: row.ts });
-
 function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
-  const picking = useSignal(false);
-  const confirmDelete = useSignal(false);
   const seenBy = useSignal(false);
   /** Touch screens: a long press shows the message's actions (no hover there). */
   const pressed = useSignal(false);
@@ -171,12 +163,7 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
             onToggle={(emoji, on) => store.react(row.seq!, emoji, on)}
           />
         )}
-        {row.tick && (
-          <span class={`tick ${row.tick}`} title={TICKS[row.tick].label} data-tick={row.tick}>
-            <span aria-hidden="true">{TICKS[row.tick].mark}</span>
-            <span class="sr-only">{TICKS[row.tick].label}</span>
-          </span>
-        )}
+        {row.tick && <TickMark tick={row.tick} />}
         {row.seenBy && <SeenAvatars ids={row.seenBy.split(",")} store={store} onOpen={() => (seenBy.value = true)} />}
         {row.status === "sending" && <div class="state">{queued ? "Waiting for connection…" : "Sending…"}</div>}
         {row.status === "failed" && (
@@ -191,75 +178,8 @@ function MessageView({ row, queued, store, onRetry, onDiscard }: ItemProps) {
           </div>
         )}
       </div>
-      {row.seq !== null && !row.deleted && (
-        <div class={picking.value || pressed.value ? "msg-actions open" : "msg-actions"}>
-          <button type="button" class="msg-action" aria-label="Add reaction" title="Add reaction" onPointerEnter={() => prefetch(emojiCode)} onClick={() => (picking.value = !picking.value)}>
-            ☺︎+
-          </button>
-          <button type="button" class="msg-action" aria-label="Reply" title="Reply" onClick={() => {
-              pressed.value = false;
-              store.reply(messageOf(row));
-            }}>
-            ↩
-          </button>
-          {row.mine && (
-            <button type="button" class="msg-action" aria-label="Delete message" title="Delete message" onClick={() => {
-                pressed.value = false;
-                confirmDelete.value = true;
-              }}>
-              🗑
-            </button>
-          )}
-          <Menu label="More actions" class="msg-more" items={moreItems(row, store, () => (seenBy.value = true))}>
-            ⋯
-          </Menu>
-          {picking.value && (
-            <EmojiPicker
-              label="Add reaction"
-              onClose={() => (picking.value = pressed.value = false)}
-              onPick={(e) => {
-                picking.value = pressed.value = false;
-                const mine = row.reactions?.find((r) => r.emoji === e)?.users.includes(store.me.value.id);
-                store.react(row.seq!, e, !mine);
-              }}
-            />
-          )}
-        </div>
-      )}
+      {row.seq !== null && !row.deleted && <MessageActions row={row} store={store} pressed={pressed} onSeenBy={() => (seenBy.value = true)} />}
       {seenBy.value && row.seq !== null && <SeenByDialog store={store} seq={row.seq} author={row.uid} onClose={() => (seenBy.value = false)} />}
-      {confirmDelete.value && (
-        <ConfirmDialog
-          title="Delete this message?"
-          text="It is deleted for everyone, with its files and reactions. This can't be undone."
-          confirm="Delete"
-          danger
-          onConfirm={async () => (store.deleteMessage(row.seq!) ? null : "Not connected. Try again when you're back online.")}
-          onClose={() => (confirmDelete.value = false)}
-        />
-      )}
     </div>
-  );
-}
-
-/** The row's menu: reply, edit (ours, not a call's entry), mark as unread, seen by… (groups). */
-function moreItems(row: MsgRow, store: RoomStore, showSeen: () => void): MenuItem[] {
-  const m = messageOf(row);
-  const items: MenuItem[] = [{ label: "Reply", onSelect: () => store.reply(m) }];
-  if (row.mine && !row.call && row.text) items.push({ label: "Edit", onSelect: () => store.edit(m) });
-  items.push({ label: "Mark as unread", onSelect: () => store.markUnread(m.seq) });
-  if (store.room.value.kind === "group") items.push({ label: "Seen by…", onSelect: showSeen });
-  return items;
-}
-
-/** "Seen by" under the newest message these members have read: a few avatars and "+N". */
-function SeenAvatars({ ids, store, onOpen }: { ids: string[]; store: RoomStore; onOpen: () => void }) {
-  const names = ids.map((id) => store.nameOf(id));
-  return (
-    <button type="button" class="seen-by" title={`Seen by ${names.join(", ")}`} aria-label={`Seen by ${names.join(", ")}`} onClick={onOpen}>
-      {ids.slice(0, SEEN_AVATARS).map((id, i) => (
-        <Avatar key={id} uid={id} name={names[i]!} size="sm" />
-      ))}
-      {ids.length > SEEN_AVATARS && <span class="seen-more">+{ids.length - SEEN_AVATARS}</span>}
-    </button>
   );
 }

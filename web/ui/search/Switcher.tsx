@@ -6,7 +6,8 @@
 import type { ReadonlySignal } from "@preact/signals";
 import { useEffect, useId, useMemo, useRef } from "preact/hooks";
 import type { RoomSummary, SnippetPart } from "../../../worker/protocol";
-import { shortWhen, fullDate } from "../../state/messages";
+import { fullDate } from "../../state/messages";
+import { shortWhen } from "../../state/sidebar-lines";
 import { createSwitcherStore, itemKey, type SwitcherItem } from "../../state/search";
 import { Avatar } from "../Avatar";
 import { useApp } from "../context";
