@@ -191,7 +191,9 @@ const perTarget =
     .filter((s) => s.scenario !== "saturation")
     .reduce((sum, s) => sum + roundsOf(s) * (180 + cfg.seconds + cfg.drainMs / 1000), 0) +
   (wanted.includes("saturation") ? 180 + 2 * cfg.sat.maxSteps * (cfg.sat.stepSeconds + cfg.sat.drainMs / 1000 + 6) : 0);
-const WATCHDOG_MS = 1000 * num("watchdog-s", 300 + targetNames.length * perTarget, 300 + targetNames.length * perTarget, 30, 7200);
+// The sum of every bound can pass the flag's ceiling (--repeat 3 with all three targets): clamp the default.
+const ceiling = Math.min(7200, 300 + targetNames.length * perTarget);
+const WATCHDOG_MS = 1000 * num("watchdog-s", ceiling, ceiling, 30, 7200);
 
 const targets = targetNames.map((t) =>
   t === "app" ? appTarget({ vars: appVars, url: opts.url, config: opts.config }) : t === "floor" ? floorTarget() : socketioTarget(),
