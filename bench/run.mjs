@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The benchmark: one run measures the app beside two references, scenario by scenario,
- * one target after the other, and prints all three and the ratios. Absolute times on
+ * The benchmark: one run measures the app beside three references, scenario by scenario,
+ * one target after the other, and prints them all and the ratios. Absolute times on
  * shared machines drift by up to 10× from one day to the next; only ratios measured in
  * the same run mean anything.
  *
@@ -12,8 +12,10 @@
  *
  * Targets (bench/lib/targets.mjs): app (the chat on `wrangler dev`, with its per-sender
  * message budget raised by --var for the bench), floor (a bare hibernatable Durable Object
- * that only broadcasts, bench/floor/, same wrangler and workerd), socketio (a minimal Node
- * server with Socket.IO, bench/socketio/server.mjs, a child on the same pinned Node).
+ * that only broadcasts, bench/floor/, same wrangler and workerd), floor+db (the floor plus
+ * a D1 round trip per upgrade and a durable, acked log in the object's SQLite: the least a
+ * room that authenticates, persists and acks can cost), socketio (a minimal Node server
+ * with Socket.IO, bench/socketio/server.mjs, a child on the same pinned Node).
  *
  * Scenarios (bench/lib/scenarios.mjs), in this order:
  *   memory      runtime RSS with --memory N (500) sockets open and idle, beside the idle baseline
@@ -26,7 +28,7 @@
  *
  * --repeat N: fanout and join N times each, the targets taking turns, each one's median round
  * shown (default: 3 for a fan-out of at most 100 members, 1 for the rest).
- * Other options: --targets app,floor,socketio  --scenario a,b (or all)  --drain-ms (10000)
+ * Other options: --targets app,floor,floor+db,socketio  --scenario a,b (or all)  --drain-ms (10000)
  * --url U (the app already running there; its memory and CPU are then not measured)
  * --config F (the app's wrangler config)  --var KEY:VALUE (app vars, repeatable)
  * --clients/--rate (the old bench's flags: members, and msg/s per sender)  --watchdog-s.
@@ -43,7 +45,7 @@ import { fmt, memOf, now } from "./lib/util.mjs";
 const { values: opts } = parseArgs({
   options: {
     scenario: { type: "string", default: "all" },
-    targets: { type: "string", default: "app,floor,socketio" },
+    targets: { type: "string", default: "app,floor,floor+db,socketio" },
     smoke: { type: "boolean", default: false },
     members: { type: "string" },
     clients: { type: "string" },
@@ -94,7 +96,7 @@ const list = (name, def, smokeDef, min, max) => {
 const SCENARIOS = ["memory", "fanout", "saturation", "join"];
 const wanted = opts.scenario === "all" ? SCENARIOS : opts.scenario.split(",");
 for (const s of wanted) if (!SCENARIOS.includes(s)) die(`--scenario: one of ${SCENARIOS.join("|")}|all (comma-separated), got ${s}`);
-const TARGETS = ["app", "floor", "socketio"];
+const TARGETS = ["app", "floor", "floor+db", "socketio"];
 const targetNames = opts.targets.split(",");
 for (const t of targetNames) if (!TARGETS.includes(t)) die(`--targets: some of ${TARGETS.join(",")}, got ${t}`);
 
@@ -191,12 +193,16 @@ const perTarget =
     .filter((s) => s.scenario !== "saturation")
     .reduce((sum, s) => sum + roundsOf(s) * (180 + cfg.seconds + cfg.drainMs / 1000), 0) +
   (wanted.includes("saturation") ? 180 + 2 * cfg.sat.maxSteps * (cfg.sat.stepSeconds + cfg.sat.drainMs / 1000 + 6) : 0);
-// The sum of every bound can pass the flag's ceiling (--repeat 3 with all three targets): clamp the default.
+// The sum of every bound can pass the flag's ceiling (--repeat 3 with every target): clamp the default.
 const ceiling = Math.min(7200, 300 + targetNames.length * perTarget);
 const WATCHDOG_MS = 1000 * num("watchdog-s", ceiling, ceiling, 30, 7200);
 
 const targets = targetNames.map((t) =>
-  t === "app" ? appTarget({ vars: appVars, url: opts.url, config: opts.config }) : t === "floor" ? floorTarget() : socketioTarget(),
+  t === "app"
+    ? appTarget({ vars: appVars, url: opts.url, config: opts.config })
+    : t === "socketio"
+      ? socketioTarget()
+      : floorTarget({ stored: t === "floor+db" }),
 );
 quietAcross(() => targets.flatMap((t) => t.pids()));
 const stopAll = () => Promise.allSettled(targets.map((t) => t.stop()));

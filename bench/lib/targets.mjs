@@ -1,5 +1,5 @@
 /**
- * The three things the bench measures, behind one shape, so that every scenario runs the
+ * The things the bench measures, behind one shape, so that every scenario runs the
  * same code against each:
  *
  *   app       the chat: guests with session cookies, one room, authenticated sockets through
@@ -7,11 +7,14 @@
  *             broadcast, flushed to D1 by the alarm). `wrangler dev` on wrangler.toml.
  *   floor     a bare hibernatable Durable Object that only broadcasts (bench/floor/), on the
  *             same wrangler/workerd, started the same way: the runtime's floor.
+ *   floor+db  the floor plus a D1 round trip per upgrade and a durable, sequenced log with an
+ *             ack per message in the object's SQLite: the least a room that authenticates,
+ *             persists and acks can cost on this runtime (bench/floor/, StoredFloor).
  *   socketio  a minimal Node server with Socket.IO (bench/socketio/server.mjs), rooms in
  *             memory, a child process on the same pinned Node.
  *
  * Every client socket is a `ws` WebSocket (the same library socket.io-client uses in Node),
- * without permessage-deflate, so the three differ only in what is behind the socket.
+ * without permessage-deflate, so they differ only in what is behind the socket.
  *
  * Target:  start() · stop() · pids() (runtime processes: CPU and memory are charged to them)
  *          · mem() · room(n) (a room with n members ready to connect; HTTP setup for the app)
@@ -252,16 +255,22 @@ export function appTarget({ vars = {}, url, config } = {}) {
   };
 }
 
-/** The floor: bench/floor/ on `wrangler dev`, same wrangler and workerd as the app. */
-export function floorTarget() {
+/**
+ * The floor: bench/floor/ on `wrangler dev`, same wrangler and workerd as the app.
+ * `stored`: its rooms keep a durable, acked log and each upgrade makes a D1 round trip
+ * (target "floor+db", bench/floor/worker.ts StoredFloor).
+ */
+export function floorTarget({ stored = false } = {}) {
   /** @type {import("../../test/support/wrangler-dev.d.mts").DevServer | null} */
   let dev = null;
   const onFrame = (c, f, t) => {
     if (f.type === "msgs") c.on.msgs(c, f.messages, t);
+    else if (f.type === "ack") c.on.ack(c, f.cid, t);
   };
+  const name = stored ? "floor+db" : "floor";
   return {
-    name: "floor",
-    label: "floor",
+    name,
+    label: name,
     get url() {
       return dev?.url ?? "";
     },
@@ -279,7 +288,7 @@ export function floorTarget() {
     },
     connect(room, i) {
       if (!dev) throw new Error("floor not started");
-      return wsClient(`${dev.url.replace(/^http/, "ws")}/rooms/${room.id}/ws`, {}, i, onFrame);
+      return wsClient(`${dev.url.replace(/^http/, "ws")}/${stored ? "stored" : "rooms"}/${room.id}/ws`, {}, i, onFrame);
     },
   };
 }
